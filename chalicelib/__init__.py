@@ -1,0 +1,1 @@
+"""vindplaats shared code: the Lambda layer every function imports."""

@@ -1,0 +1,24 @@
+"""Configuration from the environment template.yaml sets, validated once at cold start."""
+
+from functools import lru_cache
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every function reads the same names; template.yaml's Globals set them."""
+
+    model_config = SettingsConfigDict(env_prefix="VINDPLAATS_", frozen=True)
+
+    upload_bucket: str
+    lake_bucket: str
+    vault_bucket: str
+    registry_table: str
+    idempotency_table: str
+    vault_key_id: str
+    pseudonym_secret_id: str
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    return Settings()
