@@ -1,5 +1,6 @@
 """Configuration from the environment template.yaml sets, validated once at cold start."""
 
+from datetime import date
 from functools import lru_cache
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -17,6 +18,9 @@ class Settings(BaseSettings):
     idempotency_table: str
     vault_key_id: str
     pseudonym_secret_id: str
+    # Only for replaying a past month locally (`vindplaats run --as-of`): the date a file
+    # without peildatum takes as its upload date. Never set in the cloud.
+    vandaag: date | None = None
 
 
 @lru_cache(maxsize=1)

@@ -1,0 +1,117 @@
+"""Ingest one uploaded delivery: validate, pseudonymise, encrypt, land in the lake, report.
+
+Every write is keyed by the delivery, so a rerun after a crash overwrites with the same
+content and converges. The report is written last but one, the raw upload deleted last.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from chalicelib.domain.csvfile import MAX_BYTES
+from chalicelib.domain.delivery import Supplier, read_delivery
+from chalicelib.domain.report import Counts, Finding, Report, Status, finding
+from chalicelib.domain.signals import Pseudonymiser, build_signals
+from chalicelib.domain.upload import UploadKey
+from chalicelib.ports import Lake, ReferenceSource, RegistrySource, Uploads, Vault
+
+
+@dataclass(frozen=True)
+class Upload:
+    """An object that arrived in the upload bucket."""
+
+    key: str
+    uploaded_at: datetime
+
+
+@dataclass(frozen=True)
+class IngestDeps:
+    uploads: Uploads
+    lake: Lake
+    vault: Vault
+    registry: RegistrySource
+    reference: ReferenceSource
+    pseudonymiser: Pseudonymiser
+
+
+def ingest_upload(upload: Upload, deps: IngestDeps, *, upload_date: date, today: date) -> Report:
+    """Ingest the upload; returns its report (also stored). Raises UploadKeyError for foreign keys."""
+    key = UploadKey.parse(upload.key)
+    size = deps.uploads.size(upload.key)
+    if size is None:
+        existing = deps.lake.read_report(key.leverancier, key.levering)
+        if existing is not None:
+            return existing
+        raise FileNotFoundError(upload.key)
+
+    supplier = deps.registry.registry().leverancier(key.leverancier)
+    if supplier is None:
+        return _reject(upload, key, deps, finding("leverancier_unknown"), Counts(), [], [])
+    if size > MAX_BYTES:
+        return _reject(upload, key, deps, finding("file_too_large"), Counts(), [], [])
+
+    delivery = read_delivery(
+        deps.uploads.read(upload.key),
+        Supplier(supplier.id, supplier.signaaltype, float(supplier.max_fout_percentage)),
+        upload_date=upload_date,
+        today=today,
+    )
+    if delivery.rows is None:
+        return _reject(upload, key, deps, delivery.rejection, delivery.counts, delivery.errors, delivery.warnings,
+                       peildatum=delivery.peildatum)
+
+    built = build_signals(
+        delivery.rows,
+        leverancier=key.leverancier,
+        levering=key.levering,
+        peildatum=delivery.peildatum,
+        geupload_op=upload.uploaded_at,
+        reference=deps.reference.reference(),
+        pseudonymiser=deps.pseudonymiser,
+    )
+    warnings = delivery.warnings + [
+        finding("adres_niet_gevonden", line=int(line), column="postcode") for line in built.not_found_lines
+    ]
+    deps.vault.put(key.leverancier, key.levering, built.vault)
+    deps.lake.write_signals(
+        built.signals, peildatum=delivery.peildatum.isoformat(), leverancier=key.leverancier, levering=key.levering
+    )
+    report = Report(
+        leverancier=key.leverancier,
+        levering=key.levering,
+        bestand=key.bestand,
+        status=delivery.status,
+        peildatum=delivery.peildatum.isoformat(),
+        counts=delivery.counts.model_copy(update={"warnings": len(warnings)}),
+        errors=delivery.errors,
+        warnings=warnings,
+    )
+    deps.lake.write_report(report)
+    deps.uploads.delete(upload.key)
+    return report
+
+
+def _reject(
+    upload: Upload,
+    key: UploadKey,
+    deps: IngestDeps,
+    reason: Finding,
+    counts: Counts,
+    errors: list[Finding],
+    warnings: list[Finding],
+    *,
+    peildatum: date | None = None,
+) -> Report:
+    report = Report(
+        leverancier=key.leverancier,
+        levering=key.levering,
+        bestand=key.bestand,
+        status=Status.REJECTED,
+        peildatum=peildatum.isoformat() if peildatum else None,
+        rejection=reason,
+        counts=counts.model_copy(update={"warnings": len(warnings)}),
+        errors=errors,
+        warnings=warnings,
+    )
+    deps.lake.write_report(report)
+    deps.uploads.quarantine(upload.key, key, reason.code)
+    return report
