@@ -1,0 +1,287 @@
+"""Ingest benchmark (quality.md): one generated delivery through the whole in-process pipeline.
+
+    python benchmarks/ingest.py [--rows 1000000] [--repeat 3] [--sample 50000]
+
+Validation, normalisation, reference lookup, pseudonymisation, vault encryption and Parquet
+writing run on one core (pinned, pyarrow single-threaded), as a 1,769 MB Lambda has. In the
+same run it measures the floor (single-threaded `pyarrow.csv.read_csv` of the same file) and a
+naive baseline (csv module + a pydantic model per row + `hmac.digest` per row) on a sample.
+Each measurement runs in a fresh interpreter so peak RSS belongs to that work alone. The last
+line printed is one JSON object.
+"""
+
+import argparse
+import io
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+PEILDATUM = date(2026, 11, 1)
+HEADER = (
+    "klantnummer;postcode;huisnummer;huisletter;huisnummertoevoeging;bedrag;achterstand_sinds;peildatum;"
+    "voorletters;tussenvoegsel;achternaam;geboortedatum;straat;woonplaats;telefoon;email;bsn"
+)
+_ACHTERNAMEN = ["Jansen", "de Vries", "van den Berg", "Bakker", "Visser", "Smit", "Meijer", "de Boer", "Mulder",
+                "de Groot", "Bos", "Vos", "Peters", "Hendriks", "van Leeuwen", "Dekker", "Brouwer", "de Wit"]
+_STRATEN = ["Dorpsstraat", "Kerkstraat", "Schoolstraat", "Molenweg", "Stationsweg", "Julianastraat", "Beatrixlaan"]
+_PLAATSEN = ["Arnhem", "Nijmegen", "'s-Hertogenbosch", "Zwolle", "Leeuwarden"]
+
+
+def _bsn(rng: random.Random) -> str:
+    while True:
+        digits = [rng.randrange(10) for _ in range(8)]
+        total = sum(d * w for d, w in zip(digits, range(9, 1, -1)))
+        last = total % 11
+        if last < 10:
+            return "".join(map(str, digits)) + str(last)
+
+
+def _bedrag(rng: random.Random, cents: int) -> str:
+    euros, rest = divmod(cents, 100)
+    style = rng.randrange(5)
+    if style == 0:
+        return f"{euros},{rest:02d}"
+    if style == 1:
+        return f"{euros}.{rest:02d}"
+    if style == 2:
+        return f"{euros:,}".replace(",", ".") + f",{rest:02d}"
+    if style == 3:
+        return f"€ {euros:,}".replace(",", ".") + f",{rest:02d}"
+    return f"{euros:,}.{rest:02d}"
+
+
+def generate(path: Path, rows: int, seed: int) -> tuple[Path, Path]:
+    """The delivery (CSV) and a reference (CSV) covering about 95% of its addresses."""
+    rng = random.Random(seed)
+    postcodes = [f"{rng.randrange(1000, 10000)}{rng.choice('ABCDEFGHJKLMNPRTUVWXYZ')}{rng.choice('ABCDEFGHJKLMNPRTUVWXYZ')}"
+                 for _ in range(max(rows // 8, 10))]
+    reference = path.with_suffix(".adressen.csv")
+    with reference.open("w", encoding="utf-8") as ref:
+        ref.write("postcode,huisnummer,gemeentecode,wijkcode,wijknaam,buurtcode,buurtnaam\n")
+        for i, postcode in enumerate(postcodes):
+            if i % 20 == 19:
+                continue
+            gemeente = 200 + i % 342
+            ref.write(f"{postcode},,GM{gemeente:04d},WK{gemeente:04d}{i % 10:02d},Wijk {i % 10},"
+                      f"BU{gemeente:04d}{i % 10:02d}{i % 7:02d},Buurt {i % 7}\n")
+    with path.open("w", encoding="utf-8", newline="") as out:
+        out.write(HEADER + "\n")
+        for i in range(rows):
+            postcode = rng.choice(postcodes)
+            nummer = rng.randrange(1, 300)
+            letter, toevoeging, huisnummer = "", "", str(nummer)
+            messy = rng.random() < 0.05
+            if messy:
+                postcode = f"{postcode[:4]} {postcode[4:].lower()}"
+                huisnummer = rng.choice([f"{nummer}-a", f"{nummer} B", f"{nummer}/2", f"{nummer} bis", f"{nummer}A-1"])
+            elif rng.random() < 0.1:
+                letter = rng.choice("ABC")
+            cents = rng.randrange(500, 500_000)
+            sinds = PEILDATUM - timedelta(days=rng.randrange(1, 200))
+            sinds_text = sinds.isoformat() if rng.random() < 0.7 else sinds.strftime("%d-%m-%Y")
+            bedrag = _bedrag(rng, cents)
+            if rng.random() < 0.01:
+                broken = rng.randrange(3)
+                if broken == 0:
+                    postcode = "0000XX"
+                elif broken == 1:
+                    bedrag = "veel"
+                else:
+                    sinds_text = (PEILDATUM + timedelta(days=3)).isoformat()
+            geboren = date(1940, 1, 1) + timedelta(days=rng.randrange(0, 25000))
+            naam = rng.choice(_ACHTERNAMEN)
+            out.write(
+                f"K{i:09d};{postcode};{huisnummer};{letter};{toevoeging};{bedrag};{sinds_text};{PEILDATUM.isoformat()};"
+                f"{rng.choice('ABCDEJKMPT')}.;;{naam};{geboren.isoformat()};{rng.choice(_STRATEN)};"
+                f"{rng.choice(_PLAATSEN)};06{rng.randrange(10**7, 10**8)};klant{i}@example.nl;{_bsn(rng)}\n"
+            )
+    return path, reference
+
+
+def _one_core() -> None:
+    import pyarrow as pa
+
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
+    pa.set_cpu_count(1)
+    pa.set_io_thread_count(1)
+
+
+class _FakeKms:
+    """A data key without a network: the benchmark measures the encryption, not KMS's latency."""
+
+    def generate_data_key(self, **_: object) -> dict:
+        return {"Plaintext": os.urandom(32), "CiphertextBlob": os.urandom(184)}
+
+
+class _MemoryS3:
+    def __init__(self) -> None:
+        self.objects: dict[str, bytes] = {}
+
+    def put_object(self, Bucket: str, Key: str, Body: bytes, **_: object) -> None:  # noqa: N803 (boto3's names)
+        self.objects[Key] = Body
+
+
+def measure_pipeline(delivery: Path, reference_csv: Path) -> dict:
+    _one_core()
+    from chalicelib.adapters.aws.storage import S3Lake
+    from chalicelib.adapters.aws.vault import KmsVault
+    from chalicelib.domain.delivery import Supplier, read_delivery
+    from chalicelib.domain.reference import parse_reference_csv
+    from chalicelib.domain.signals import Pseudonymiser, build_signals
+
+    reference = parse_reference_csv(reference_csv.read_bytes())
+    pseudonymiser = Pseudonymiser(os.urandom(64))
+    s3 = _MemoryS3()
+    vault = KmsVault(s3, _FakeKms(), "vault", "key")
+    lake = S3Lake(s3, "lake")
+    supplier = Supplier("bench-zorg", "Zorg", 10.0)
+    started = time.perf_counter()
+    data = delivery.read_bytes()
+    result = read_delivery(data, supplier, upload_date=PEILDATUM, today=PEILDATUM)
+    built = build_signals(
+        result.rows, leverancier=supplier.id, levering="bench", peildatum=result.peildatum,
+        geupload_op=datetime(2026, 11, 1, 9, tzinfo=UTC), reference=reference, pseudonymiser=pseudonymiser,
+    )
+    vault.put(supplier.id, "bench", built.vault)
+    lake.write_signals(built.signals, peildatum=result.peildatum.isoformat(), leverancier=supplier.id, levering="bench")
+    seconds = time.perf_counter() - started
+    return {
+        "seconds": seconds,
+        "status": result.status.value,
+        "read": result.counts.read,
+        "accepted": result.counts.accepted,
+        "rejected": result.counts.rejected,
+        "not_found": int(len(built.not_found_lines)),
+        "lake_bytes": sum(len(v) for k, v in s3.objects.items() if k.startswith("signals/")),
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def measure_floor(delivery: Path) -> dict:
+    _one_core()
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    started = time.perf_counter()
+    table = pacsv.read_csv(
+        pa.BufferReader(delivery.read_bytes()),
+        read_options=pacsv.ReadOptions(use_threads=False),
+        parse_options=pacsv.ParseOptions(delimiter=";"),
+    )
+    return {"seconds": time.perf_counter() - started, "rows": table.num_rows}
+
+
+def measure_naive(delivery: Path, sample: int) -> dict:
+    """csv module + a pydantic model per row + hmac.digest per row: the obvious implementation."""
+    _one_core()
+    import csv
+    import hmac
+    import re
+
+    from pydantic import BaseModel, field_validator
+
+    class Row(BaseModel):
+        klantnummer: str
+        postcode: str
+        huisnummer: str
+        bedrag: str
+        achterstand_sinds: str
+
+        @field_validator("postcode")
+        @classmethod
+        def _postcode(cls, value: str) -> str:
+            value = value.replace(" ", "").upper()
+            if not re.fullmatch(r"[1-9]\d{3}[A-Z]{2}", value):
+                raise ValueError("postcode")
+            return value
+
+    key = os.urandom(64)
+    text = delivery.read_text(encoding="utf-8").splitlines()[: sample + 1]
+    started = time.perf_counter()
+    out = []
+    for record in csv.DictReader(io.StringIO("\n".join(text)), delimiter=";"):
+        try:
+            row = Row.model_validate(record)
+        except ValueError:
+            continue
+        out.append(hmac.digest(key, f"{row.postcode}|{row.huisnummer}".encode(), "sha256"))
+    seconds = time.perf_counter() - started
+    return {"seconds": seconds, "rows": len(text) - 1}
+
+
+def _child(kind: str, *args: str) -> dict:
+    output = subprocess.run(
+        [sys.executable, __file__, "--child", kind, *args], check=True, capture_output=True, text=True
+    ).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--sample", type=int, default=50_000)
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        kind, *rest = args.child
+        if kind == "pipeline":
+            print(json.dumps(measure_pipeline(Path(rest[0]), Path(rest[1]))))
+        elif kind == "floor":
+            print(json.dumps(measure_floor(Path(rest[0]))))
+        else:
+            print(json.dumps(measure_naive(Path(rest[0]), int(rest[1]))))
+        return
+
+    folder = Path(tempfile.gettempdir()) / "vindplaats-bench"
+    folder.mkdir(exist_ok=True)
+    delivery = folder / f"levering-{args.rows}-{args.seed}.csv"
+    reference = delivery.with_suffix(".adressen.csv")
+    if not delivery.exists() or not reference.exists():
+        print(f"generating {args.rows:,} rows in {delivery} ...", flush=True)
+        generate(delivery, args.rows, args.seed)
+    pipeline = [_child("pipeline", str(delivery), str(reference)) for _ in range(args.repeat)]
+    floor = [_child("floor", str(delivery)) for _ in range(args.repeat)]
+    naive = _child("naive", str(delivery), str(min(args.sample, args.rows)))
+    best = min(pipeline, key=lambda run: run["seconds"])
+    floor_seconds = min(run["seconds"] for run in floor)
+    rows_per_s = args.rows / best["seconds"]
+    naive_rows_per_s = naive["rows"] / naive["seconds"]
+    result = {
+        "rows": args.rows,
+        "seconds": round(best["seconds"], 3),
+        "rows_per_s": round(rows_per_s),
+        "floor_seconds": round(floor_seconds, 3),
+        "ratio_vs_floor": round(best["seconds"] / floor_seconds, 2),
+        "naive_rows_per_s": round(naive_rows_per_s),
+        "speedup_vs_naive": round(rows_per_s / naive_rows_per_s, 2),
+        "peak_rss_mb": round(max(run["peak_rss_mb"] for run in pipeline), 1),
+        "runs_seconds": [round(run["seconds"], 3) for run in pipeline],
+        "accepted": best["accepted"],
+        "rejected": best["rejected"],
+        "status": best["status"],
+        "address_not_found": best["not_found"],
+        "lake_bytes": best["lake_bytes"],
+        "one_core": True,
+    }
+    print(f"ingest: {args.rows:,} rows in {result['seconds']} s = {result['rows_per_s']:,} rows/s "
+          f"({result['ratio_vs_floor']}x the read_csv floor of {result['floor_seconds']} s; "
+          f"{result['speedup_vs_naive']}x the naive {result['naive_rows_per_s']:,} rows/s); "
+          f"peak RSS {result['peak_rss_mb']} MB; {result['accepted']:,} accepted, {result['rejected']:,} rejected")
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
