@@ -1,0 +1,302 @@
+"""The address reference: postcode and huisnummer → gemeente, wijk and buurt (matching.md).
+
+A row with an empty huisnummer covers its whole postcode; a row with the exact huisnummer wins.
+Both functions work column-wise: a national file has about nine million rows.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
+
+CSV_COLUMNS = ("postcode", "huisnummer", "gemeentecode", "wijkcode", "wijknaam", "buurtcode", "buurtnaam")
+AREA_COLUMNS = ("gemeente", "wijk", "wijknaam", "buurt", "buurtnaam")
+SCHEMA = pa.schema(
+    [
+        pa.field("postcode", pa.string()),
+        pa.field("huisnummer", pa.int32()),
+        pa.field("gemeente", pa.string()),
+        pa.field("wijk", pa.string()),
+        pa.field("wijknaam", pa.string()),
+        pa.field("buurt", pa.string()),
+        pa.field("buurtnaam", pa.string()),
+    ]
+)
+_BOM = b"\xef\xbb\xbf"
+# Keys combine a postcode's number with its huisnummer; huisnummers stay below this.
+_KEY_BASE = 100_000
+
+
+class AddressReferenceError(Exception):
+    """An unusable reference file: `code` stable English, `message` Dutch, `line` 1-based or None."""
+
+    def __init__(self, code: str, message: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.line = line
+
+
+def parse_reference_csv(data: bytes) -> pa.Table:
+    """The validated reference in `data`, in SCHEMA, sorted by postcode then huisnummer (empty first).
+
+    Accepts UTF-8 with or without BOM, `;` or `,` (detected from the header), header names in any
+    case. Postcodes are upper-cased without spaces; an empty huisnummer becomes null. Raises
+    AddressReferenceError for the first problem by line: a missing column, a malformed row, a
+    value of the wrong form, codes that do not nest (wijk in gemeente, buurt in wijk), or a
+    (postcode, huisnummer) given twice.
+    """
+    body = data[len(_BOM) :] if data.startswith(_BOM) else data
+    names, delimiter = _header(body)
+    raw = _read(body, names, delimiter)
+    if raw.num_rows == 0:
+        raise AddressReferenceError("empty_reference", "het adresbestand bevat geen adressen")
+    table, problems = _normalise(raw)
+    _raise_first(problems, body)
+    _check_names(table, body)
+    return _sorted_without_duplicates(table, body)
+
+
+def lookup(reference: pa.Table, postcode: pa.Array, huisnummer: pa.Array) -> pa.Table:
+    """For each (postcode, huisnummer) in input order, the AREA_COLUMNS of its reference row.
+
+    `postcode` must be normalised (upper case, no space); a null huisnummer asks for the whole
+    postcode. The exact (postcode, huisnummer) row wins over the postcode's row without
+    huisnummer; rows found in neither have nulls. Like `parse_reference_csv` guarantees, a buurt
+    code is taken to determine its gemeente, wijk and names.
+    """
+    postcode = _whole(postcode, pa.string())
+    huisnummer = _whole(huisnummer, pa.int64())
+    postcodes = pc.dictionary_encode(_whole(reference["postcode"], pa.string()))
+    numbers = _whole(reference["huisnummer"], pa.int64())
+    number = pc.index_in(postcode, value_set=postcodes.dictionary)
+    # Outside 1..99999 a huisnummer would spill into the next postcode's keys; it has no exact row.
+    impossible = pc.fill_null(pc.or_(pc.less(huisnummer, 1), pc.greater(huisnummer, _KEY_BASE - 1)), False)
+    wanted = pc.if_else(impossible, pa.scalar(None, pa.int64()), _key(number, huisnummer))
+    position = pc.index_in(wanted, value_set=_key(postcodes.indices, numbers))
+    # A huisnummer absent from the reference falls back to its postcode's row, when there is one.
+    fallback = pc.and_(pc.is_null(position), pc.and_(pc.is_valid(number), pc.is_valid(huisnummer)))
+    if pc.any(fallback).as_py():
+        whole_rows = pc.indices_nonzero(pc.is_null(numbers))
+        found = pc.index_in(pc.filter(number, fallback), value_set=postcodes.indices.take(whole_rows))
+        position = pc.replace_with_mask(position, fallback, whole_rows.take(found).cast(pa.int32()))
+    # Taking strings from the few distinct buurten is twice as fast as from every reference row.
+    buurten = pc.dictionary_encode(_whole(reference["buurt"], pa.string()))
+    first_rows = pc.index_in(pa.array(range(len(buurten.dictionary)), pa.int32()), value_set=buurten.indices)
+    areas = reference.select(list(AREA_COLUMNS)).take(first_rows)
+    return areas.take(buurten.indices.take(position))
+
+
+def _whole(values: pa.Array | pa.ChunkedArray, kind: pa.DataType) -> pa.Array:
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if pa.types.is_dictionary(values.type):
+        values = values.dictionary_decode()
+    return values if values.type == kind else values.cast(kind)
+
+
+def _key(number: pa.Array, huisnummer: pa.Array | None) -> pa.Array:
+    base = pc.multiply(number.cast(pa.int64()), _KEY_BASE)
+    return base if huisnummer is None else pc.add(base, pc.fill_null(huisnummer, 0))
+
+
+def _header(body: bytes) -> tuple[list[str], str]:
+    end = body.find(b"\n")
+    line = (body if end < 0 else body[:end]).rstrip(b"\r")
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError:
+        raise AddressReferenceError("invalid_encoding", "regel 1: de kopregel is geen geldige UTF-8", 1) from None
+    if not text.strip():
+        raise AddressReferenceError("empty_file", "regel 1: het adresbestand is leeg of begint met een lege regel", 1)
+    delimiter = ";" if text.count(";") > text.count(",") else ","
+    names = [name.strip().strip('"').strip().lower() for name in text.split(delimiter)]
+    for column in CSV_COLUMNS:
+        if names.count(column) == 0:
+            raise AddressReferenceError(
+                "missing_column",
+                f"regel 1: kolom '{column}' ontbreekt (verwacht: {', '.join(CSV_COLUMNS)})",
+                1,
+            )
+        if names.count(column) > 1:
+            raise AddressReferenceError("duplicate_column", f"regel 1: kolom '{column}' staat er twee keer in", 1)
+    # Columns we do not use get unique names, so that blank or repeated ones cannot clash.
+    return [name if name in CSV_COLUMNS else f"_extra_{i}" for i, name in enumerate(names)], delimiter
+
+
+def _read(body: bytes, names: list[str], delimiter: str) -> pa.Table:
+    malformed: list[pa_csv.InvalidRow] = []
+
+    def keep(row: pa_csv.InvalidRow) -> str:
+        malformed.append(row)
+        return "skip"
+
+    def read(threads: bool) -> pa.Table:
+        return pa_csv.read_csv(
+            pa.py_buffer(body),
+            read_options=pa_csv.ReadOptions(column_names=names, skip_rows=1, use_threads=threads),
+            parse_options=pa_csv.ParseOptions(delimiter=delimiter, invalid_row_handler=keep),
+            convert_options=pa_csv.ConvertOptions(
+                column_types={name: pa.string() for name in names},
+                include_columns=list(CSV_COLUMNS),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+
+    try:
+        table = read(threads=True)
+        if malformed:
+            # Only a single-threaded read knows row numbers; pay for it on the error path alone.
+            malformed.clear()
+            read(threads=False)
+    except pa.ArrowInvalid as error:
+        if "UTF8" in str(error):
+            line = _first_bad_utf8_line(body)
+            raise AddressReferenceError(
+                "invalid_encoding", f"regel {line}: het bestand is geen geldige UTF-8", line
+            ) from None
+        raise AddressReferenceError("invalid_csv", "het adresbestand is geen leesbare CSV") from None
+    if malformed:
+        row = malformed[0]
+        # pyarrow numbers the non-empty lines, the header being 1.
+        line = _line_of(body, row.number - 2) if row.number is not None else None
+        raise AddressReferenceError(
+            "invalid_row",
+            f"regel {line}: verwacht {row.expected_columns} kolommen, gevonden {row.actual_columns}",
+            line,
+        )
+    return table
+
+
+# Each problem: (row is wrong, code, message template with {line} and {value}, shown values).
+Problem = tuple[pa.Array, str, str, pa.Array]
+
+
+def _normalise(raw: pa.Table) -> tuple[pa.Table, list[Problem]]:
+    def text(name: str) -> pa.Array:
+        return pc.utf8_trim_whitespace(raw[name])
+
+    def code(name: str) -> pa.Array:
+        return pc.utf8_upper(text(name))
+
+    def wrong(values: pa.Array, pattern: str) -> pa.Array:
+        return pc.invert(pc.match_substring_regex(values, pattern))
+
+    postcode = pc.replace_substring(pc.utf8_upper(text("postcode")), " ", "")
+    number = text("huisnummer")
+    number_ok = pc.or_(pc.equal(number, ""), pc.match_substring_regex(number, r"^0*[1-9][0-9]{0,4}$"))
+    gemeente, wijk, buurt = code("gemeentecode"), code("wijkcode"), code("buurtcode")
+    gemeente_bad = wrong(gemeente, r"^GM[0-9]{4}$")
+    wijk_bad = wrong(wijk, r"^WK[0-9]{6}$")
+    buurt_bad = wrong(buurt, r"^BU[0-9]{8}$")
+    wijk_outside = pc.and_(
+        pc.invert(pc.or_(gemeente_bad, wijk_bad)),
+        pc.not_equal(pc.utf8_slice_codeunits(wijk, 2, 6), pc.utf8_slice_codeunits(gemeente, 2, 6)),
+    )
+    buurt_outside = pc.and_(
+        pc.invert(pc.or_(wijk_bad, buurt_bad)),
+        pc.not_equal(pc.utf8_slice_codeunits(buurt, 2, 8), pc.utf8_slice_codeunits(wijk, 2, 8)),
+    )
+    problems: list[Problem] = [
+        (wrong(postcode, r"^[1-9][0-9]{3}[A-Z]{2}$"), "invalid_postcode",
+         "regel {line}: postcode '{value}' heeft niet de vorm 1234AB", text("postcode")),
+        (pc.invert(number_ok), "invalid_huisnummer",
+         "regel {line}: huisnummer '{value}' is geen getal van 1 tot en met 99999 (of leeg)", number),
+        (gemeente_bad, "invalid_gemeentecode",
+         "regel {line}: gemeentecode '{value}' heeft niet de vorm GM0000", gemeente),
+        (wijk_bad, "invalid_wijkcode", "regel {line}: wijkcode '{value}' heeft niet de vorm WK000000", wijk),
+        (buurt_bad, "invalid_buurtcode", "regel {line}: buurtcode '{value}' heeft niet de vorm BU00000000", buurt),
+        (wijk_outside, "inconsistent_codes", "regel {line}: wijkcode {value} ligt niet in de gemeente van de rij",
+         wijk),
+        (buurt_outside, "inconsistent_codes", "regel {line}: buurtcode {value} ligt niet in de wijk van de rij",
+         buurt),
+    ]
+    numbers = pc.if_else(pc.and_(number_ok, pc.not_equal(number, "")), number, pa.scalar(None, pa.string()))
+    table = pa.Table.from_arrays(
+        [postcode, numbers.cast(pa.int32()), gemeente, wijk, text("wijknaam"), buurt, text("buurtnaam")],
+        schema=SCHEMA,
+    )
+    return table, problems
+
+
+def _raise_first(problems: list[Problem], body: bytes) -> None:
+    found = []
+    for order, (bad, code, template, values) in enumerate(problems):
+        row = pc.index(bad, True).as_py()
+        if row >= 0:
+            found.append((row, order, code, template, values[row].as_py()))
+    if found:
+        row, _, code, template, value = min(found)
+        line = _line_of(body, row)
+        raise AddressReferenceError(code, template.format(line=line, value=value), line)
+
+
+def _check_names(table: pa.Table, body: bytes) -> None:
+    for code, name in (("wijk", "wijknaam"), ("buurt", "buurtnaam")):
+        counts = table.group_by(code, use_threads=False).aggregate([(name, "count_distinct")])
+        clashing = counts.filter(pc.greater(counts[f"{name}_count_distinct"], 1))
+        if clashing.num_rows:
+            value = clashing[code][0].as_py()
+            rows = pc.indices_nonzero(pc.equal(table[code], value))
+            names = table[name].take(rows)
+            other = pc.index(pc.not_equal(names, names[0]), True).as_py()
+            line, earlier = _line_of(body, rows[other].as_py()), _line_of(body, rows[0].as_py())
+            raise AddressReferenceError(
+                "inconsistent_names",
+                f"regel {line}: {code} {value} heet hier '{names[other].as_py()}', "
+                f"op regel {earlier} '{names[0].as_py()}'",
+                line,
+            )
+
+
+def _sorted_without_duplicates(table: pa.Table, body: bytes) -> pa.Table:
+    order = pc.sort_indices(
+        table, sort_keys=[("postcode", "ascending", "at_start"), ("huisnummer", "ascending", "at_start")]
+    )
+    ordered = table.take(order)
+    if ordered.num_rows > 1:
+        postcode = ordered["postcode"]
+        number = pc.fill_null(ordered["huisnummer"], 0)
+        end = ordered.num_rows - 1
+        same = pc.and_(
+            pc.equal(postcode.slice(1), postcode.slice(0, end)),
+            pc.equal(number.slice(1), number.slice(0, end)),
+        )
+        at = pc.index(same, True).as_py()
+        if at >= 0:
+            first, second = sorted((order[at].as_py(), order[at + 1].as_py()))
+            row = ordered.slice(at, 1).to_pylist()[0]
+            address = f"{row['postcode']} {row['huisnummer'] or '(hele postcode)'}"
+            line, earlier = _line_of(body, second), _line_of(body, first)
+            raise AddressReferenceError(
+                "duplicate_address", f"regel {line}: adres {address} staat ook op regel {earlier}", line
+            )
+    return ordered.combine_chunks()
+
+
+def _line_of(body: bytes, row: int) -> int:
+    """The physical line of data row `row`; pyarrow skips empty lines, so count them back in."""
+    if b"\n\n" not in body and b"\n\r\n" not in body:
+        return row + 2
+    seen = -1
+    start = body.find(b"\n") + 1
+    line = 2
+    while start < len(body):
+        end = body.find(b"\n", start)
+        end = len(body) if end < 0 else end
+        if body[start:end].strip(b"\r"):
+            seen += 1
+            if seen == row:
+                return line
+        start, line = end + 1, line + 1
+    return row + 2
+
+
+def _first_bad_utf8_line(body: bytes) -> int:
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return body.count(b"\n", 0, error.start) + 1
+    return 1
