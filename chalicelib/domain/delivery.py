@@ -145,10 +145,11 @@ def _text(code: str) -> str:
 
 
 def _column(records: Records, name: str) -> pa.Array:
+    """The column as read ("" throughout when absent); the parsers trim what they check."""
     values = records.columns.get(name)
     if values is None:
-        return pa.array([""] * len(records.lines), pa.string())
-    return pc.utf8_trim_whitespace(values)
+        return pa.nulls(len(records.lines), pa.string()).fill_null("")
+    return values
 
 
 def _peildatum(records: Records, upload_date: date) -> date:

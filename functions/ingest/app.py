@@ -13,10 +13,11 @@ from aws_lambda_powertools.utilities.idempotency import (
     IdempotencyConfig,
     idempotent_function,
 )
-from aws_lambda_powertools.utilities.parser.models import S3Model
+from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
+from chalicelib.adapters.aws.events import S3EventNotification
 from chalicelib.bootstrap import ingest_deps
 from chalicelib.config import settings
 from chalicelib.services.ingest import Upload, ingest_upload
@@ -54,9 +55,7 @@ def ingest_object(obj: dict) -> dict:
 
 
 def record_handler(record: SQSRecord) -> None:
-    if '"s3:TestEvent"' in record.body:
-        return
-    event = S3Model.model_validate_json(record.body)
+    event = parse(event=record.body, model=S3EventNotification)
     for item in event.Records:
         ingest_object(obj=ObjectVersion(
             bucket=item.s3.bucket.name,

@@ -9,7 +9,7 @@ import time
 import pyarrow as pa
 from botocore.exceptions import ClientError
 
-from chalicelib.domain.reference import REFERENCE_SCHEMA
+from chalicelib.domain.reference import SCHEMA as REFERENCE_SCHEMA
 from chalicelib.domain.registry import Registry
 from chalicelib.services.registry import REFERENCE_KEY, load_reference, load_registry
 

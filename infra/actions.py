@@ -1,0 +1,119 @@
+"""What the `vindplaats` commands do, on a Target (the local stack or AWS).
+
+Deliveries go through the real path: a presigned POST under the supplier's prefix, the S3
+event, the queue and the ingest handler. Nothing here writes the lake directly.
+"""
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import requests
+from botocore.exceptions import ClientError
+
+from chalicelib.adapters.aws.storage import report_key
+from chalicelib.domain.registry import Registry
+from chalicelib.domain.report import Report
+from chalicelib.services.registry import import_reference, import_registry
+from chalicelib.services.uploads import CONTENT_TYPE, PresignedUpload, presign_upload
+from infra.local.target import Target
+
+
+def registry_import(target: Target, path: Path) -> Registry:
+    table = target.resource("dynamodb").Table(target.settings.registry_table)
+    return import_registry(path.read_text(encoding="utf-8"), table)
+
+
+def reference_import(target: Target, path: Path) -> int:
+    return import_reference(path.read_bytes(), target.client("s3"), target.settings.lake_bucket)
+
+
+@dataclass(frozen=True)
+class Delivered:
+    leverancier: str
+    levering: str
+    path: Path
+
+
+def upload(target: Target, leverancier: str, path: Path, *, now: datetime | None = None) -> Delivered:
+    """POST one file through a presigned upload, as a supplier would."""
+    data = path.read_bytes()
+    presigned = presign_upload(
+        target.client("s3"),
+        target.settings.upload_bucket,
+        leverancier=leverancier,
+        filename=path.name,
+        size=max(len(data), 1),
+        now=now or datetime.now(UTC),
+    )
+    post_file(presigned, path.name, data)
+    return Delivered(leverancier, presigned.levering, path)
+
+
+def post_file(presigned: PresignedUpload, filename: str, data: bytes) -> None:
+    response = requests.post(
+        presigned.url,
+        data=presigned.fields,
+        files={"file": (filename, data, CONTENT_TYPE)},
+        timeout=120,
+    )
+    if response.status_code >= 300:
+        raise RuntimeError(f"upload van {filename} geweigerd: HTTP {response.status_code} {response.text[:200]}")
+
+
+def deliveries(folder: Path) -> Iterator[tuple[str, Path]]:
+    """`<folder>/<leverancier-id>/*.csv` in name order per supplier."""
+    for supplier in sorted(p for p in folder.iterdir() if p.is_dir()):
+        for path in sorted(supplier.glob("*.csv")):
+            yield supplier.name, path
+
+
+def read_report(target: Target, delivered: Delivered) -> Report | None:
+    s3 = target.client("s3")
+    try:
+        body = s3.get_object(
+            Bucket=target.settings.lake_bucket, Key=report_key(delivered.leverancier, delivered.levering)
+        )["Body"].read()
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] in ("NoSuchKey", "404"):
+            return None
+        raise
+    return Report.model_validate(json.loads(body))
+
+
+def wait_for_reports(
+    target: Target,
+    delivered: list[Delivered],
+    *,
+    timeout: float = 120.0,
+    pump: Callable[[], object] | None = None,
+) -> dict[Delivered, Report]:
+    """Every delivery's report, waiting (and pumping the local runtime, if given) until all exist."""
+    reports: dict[Delivered, Report] = {}
+    deadline = time.monotonic() + timeout
+    while len(reports) < len(delivered):
+        if pump is not None:
+            pump()
+        for item in delivered:
+            if item not in reports:
+                found = read_report(target, item)
+                if found is not None:
+                    reports[item] = found
+        if len(reports) < len(delivered):
+            if time.monotonic() > deadline:
+                missing = ", ".join(f"{d.leverancier}/{d.path.name}" for d in delivered if d not in reports)
+                raise TimeoutError(f"geen rapport na {timeout:.0f} s voor: {missing}")
+            time.sleep(0.2)
+    return reports
+
+
+def describe(report: Report) -> str:
+    counts = report.counts
+    text = (f"{report.status.value:<21} {counts.read:>6} gelezen, {counts.accepted:>6} goed, "
+            f"{counts.rejected:>4} fout, {counts.warnings:>4} waarschuwingen")
+    if report.rejection is not None:
+        text += f" ({report.rejection.code})"
+    return text

@@ -1,0 +1,174 @@
+"""The `vindplaats` command: the local stack, registry and reference imports, uploads."""
+
+import argparse
+import os
+import signal
+import sys
+import threading
+from datetime import date
+from pathlib import Path
+
+from chalicelib.domain.reference import AddressReferenceError
+from chalicelib.domain.registry import RegistryError, parse_registry_toml
+from infra import actions
+from infra.local.target import NoTarget, clear_local, current, save_local
+
+DEFAULT_AWS_PORT = 4566
+DEMO_DIR = Path(".vindplaats") / "demo"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "run"):
+        parser.print_help()
+        return 2
+    try:
+        return args.run(args) or 0
+    except (NoTarget, RegistryError, AddressReferenceError, FileNotFoundError, ValueError) as exc:
+        print(f"vindplaats: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="vindplaats", description="Vroegsignalering schulden: lokale stack en beheer.")
+    commands = parser.add_subparsers(title="commands")
+
+    up = commands.add_parser("up", help="start de lokale stack (moto, handlers) en laad demodata")
+    up.add_argument("--no-demo", dest="demo", action="store_false", help="start leeg, zonder demodata")
+    up.add_argument("--aws-port", type=int, default=DEFAULT_AWS_PORT, help=f"poort van de lokale AWS (standaard {DEFAULT_AWS_PORT})")
+    up.add_argument("--once", action="store_true", help="stop na het laden in plaats van te blijven draaien")
+    up.add_argument("--demo-dir", type=Path, default=DEMO_DIR, help="waar de demodata wordt geschreven")
+    up.set_defaults(run=_up)
+
+    registry = commands.add_parser("registry", help="het register van gemeenten, leveranciers en convenanten")
+    registry_commands = registry.add_subparsers(title="registry commands")
+    registry_import = registry_commands.add_parser("import", help="laad een register (TOML) in")
+    registry_import.add_argument("file", type=Path)
+    registry_import.set_defaults(run=_registry_import)
+    registry_check = registry_commands.add_parser("check", help="controleer een register (TOML) zonder het te laden")
+    registry_check.add_argument("file", type=Path)
+    registry_check.set_defaults(run=_registry_check)
+
+    reference = commands.add_parser("reference", help="de adrestabel (postcode-huisnummer naar buurt, wijk, gemeente)")
+    reference_commands = reference.add_subparsers(title="reference commands")
+    reference_import = reference_commands.add_parser("import", help="laad een adrestabel (CSV) in")
+    reference_import.add_argument("file", type=Path)
+    reference_import.set_defaults(run=_reference_import)
+
+    upload = commands.add_parser("upload", help="lever een bestand aan via een presigned upload")
+    upload.add_argument("file", type=Path)
+    upload.add_argument("--leverancier", required=True, help="leverancier-id uit het register")
+    upload.add_argument("--wait", type=float, default=60.0, help="seconden wachten op het rapport (0: niet wachten)")
+    upload.set_defaults(run=_upload)
+
+    demo = commands.add_parser("demo", help="schrijf de synthetische demodata naar een map")
+    demo.add_argument("out", type=Path, nargs="?", default=DEMO_DIR)
+    demo.add_argument("--seed", type=int, default=2026)
+    demo.add_argument("--as-of", type=date.fromisoformat, default=date(2026, 11, 1))
+    demo.set_defaults(run=_demo)
+    return parser
+
+
+def _registry_check(args: argparse.Namespace) -> int:
+    registry = parse_registry_toml(args.file.read_text(encoding="utf-8"))
+    print(f"{args.file}: {len(registry.gemeenten)} gemeenten, {len(registry.leveranciers)} leveranciers, "
+          f"{len(registry.convenanten)} convenanten: in orde")
+    return 0
+
+
+def _registry_import(args: argparse.Namespace) -> int:
+    registry = actions.registry_import(current(), args.file)
+    print(f"register geladen: {len(registry.gemeenten)} gemeenten, {len(registry.leveranciers)} leveranciers, "
+          f"{len(registry.convenanten)} convenanten")
+    return 0
+
+
+def _reference_import(args: argparse.Namespace) -> int:
+    rows = actions.reference_import(current(), args.file)
+    print(f"adrestabel geladen: {rows} regels")
+    return 0
+
+
+def _upload(args: argparse.Namespace) -> int:
+    target = current()
+    delivered = actions.upload(target, args.leverancier, args.file)
+    print(f"geüpload: {args.leverancier}/{delivered.levering} ({args.file.name})")
+    if args.wait > 0:
+        report = actions.wait_for_reports(target, [delivered], timeout=args.wait)[delivered]
+        print(f"  {actions.describe(report)}")
+        for error in report.errors[:20]:
+            print(f"  regel {error.line} {error.column or ''}: {error.code}: {error.message}")
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from infra.demo import generate
+
+    summary = generate(args.out, seed=args.seed, as_of=args.as_of)
+    print(f"demodata geschreven naar {args.out}: {summary}")
+    return 0
+
+
+def _up(args: argparse.Namespace) -> int:
+    from infra.local.runtime import LocalRuntime
+    from infra.local.stack import LocalStack
+
+    print(f"lokale AWS (moto) start op 127.0.0.1:{args.aws_port} ...", flush=True)
+    quiet = {"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"}
+    with LocalStack(port=args.aws_port, queue_visibility_timeout=5, environment=quiet) as stack:
+        env = stack.env("IngestFunction")
+        runtime = LocalRuntime(stack, wait_time_seconds=1)
+        save_local(env, os.getpid())
+        try:
+            print(f"  klaar: {len(stack.created)} resources uit template.yaml op {stack.endpoint_url}")
+            if args.demo:
+                _load_demo(args.demo_dir, env, runtime)
+            if args.once:
+                return 0
+            runtime.start()
+            print("\nDe lokale stack draait; Ctrl-C stopt hem.")
+            print(f"  export AWS_ENDPOINT_URL={stack.endpoint_url}   # voor de aws-cli of boto3")
+            print("  vindplaats upload BESTAND.csv --leverancier ID   # een levering aanbieden")
+            _wait_for_interrupt()
+        finally:
+            runtime.stop()
+            clear_local(os.getpid())
+    return 0
+
+
+def _load_demo(folder: Path, env: dict[str, str], runtime) -> None:
+    from infra.demo import generate
+    from infra.local.target import Target
+
+    target = Target(env)
+    summary = generate(folder, seed=2026)
+    print(f"demodata: {folder} ({summary})")
+    registry = actions.registry_import(target, folder / "registry.toml")
+    print(f"  register: {len(registry.gemeenten)} gemeenten, {len(registry.leveranciers)} leveranciers, "
+          f"{len(registry.convenanten)} convenanten")
+    print(f"  adrestabel: {actions.reference_import(target, folder / 'adressen.csv')} regels")
+    delivered = []
+    for leverancier, path in actions.deliveries(folder / "leveringen"):
+        delivered.append(actions.upload(target, leverancier, path))
+        print(f"  geüpload {leverancier}/{path.name}", flush=True)
+    reports = actions.wait_for_reports(target, delivered, timeout=120, pump=lambda: runtime.poll_once(0))
+    print("rapporten:")
+    for item in delivered:
+        print(f"  {item.leverancier + '/' + item.path.name:<48} {actions.describe(reports[item])}")
+
+
+def _wait_for_interrupt() -> None:
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        while not stop.wait(1.0):
+            pass
+    except KeyboardInterrupt:
+        print("\ngestopt")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
