@@ -136,6 +136,13 @@ class LocalRuntime:
                 handled += 1
         return handled
 
+    def invoke(self, function: str, event: Mapping[str, Any]) -> Any:
+        """Call one function's handler with `event`, as `sam local invoke` would; deletes nothing."""
+        source = next(s for s in self.wiring if s.function == function)
+        with self._lock, _environ(self.stack.env(source.function)):
+            self.invocations += 1
+            return self._handler(source)(event, self._context(source.function))
+
     def run_until_idle(self, timeout: float = 30.0) -> int:
         """Poll until every wired queue is empty with nothing in flight; the batches handled.
 
