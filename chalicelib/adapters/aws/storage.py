@@ -11,6 +11,10 @@ from chalicelib.domain.report import Report
 from chalicelib.domain.upload import UploadKey
 
 
+# Dictionary-encoding the unique columns (pseudonym, regel) only to fall back costs time.
+_LOW_CARDINALITY = ["levering", "leverancier", "gemeente", "wijk", "buurt", "signaaltype"]
+
+
 def report_key(leverancier: str, levering: str) -> str:
     return f"reports/{leverancier}/{levering}.json"
 
@@ -60,7 +64,7 @@ class S3Lake:
     def write_signals(self, signals: pa.Table, *, peildatum: str, leverancier: str, levering: str) -> str:
         key = signals_key(peildatum, leverancier, levering)
         body = io.BytesIO()
-        pq.write_table(signals.drop_columns(["peildatum"]), body, compression="zstd")
+        pq.write_table(signals.drop_columns(["peildatum"]), body, compression="zstd", use_dictionary=_LOW_CARDINALITY)
         self._s3.put_object(Bucket=self._bucket, Key=key, Body=body.getvalue(), ContentType="application/vnd.apache.parquet")
         return key
 

@@ -1,6 +1,7 @@
 """The vault: personal fields of a delivery, envelope-encrypted with a KMS data key.
 
-One object per delivery, `vault/<leverancier>/<levering>.bin`: the records as Parquet,
+One object per delivery, `vault/<leverancier>/<levering>.bin`: the records as an Arrow IPC
+stream (zstd; about twice as fast to write as Parquet, and only ever read whole),
 sealed with AES-256-GCM under a fresh data key whose KMS-encrypted copy travels with it.
 The encryption context binds the key to the delivery, so a copied blob will not open elsewhere.
 """
@@ -10,7 +11,7 @@ import os
 import struct
 
 import pyarrow as pa
-import pyarrow.parquet as pq
+import pyarrow.ipc as ipc
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 _MAGIC = b"VPV1"
@@ -32,7 +33,8 @@ class KmsVault:
         context = {"leverancier": leverancier, "levering": levering}
         data_key = self._kms.generate_data_key(KeyId=self._key_id, KeySpec="AES_256", EncryptionContext=context)
         plain = io.BytesIO()
-        pq.write_table(records, plain, compression="zstd")
+        with ipc.new_stream(plain, records.schema, options=ipc.IpcWriteOptions(compression="zstd")) as writer:
+            writer.write_table(records)
         nonce = os.urandom(_NONCE_BYTES)
         sealed = AESGCM(data_key["Plaintext"]).encrypt(nonce, plain.getvalue(), _aad(context))
         wrapped = data_key["CiphertextBlob"]
@@ -55,7 +57,7 @@ class KmsVault:
         sealed = body[6 + length + _NONCE_BYTES :]
         data_key = self._kms.decrypt(CiphertextBlob=wrapped, EncryptionContext=context, KeyId=self._key_id)
         plain = AESGCM(data_key["Plaintext"]).decrypt(nonce, sealed, _aad(context))
-        return pq.read_table(io.BytesIO(plain))
+        return ipc.open_stream(plain).read_all()
 
     def delete(self, leverancier: str, levering: str) -> None:
         self._s3.delete_object(Bucket=self._bucket, Key=vault_key(leverancier, levering))
