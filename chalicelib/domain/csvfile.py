@@ -121,7 +121,13 @@ def record_lines(text: bytes, *, records: int | None = None) -> np.ndarray:
 def read_records(text: bytes, header: Header, wanted: dict[str, int]) -> Records:
     """Read the columns at the given header positions (name -> index) as strings."""
     try:
-        return _read_arrow(text, header, wanted)
+        return _read_arrow(text, header, wanted, _BLOCK_SIZE)
+    except pa.ArrowInvalid:
+        pass  # e.g. a record longer than a block: one block for the whole file reads it
+    except _LineCountMismatch:
+        return _read_python(text, header, wanted)
+    try:
+        return _read_arrow(text, header, wanted, max(len(text), _BLOCK_SIZE))
     except (pa.ArrowInvalid, _LineCountMismatch):
         return _read_python(text, header, wanted)
 
@@ -130,7 +136,7 @@ class _LineCountMismatch(Exception):
     pass
 
 
-def _read_arrow(text: bytes, header: Header, wanted: dict[str, int]) -> Records:
+def _read_arrow(text: bytes, header: Header, wanted: dict[str, int], block_size: int) -> Records:
     width = len(header.names)
     names = [f"c{i}" for i in range(width)]
     bad: list[tuple[int, int]] = []
@@ -143,7 +149,7 @@ def _read_arrow(text: bytes, header: Header, wanted: dict[str, int]) -> Records:
     table = pacsv.read_csv(
         pa.BufferReader(text),
         read_options=pacsv.ReadOptions(
-            use_threads=False, column_names=names, skip_rows=1, block_size=_BLOCK_SIZE
+            use_threads=False, column_names=names, skip_rows=1, block_size=block_size
         ),
         parse_options=pacsv.ParseOptions(
             delimiter=header.delimiter,
