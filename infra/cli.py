@@ -116,7 +116,7 @@ def _up(args: argparse.Namespace) -> int:
     from infra.local.runtime import LocalRuntime
     from infra.local.stack import LocalStack
 
-    print(f"lokale AWS (moto) start op 127.0.0.1:{args.aws_port} ...", flush=True)
+    print(f"lokale AWS (moto) start op 127.0.0.1:{args.aws_port or 'vrije poort'} ...", flush=True)
     quiet = {"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"}
     with LocalStack(port=args.aws_port, queue_visibility_timeout=5, environment=quiet) as stack:
         env = stack.env("IngestFunction")

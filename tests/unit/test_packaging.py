@@ -1,0 +1,28 @@
+"""What SAM builds must pin the same versions as the lock the tests run with."""
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _pins(path: Path) -> dict[str, str]:
+    pins = {}
+    for line in path.read_text().splitlines():
+        match = re.match(r"^([A-Za-z0-9_.-]+)(?:\[[^\]]*\])?==([^\s\\]+)", line)
+        if match:
+            pins[match.group(1).lower()] = match.group(2)
+    return pins
+
+
+def test_function_and_layer_requirements_match_the_lock():
+    lock = _pins(ROOT / "requirements.lock")
+    for path in [ROOT / "layer-requirements.txt", *ROOT.glob("functions/*/requirements.txt")]:
+        pins = _pins(path)
+        assert pins, path
+        for name, version in pins.items():
+            assert lock.get(name) == version, f"{path.name}: {name}=={version}, lock has {lock.get(name)}"
+
+
+def test_layer_leaves_pyarrow_out():
+    assert "pyarrow" not in _pins(ROOT / "layer-requirements.txt")
