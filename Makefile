@@ -2,6 +2,8 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
+# checkov pins an old boto3, so it lives in a venv of its own; the tests call it there.
+CHECKOV := .venv-checkov/bin/checkov
 
 .PHONY: demo test bench lint venv clean
 
@@ -13,17 +15,23 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
+$(CHECKOV): requirements-checkov.lock
+	$(PYTHON) -m venv .venv-checkov
+	.venv-checkov/bin/python -m pip install --quiet --require-hashes -r requirements-checkov.lock
+	touch $@
+
 demo: venv
 	$(VENV)/bin/vindplaats up --demo
 
-test: venv
+test: venv $(CHECKOV)
 	$(PY) -m pytest
 
 bench: venv
 	$(PY) benchmarks/ingest.py
 
-lint: venv
+lint: venv $(CHECKOV)
 	$(VENV)/bin/cfn-lint template.yaml
+	$(CHECKOV) -f template.yaml --framework cloudformation --skip-download --compact --quiet
 
 # The shared layer (template.yaml: SharedLayer, Metadata BuildMethod makefile).
 build-SharedLayer:
@@ -32,4 +40,4 @@ build-SharedLayer:
 	$(PYTHON) -m pip install --quiet -r layer-requirements.txt -t "$(ARTIFACTS_DIR)/python"
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) .venv-checkov .pytest_cache .hypothesis

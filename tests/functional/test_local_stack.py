@@ -61,9 +61,10 @@ def bodies(sqs, url, until_empty=False):
 def test_buckets_have_the_template_names_encryption_and_notification(stack):
     s3 = stack.client("s3")
     names = {b["Name"] for b in s3.list_buckets()["Buckets"]}
-    assert names == {UPLOADS, f"vindplaats-lake-{LOCAL_ACCOUNT_ID}", f"vindplaats-vault-{LOCAL_ACCOUNT_ID}"}
+    data_buckets = {UPLOADS, f"vindplaats-lake-{LOCAL_ACCOUNT_ID}", f"vindplaats-vault-{LOCAL_ACCOUNT_ID}"}
+    assert names == data_buckets | {f"vindplaats-access-logs-{LOCAL_ACCOUNT_ID}"}
     key_arn = stack.attribute("DataKey", "Arn")
-    for name in names:
+    for name in data_buckets:
         (rule,) = s3.get_bucket_encryption(Bucket=name)["ServerSideEncryptionConfiguration"]["Rules"]
         assert rule["ApplyServerSideEncryptionByDefault"] == {
             "SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key_arn

@@ -90,7 +90,7 @@ def test_resolver_evaluates_ref_sub_getatt_and_conditions():
 
 
 def test_references_finds_ref_getatt_and_sub_targets(body):
-    assert references(body["Resources"]["UploadBucket"]["Properties"]) == {"DataKey", "IngestQueue"}
+    assert references(body["Resources"]["UploadBucket"]["Properties"]) == {"DataKey", "IngestQueue", "AccessLogBucket"}
     assert references({"Fn::Sub": ["${A}-${B.Arn}-${AWS::Region}-${c}", {"c": {"Ref": "C"}}]}) == {
         "A", "B", "C"
     }
