@@ -47,8 +47,12 @@ def test_demo_deliveries_land_as_signals_reports_and_vault_entries(platform):
     assert platform.dead_letters() == 0
 
 
-def test_no_personal_value_reaches_the_lake_or_the_reports(platform):
+def test_no_personal_value_reaches_the_lake_the_reports_or_the_logs(platform, capfd, caplog):
+    caplog.set_level("DEBUG")
     test_demo_deliveries_land_as_signals_reports_and_vault_entries(platform)
+    captured = capfd.readouterr()
+    logs = captured.out + captured.err + caplog.text
+    assert "delivery ingested" in logs
     personal = set(platform.summary.persoonsgegevens())
     for leverancier, path in actions.deliveries(platform.demo / "leveringen"):
         with path.open(encoding="utf-8", errors="replace", newline="") as handle:
@@ -71,6 +75,7 @@ def test_no_personal_value_reaches_the_lake_or_the_reports(platform):
     everything = "\n".join(cells)
     leaked = sorted(value for value in personal if value in everything)
     assert leaked == []
+    assert sorted(value for value in personal if value in logs) == []
 
 
 def _capture_event(platform, leverancier: str, path: Path) -> tuple[actions.Delivered, dict]:
