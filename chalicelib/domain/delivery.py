@@ -173,6 +173,7 @@ def _peildatum(records: Records, upload_date: date) -> date:
 def _validate(
     records: Records, supplier: Supplier, *, upload_date: date, today: date, warnings: list[Finding]
 ) -> Delivery:
+    records = _without_blank_records(records)
     n = len(records.lines)
     if records.rows == 0:
         return Delivery(Status.REJECTED, Counts(), rejection=finding("no_data_rows"), warnings=warnings)
@@ -252,6 +253,33 @@ def _validate(
     ).filter(keep)
     status = Status.ACCEPTED if rejected_rows == 0 else Status.ACCEPTED_WITH_ERRORS
     return Delivery(status, counts, peildatum=peildatum, errors=errors_found, warnings=warnings, rows=rows)
+
+
+def _without_blank_records(records: Records) -> Records:
+    """Records of only delimiters (spreadsheets write `;;;;` for blank rows) are empty lines too."""
+    if len(records.lines) == 0:
+        return records
+
+    def blank(name: str) -> pa.Array:
+        return pc.match_substring_regex(records.columns[name], r"^\s*$")
+
+    empty = blank(REQUIRED[0])
+    for name in REQUIRED[1:]:
+        empty = pc.and_(empty, blank(name))
+    if not pc.any(empty).as_py():
+        return records
+    for name in records.columns:
+        if name not in REQUIRED:
+            empty = pc.and_(empty, blank(name))
+    keep = pc.invert(empty)
+    dropped = len(records.lines) - pc.sum(keep.cast(pa.int64())).as_py()
+    return Records(
+        {name: values.filter(keep) for name, values in records.columns.items()},
+        records.lines[keep.to_numpy(zero_copy_only=False)],
+        records.bad_lines,
+        rows=records.rows - dropped,
+        width=records.width,
+    )
 
 
 def _bsn(records: Records, signaaltype: pa.Array, checks: _Checks, warnings: list[Finding]) -> pa.Array:

@@ -168,3 +168,16 @@ def test_formula_and_html_in_free_text_are_kept_verbatim_for_the_vault():
     header = HEADER + ";achternaam"
     result = _read(header + '\nK1;6811AB;1;10;2026-10-01;2026-11-01;"=HYPERLINK(""x"")<script>"\n')
     assert result.rows["achternaam"].to_pylist() == ['=HYPERLINK("x")<script>']
+
+
+def test_rows_of_only_delimiters_are_skipped_like_empty_lines():
+    result = _read(HEADER + "\nK1;6811AB;1;10;2026-10-01;2026-11-01\n;;;;;\n ; ;;;;\nK2;6811AB;2;10;2026-10-01;2026-11-01\n")
+    assert result.status is Status.ACCEPTED
+    assert result.counts.read == 2
+    assert result.rows["regel"].to_pylist() == [2, 5]
+
+
+def test_file_of_only_blank_rows_has_no_data_rows():
+    result = _read(HEADER + "\n;;;;;\n;;;;;\n")
+    assert result.status is Status.REJECTED
+    assert result.rejection.code == "no_data_rows"
