@@ -6,6 +6,7 @@ whose quoting the vectorised line count cannot follow. Both skip empty lines.
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -60,11 +61,24 @@ def decode(data: bytes) -> Decoded:
     if data.startswith(_BOM):
         data = data[len(_BOM):]
     if _is_utf8(data):
-        return Decoded(data, windows_1252=False)
+        return Decoded(_line_endings(data), windows_1252=False)
     try:
-        return Decoded(data.decode("cp1252").encode("utf-8"), windows_1252=True)
+        return Decoded(_line_endings(data.decode("cp1252").encode("utf-8")), windows_1252=True)
     except UnicodeDecodeError as exc:
         raise FileError("file_encoding") from exc
+
+
+_LONE_CR = re.compile(rb"\r(?!\n)")
+
+
+def _line_endings(text: bytes) -> bytes:
+    """Lines end in LF or CRLF; a lone CR inside a value becomes a space, so both parsers
+    (which would end a record there) and the line numbers agree. A CR-only file is refused."""
+    if text.find(b"\r") < 0 or text.count(b"\r") == text.count(b"\r\n"):
+        return text
+    if text.find(b"\n") < 0:
+        raise FileError("file_line_endings")
+    return _LONE_CR.sub(b" ", text)
 
 
 def _is_utf8(data: bytes) -> bool:

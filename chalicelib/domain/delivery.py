@@ -37,6 +37,7 @@ OPTIONAL = (
 KNOWN = REQUIRED + OPTIONAL
 _FREE_TEXT = ("voorletters", "tussenvoegsel", "achternaam", "straat", "woonplaats", "telefoon")
 _UNKNOWN_COLUMNS_LISTED = 20
+_COLUMN_NAME_SHOWN = 40
 _EARLIEST_BIRTH = date(1900, 1, 1)
 
 
@@ -79,6 +80,8 @@ def read_delivery(data: bytes, supplier: Supplier, *, upload_date: date, today: 
         decoded = decode(data)
         if decoded.windows_1252:
             warnings.append(finding("encoding_windows_1252"))
+        if decoded.text.count(b"\n") > 2 * MAX_ROWS + 1:
+            raise _Rejected(finding("too_many_rows"))
         header = read_header(decoded.text)
         wanted = _map_columns(header.names, warnings)
         records = read_records(decoded.text, header, wanted)
@@ -94,8 +97,10 @@ def _map_columns(names: list[str], warnings: list[Finding]) -> dict[str, int]:
     unknown: list[str] = []
     for index, raw in enumerate(names):
         name = raw.strip().lower()
+        if not name:
+            continue
         if name not in KNOWN:
-            unknown.append(raw.strip())
+            unknown.append(raw.strip()[:_COLUMN_NAME_SHOWN])
         elif name in wanted:
             raise _Rejected(finding("column_duplicate", line=1, column=name))
         else:
@@ -153,21 +158,25 @@ def _column(records: Records, name: str) -> pa.Array:
 
 
 def _peildatum(records: Records, upload_date: date) -> date:
+    """The one peildatum of the file (compared as dates, so 2026-11-01 equals 01-11-2026)."""
     if "peildatum" not in records.columns or len(records.lines) == 0:
         return upload_date
     values = pc.utf8_trim_whitespace(records.columns["peildatum"])
     distinct = pc.unique(values)
-    if len(distinct) > 1:
-        first = values[0]
-        differs = np.flatnonzero(pc.not_equal(values, first).to_numpy(zero_copy_only=False))
-        line = int(records.lines[differs[0]])
-        raise _Rejected(finding("peildatum_mismatch", line=line, column="peildatum"))
-    if distinct[0].as_py() == "":
+    if len(distinct) == 1 and distinct[0].as_py() == "":
         return upload_date
     parsed, errors = parsing.parse_datum(distinct, required=True)
-    if errors[0].is_valid:
-        raise _Rejected(finding("peildatum_invalid", line=int(records.lines[0]), column="peildatum"))
-    return parsed[0].as_py()
+    if errors.null_count < len(errors):
+        bad = distinct.filter(pc.is_valid(errors))[0]
+        line = int(records.lines[np.flatnonzero(pc.equal(values, bad).to_numpy(zero_copy_only=False))[0]])
+        code = "peildatum_invalid" if len(distinct) == 1 else "peildatum_mismatch"
+        raise _Rejected(finding(code, line=line, column="peildatum"))
+    dates = pc.unique(parsed)
+    if len(dates) > 1:
+        per_row = pc.take(parsed, pc.index_in(values, value_set=distinct))
+        differs = pc.not_equal(per_row, per_row[0]).to_numpy(zero_copy_only=False)
+        raise _Rejected(finding("peildatum_mismatch", line=int(records.lines[np.flatnonzero(differs)[0]]), column="peildatum"))
+    return dates[0].as_py()
 
 
 def _validate(
@@ -208,7 +217,7 @@ def _validate(
     checks.add("geboortedatum", errors)
     checks.add("geboortedatum", parsing.check_range(geboortedatum, _EARLIEST_BIRTH, today))
     checks.add("email", parsing.parse_email(_column(records, "email")))
-    bsn = _bsn(records, signaaltype, checks, warnings)
+    bsn = _bsn(records, supplier, signaaltype, checks, warnings)
 
     invalid = checks.invalid()
     rejected_rows = int(invalid.sum()) + len(records.bad_lines)
@@ -282,19 +291,22 @@ def _without_blank_records(records: Records) -> Records:
     )
 
 
-def _bsn(records: Records, signaaltype: pa.Array, checks: _Checks, warnings: list[Finding]) -> pa.Array:
-    """BSNs only from Zorg and CAK Zorgverzekeringen rows; elsewhere dropped with one warning."""
+def _bsn(records: Records, supplier: Supplier, signaaltype: pa.Array, checks: _Checks, warnings: list[Finding]) -> pa.Array:
+    """BSNs only from a supplier registered as Zorg or CAK Zorgverzekeringen, on rows of such a
+    type; anywhere else the column is dropped with one warning. The registration decides, not
+    the file: a rows' signaaltype cannot make another supplier a BSN source."""
     n = len(records.lines)
     if "bsn" not in records.columns:
         return pa.nulls(n, pa.string())
     values = _column(records, "bsn")
-    allowed = pc.is_in(signaaltype, value_set=pa.array(sorted(BSN_SIGNAALTYPEN)))
-    allowed = pc.fill_null(allowed, False)
-    given = pc.not_equal(values, "")
+    if supplier.signaaltype in BSN_SIGNAALTYPEN:
+        allowed = pc.fill_null(pc.is_in(signaaltype, value_set=pa.array(sorted(BSN_SIGNAALTYPEN))), False)
+    else:
+        allowed = pa.nulls(n, pa.bool_()).fill_null(False)
+    given = pc.invert(pc.match_substring_regex(values, r"^\s*$"))
     if pc.any(pc.and_(given, pc.invert(allowed))).as_py():
         warnings.append(finding("bsn_ignored", column="bsn"))
-    kept = pc.if_else(allowed, values, "")
-    parsed, errors = parsing.parse_bsn(kept)
+    parsed, errors = parsing.parse_bsn(pc.if_else(allowed, values, ""))
     checks.add("bsn", errors)
     return parsed
 

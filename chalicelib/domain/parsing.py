@@ -97,7 +97,8 @@ _EMAIL = rf"^[^\s\p{{Z}}\p{{Cc}}@]+@{_EMAIL_LABEL}(?:\.{_EMAIL_LABEL})+$"
 _EMAIL_MAX_LENGTH = 254
 
 _KLANTNUMMER_MAX_LENGTH = 64
-_CONTROL_CHARACTER = r"[\x{00}-\x{1F}\x{7F}-\x{9F}]"
+# Not printable: control and format characters (zero-width, bidi overrides) and line separators.
+_CONTROL_CHARACTER = r"[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]"
 
 _SIGNAALTYPE_KEYS = pa.array([value.lower() for value in SIGNAALTYPEN])
 _SIGNAALTYPE_VALUES = pa.array(SIGNAALTYPEN)
@@ -410,7 +411,7 @@ def _passes_elfproef(nine_digits: pa.StringArray) -> pa.BooleanArray:
 
 def parse_klantnummer(values) -> pa.StringArray:
     """Errors: `missing` where empty, `klantnummer_invalid` beyond 64 characters or with a
-    control character, `klantnummer_duplicate` on every repeat of a value after its first.
+    character that is not printable (control, format such as zero-width or bidi overrides), `klantnummer_duplicate` on every repeat of a value after its first.
 
     Values are compared after trimming.
     """

@@ -18,6 +18,7 @@ FILE_MESSAGES: dict[str, str] = {
     "file_compressed": "Het bestand is gecomprimeerd (gzip of zip); lever een gewoon CSV-bestand aan.",
     "file_encoding": "Het bestand is geen UTF-8 of Windows-1252 tekst.",
     "file_too_large": "Het bestand is groter dan 512 MiB.",
+    "file_line_endings": "Het bestand gebruikt alleen CR als regeleinde; lever regels met LF of CRLF aan.",
     "too_many_rows": "Het bestand heeft meer dan 2.000.000 regels met gegevens.",
     "column_missing": "Verplichte kolom ontbreekt in de kopregel.",
     "column_duplicate": "Kolom staat meer dan eens in de kopregel.",

@@ -130,12 +130,19 @@ def test_bsn_from_zorg_must_pass_the_elfproef():
     assert result.rows["bsn"].to_pylist()[0] == "111222333"
 
 
-def test_row_signaaltype_zorg_keeps_its_bsn_even_from_another_supplier_type():
+def test_row_signaaltype_zorg_does_not_make_another_supplier_a_bsn_source():
     header = HEADER + ";signaaltype;bsn"
     result = _read(header + "\nK1;6811AB;1;10;2026-10-01;2026-11-01;zorg;111222333\n")
     assert result.rows["signaaltype"].to_pylist() == ["Zorg"]
-    assert result.rows["bsn"].to_pylist() == ["111222333"]
-    assert result.warnings == []
+    assert result.rows["bsn"].to_pylist() == [None]
+    assert [w.code for w in result.warnings] == ["bsn_ignored"]
+
+
+def test_zorg_supplier_row_of_another_type_drops_its_bsn():
+    header = HEADER + ";signaaltype;bsn"
+    result = _read(header + "\nK1;6811AB;1;10;2026-10-01;2026-11-01;Energie;111222333\n", ZORG)
+    assert result.rows["bsn"].to_pylist() == [None]
+    assert [w.code for w in result.warnings] == ["bsn_ignored"]
 
 
 def test_windows_1252_file_is_accepted_with_a_warning():
@@ -181,3 +188,32 @@ def test_file_of_only_blank_rows_has_no_data_rows():
     result = _read(HEADER + "\n;;;;;\n;;;;;\n")
     assert result.status is Status.REJECTED
     assert result.rejection.code == "no_data_rows"
+
+
+def test_peildatum_written_in_both_forms_is_one_date():
+    result = _read(HEADER + "\nK1;6811AB;1;10;2026-10-01;2026-11-01\nK2;6811AB;2;10;2026-10-01;01-11-2026\n")
+    assert result.status is Status.ACCEPTED
+    assert result.peildatum == date(2026, 11, 1)
+
+
+def test_peildatum_empty_on_one_row_only_is_a_mismatch():
+    result = _read(HEADER + "\nK1;6811AB;1;10;2026-10-01;2026-11-01\nK2;6811AB;2;10;2026-10-01;\n")
+    assert (result.rejection.code, result.rejection.line) == ("peildatum_mismatch", 3)
+
+
+def test_lone_carriage_return_inside_a_value_keeps_line_numbers():
+    text = HEADER + ";straat\n" + "K1;6811AB;1;10;2026-10-01;2026-11-01;Dorp\rstraat\r\n" + "K2;0000AA;2;10;2026-10-01;2026-11-01;x\r\n"
+    result = _read(text + "".join(f"K{i};6811AB;{i};10;2026-10-01;2026-11-01;x\r\n" for i in range(3, 20)))
+    assert [(e.line, e.code) for e in result.errors] == [(3, "postcode_invalid")]
+    assert result.rows["straat"].to_pylist()[0] == "Dorp straat"
+
+
+def test_cr_only_file_is_refused_with_its_reason():
+    result = _read(HEADER.replace("\n", "") + "\rK1;6811AB;1;10;2026-10-01;2026-11-01\r")
+    assert result.rejection.code == "file_line_endings"
+
+
+def test_trailing_delimiter_adds_no_unknown_column_warning():
+    result = _read(HEADER + ";\nK1;6811AB;1;10;2026-10-01;2026-11-01;\n")
+    assert result.status is Status.ACCEPTED
+    assert result.warnings == []
