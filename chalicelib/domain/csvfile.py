@@ -8,6 +8,7 @@ import csv
 import io
 import re
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pyarrow as pa
@@ -31,8 +32,12 @@ class FileError(Exception):
 
 @dataclass(frozen=True)
 class Decoded:
-    text: bytes  # UTF-8, no BOM
+    text: bytes  # UTF-8, no BOM, lines ending in LF or CRLF
     windows_1252: bool
+
+    @cached_property
+    def newlines(self) -> int:
+        return self.text.count(b"\n")
 
 
 @dataclass(frozen=True)
@@ -103,7 +108,7 @@ def read_header(text: bytes) -> Header:
     return Header(names=names, delimiter=delimiter)
 
 
-def record_lines(text: bytes, *, records: int | None = None) -> np.ndarray:
+def record_lines(text: bytes, *, records: int | None = None, newlines: int | None = None) -> np.ndarray:
     """Physical line (1-based) where each non-empty record starts, the header's included.
 
     A newline ends a record unless it lies inside quotes; RFC 4180's doubled quotes keep
@@ -112,7 +117,7 @@ def record_lines(text: bytes, *, records: int | None = None) -> np.ndarray:
     """
     quoted = text.find(b'"') >= 0
     if not quoted and records is not None:
-        lines = text.count(b"\n") + (0 if text.endswith(b"\n") else 1)
+        lines = (text.count(b"\n") if newlines is None else newlines) + (0 if text.endswith(b"\n") else 1)
         if lines == records:
             return np.arange(1, lines + 1, dtype=np.int64)
     buf = np.frombuffer(text, dtype=np.uint8)
@@ -132,16 +137,16 @@ def record_lines(text: bytes, *, records: int | None = None) -> np.ndarray:
     return np.flatnonzero(begins_record & ~empty).astype(np.int64) + 1
 
 
-def read_records(text: bytes, header: Header, wanted: dict[str, int]) -> Records:
+def read_records(text: bytes, header: Header, wanted: dict[str, int], *, newlines: int | None = None) -> Records:
     """Read the columns at the given header positions (name -> index) as strings."""
     try:
-        return _read_arrow(text, header, wanted, _BLOCK_SIZE)
+        return _read_arrow(text, header, wanted, _BLOCK_SIZE, newlines)
     except pa.ArrowInvalid:
         pass  # e.g. a record longer than a block: one block for the whole file reads it
     except _LineCountMismatch:
         return _read_python(text, header, wanted)
     try:
-        return _read_arrow(text, header, wanted, max(len(text), _BLOCK_SIZE))
+        return _read_arrow(text, header, wanted, max(len(text), _BLOCK_SIZE), newlines)
     except (pa.ArrowInvalid, _LineCountMismatch):
         return _read_python(text, header, wanted)
 
@@ -150,7 +155,9 @@ class _LineCountMismatch(Exception):
     pass
 
 
-def _read_arrow(text: bytes, header: Header, wanted: dict[str, int], block_size: int) -> Records:
+def _read_arrow(
+    text: bytes, header: Header, wanted: dict[str, int], block_size: int, newlines: int | None
+) -> Records:
     width = len(header.names)
     names = [f"c{i}" for i in range(width)]
     bad: list[tuple[int, int]] = []
@@ -177,7 +184,7 @@ def _read_arrow(text: bytes, header: Header, wanted: dict[str, int], block_size:
             quoted_strings_can_be_null=False,
         ),
     )
-    starts = record_lines(text, records=1 + table.num_rows + len(bad))
+    starts = record_lines(text, records=1 + table.num_rows + len(bad), newlines=newlines)
     data_lines = starts[1:]
     if len(data_lines) != table.num_rows + len(bad):
         raise _LineCountMismatch()

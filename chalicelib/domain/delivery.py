@@ -80,11 +80,11 @@ def read_delivery(data: bytes, supplier: Supplier, *, upload_date: date, today: 
         decoded = decode(data)
         if decoded.windows_1252:
             warnings.append(finding("encoding_windows_1252"))
-        if decoded.text.count(b"\n") > 2 * MAX_ROWS + 1:
+        if decoded.newlines > 2 * MAX_ROWS + 1:
             raise _Rejected(finding("too_many_rows"))
         header = read_header(decoded.text)
         wanted = _map_columns(header.names, warnings)
-        records = read_records(decoded.text, header, wanted)
+        records = read_records(decoded.text, header, wanted, newlines=decoded.newlines)
     except FileError as exc:
         return Delivery(Status.REJECTED, Counts(), rejection=finding(exc.code), warnings=warnings)
     except _Rejected as exc:
