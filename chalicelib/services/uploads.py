@@ -31,8 +31,9 @@ def safe_filename(name: str) -> str:
 
 
 def new_levering_id(now: datetime) -> str:
-    """Sortable by upload time, unguessable: `20261128T012500-3fa9c1d2`."""
-    return f"{now:%Y%m%dT%H%M%S}-{secrets.token_hex(4)}"
+    """Sortable by the time it was handed out (to the microsecond), unguessable:
+    `20261128T012500123456-3fa9c1d2`. match.sql breaks ties between uploads on it."""
+    return f"{now:%Y%m%dT%H%M%S%f}-{secrets.token_hex(4)}"
 
 
 def presign_upload(s3, bucket: str, *, leverancier: str, filename: str, size: int, now: datetime) -> PresignedUpload:
