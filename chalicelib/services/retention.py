@@ -1,0 +1,116 @@
+"""Forget on time (matching.md, "Retention"; product.md, flow step 7): what S3 lifecycle rules
+and DynamoDB TTL cannot decide, because it depends on a run's date or a case's outcome.
+
+- A run's cases never picked up go `cases_months` after the run's as-of date; cases with an
+  outcome stay until `outcome_months` after it, cases picked up and still open stay. A
+  gemeente object keeps only what is not due.
+- A run still "publishing" after a day crashed: its objects and its registry entry go. It has
+  `unpublished_days` whole days to finish, counted from the day it began.
+- The pseudonymous files of a published run (its match output and match history) and the vault
+  objects of deliveries go `signals_days` after the run's as-of date or the delivery's
+  peildatum, as the lake's signals do; for the vault this is a backstop behind publishing.
+
+Everything is due on the day the period ends (a run of 2026-05-31 goes on 2026-11-30), so a
+rerun on the same day changes nothing more.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from chalicelib.domain.cases import RunStatus, add_months
+from chalicelib.ports import Vault
+from chalicelib.services.publish import CaseStore, RunLake, RunRegistry, VaultIndex
+
+logger = logging.getLogger(__name__)
+
+
+class RetentionSettings(BaseSettings):
+    """The periods, each overridable as VINDPLAATS_RETENTION_<NAME>; defaults are matching.md's."""
+
+    model_config = SettingsConfigDict(env_prefix="VINDPLAATS_RETENTION_", frozen=True)
+
+    cases_months: int = Field(default=6, ge=1)
+    outcome_months: int = Field(default=18, ge=1)
+    unpublished_days: int = Field(default=1, ge=1)
+    signals_days: int = Field(default=190, ge=1)
+
+
+class CaseOutcomes(Protocol):
+    def outcomes(self, run_id: str, gemeente: str) -> Mapping[str, date | None]:
+        """For the cases of a run in a gemeente that were picked up: case id → the date their
+        outcome was recorded, or None while they are still being worked (kept)."""
+        ...
+
+
+class NoOutcomes:
+    """Until the API records outcomes, no case has one."""
+
+    def outcomes(self, run_id: str, gemeente: str) -> Mapping[str, date | None]:
+        return {}
+
+
+@dataclass(frozen=True)
+class RetentionDeps:
+    runs: RunRegistry
+    store: CaseStore
+    lake: RunLake
+    vault: Vault
+    vault_index: VaultIndex
+    outcomes: CaseOutcomes = field(default_factory=NoOutcomes)
+
+
+class Removed(BaseModel):
+    """What one pass removed, in counts."""
+
+    model_config = ConfigDict(frozen=True)
+
+    cases: int = 0
+    unpublished_runs: int = 0
+    unpublished_objects: int = 0
+    run_files: int = 0
+    vault_deliveries: int = 0
+
+
+def apply_retention(today: date, deps: RetentionDeps, settings: RetentionSettings) -> Removed:
+    """Remove what is due on `today`; returns the counts. Safe to run any number of times."""
+    cases = unpublished_runs = unpublished_objects = run_files = 0
+    for run in deps.runs.runs():
+        if run.status is RunStatus.PUBLISHED:
+            if today >= add_months(run.as_of, settings.cases_months):
+                for gemeente in deps.store.gemeenten(run.run_id):
+                    outcomes = deps.outcomes.outcomes(run.run_id, gemeente)
+                    keep = {
+                        case
+                        for case, day in outcomes.items()
+                        if day is None or today < add_months(day, settings.outcome_months)
+                    }
+                    cases += deps.store.keep(run.run_id, gemeente, keep)
+            if today >= run.as_of + timedelta(days=settings.signals_days):
+                run_files += deps.lake.delete_run(run.run_id)
+        elif run.begun_at is not None and today > run.begun_at.date() + timedelta(days=settings.unpublished_days):
+            unpublished_objects += deps.store.delete_run(run.run_id) + deps.lake.delete_run(run.run_id)
+            unpublished_runs += deps.runs.discard(run.run_id)
+
+    vault_deliveries = 0
+    for leverancier, levering, day in deps.vault_index.deliveries():
+        if today >= day + timedelta(days=settings.signals_days):
+            deps.vault.delete(leverancier, levering)
+            vault_deliveries += 1
+
+    removed = Removed(
+        cases=cases,
+        unpublished_runs=unpublished_runs,
+        unpublished_objects=unpublished_objects,
+        run_files=run_files,
+        vault_deliveries=vault_deliveries,
+    )
+    logger.info("retention applied", extra={"today": today.isoformat(), **removed.model_dump()})
+    return removed
