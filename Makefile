@@ -28,6 +28,7 @@ test: venv $(CHECKOV)
 
 bench: venv
 	$(PY) benchmarks/ingest.py
+	$(PY) benchmarks/match.py
 
 lint: venv $(CHECKOV)
 	$(VENV)/bin/cfn-lint template.yaml

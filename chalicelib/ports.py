@@ -34,3 +34,9 @@ class RegistrySource(Protocol):
 
 class ReferenceSource(Protocol):
     def reference(self) -> pa.Table: ...
+
+
+class QueryEngine(Protocol):
+    def match(self, tables: dict[str, pa.Table]) -> pa.Table:
+        """Run match.sql over `tables` (domain.matching.TABLE_SCHEMAS by name); rows in MATCH_SCHEMA."""
+        ...
