@@ -18,6 +18,9 @@ class Settings(BaseSettings):
     idempotency_table: str
     vault_key_id: str
     pseudonym_secret_id: str
+    cases_table: str
+    glue_database: str
+    athena_workgroup: str
     # Only for replaying a past month locally (`vindplaats run --as-of`): the date a file
     # without peildatum takes as its upload date. Never set in the cloud.
     vandaag: date | None = None

@@ -15,6 +15,7 @@ from infra.local.target import NoTarget, clear_local, current, save_local
 
 DEFAULT_AWS_PORT = 4566
 DEMO_DIR = Path(".vindplaats") / "demo"
+DEMO_AS_OF = date(2026, 11, 1)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -26,10 +27,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.run(args) or 0
     except (NoTarget, RegistryError, AddressReferenceError, FileNotFoundError, ValueError) as exc:
+        # BadArguments is a ValueError: bad input says what is wrong and exits 2.
         print(f"vindplaats: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # an internal failure: say so plainly, without a stack trace
+        print(f"vindplaats: interne fout ({type(exc).__name__}): {exc}", file=sys.stderr)
+        return 1
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -63,6 +68,14 @@ def _parser() -> argparse.ArgumentParser:
     upload.add_argument("--leverancier", required=True, help="leverancier-id uit het register")
     upload.add_argument("--wait", type=float, default=60.0, help="seconden wachten op het rapport (0: niet wachten)")
     upload.set_defaults(run=_upload)
+
+    run = commands.add_parser("run", help="leveringen aanbieden en matchen op een verse lokale stack; cases als JSON")
+    run.add_argument("deliveries", type=Path, help="map met <leverancier-id>/*.csv")
+    run.add_argument("--registry", type=Path, required=True, help="register (TOML)")
+    run.add_argument("--reference", type=Path, required=True, help="adrestabel (CSV)")
+    run.add_argument("--as-of", type=date.fromisoformat, required=True, help="peildatum van de run, JJJJ-MM-DD")
+    run.add_argument("--out", type=Path, required=True, help="map voor reports/ en cases.json")
+    run.set_defaults(run=_run)
 
     demo = commands.add_parser("demo", help="schrijf de synthetische demodata naar een map")
     demo.add_argument("out", type=Path, nargs="?", default=DEMO_DIR)
@@ -104,6 +117,12 @@ def _upload(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run(args: argparse.Namespace) -> int:
+    from infra.oneshot import RunArguments, run
+
+    return run(RunArguments(args.deliveries, args.registry, args.reference, args.as_of, args.out))
+
+
 def _demo(args: argparse.Namespace) -> int:
     from infra.demo import generate
 
@@ -117,8 +136,11 @@ def _up(args: argparse.Namespace) -> int:
     from infra.local.stack import LocalStack
 
     print(f"lokale AWS (moto) start op 127.0.0.1:{args.aws_port or 'vrije poort'} ...", flush=True)
-    quiet = {"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"}
-    with LocalStack(port=args.aws_port, queue_visibility_timeout=5, environment=quiet) as stack:
+    environment = {"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"}
+    if args.demo:
+        # The demo replays the month before DEMO_AS_OF: a file without peildatum gets that date.
+        environment["VINDPLAATS_VANDAAG"] = DEMO_AS_OF.isoformat()
+    with LocalStack(port=args.aws_port, queue_visibility_timeout=5, environment=environment) as stack:
         env = stack.env("IngestFunction")
         runtime = LocalRuntime(stack, wait_time_seconds=1)
         save_local(env, os.getpid())
@@ -126,6 +148,7 @@ def _up(args: argparse.Namespace) -> int:
             print(f"  klaar: {len(stack.created)} resources uit template.yaml op {stack.endpoint_url}")
             if args.demo:
                 _load_demo(args.demo_dir, env, runtime)
+                _match(stack, runtime, DEMO_AS_OF)
             if args.once:
                 return 0
             runtime.start()
@@ -144,7 +167,7 @@ def _load_demo(folder: Path, env: dict[str, str], runtime) -> None:
     from infra.local.target import Target
 
     target = Target(env)
-    summary = generate(folder, seed=2026)
+    summary = generate(folder, seed=2026, as_of=DEMO_AS_OF)
     print(f"demodata: {folder} ({summary})")
     registry = actions.registry_import(target, folder / "registry.toml")
     print(f"  register: {len(registry.gemeenten)} gemeenten, {len(registry.leveranciers)} leveranciers, "
@@ -158,6 +181,17 @@ def _load_demo(folder: Path, env: dict[str, str], runtime) -> None:
     print("rapporten:")
     for item in delivered:
         print(f"  {item.leverancier + '/' + item.path.name:<48} {actions.describe(reports[item])}")
+
+
+def _match(stack, runtime, as_of: date) -> None:
+    from infra.local.driver import local_workflow
+
+    print(f"maandelijkse matching voor {as_of} ...", flush=True)
+    output = local_workflow(stack, runtime.invoke).run({"as_of": as_of.isoformat()})
+    counts = output["publish"]["summary"]["gemeenten"]
+    print(f"  run {output['run_id']} gepubliceerd:")
+    for gemeente, figures in sorted(counts.items()):
+        print(f"    {gemeente}: {figures['cases']} cases ({figures['crisis']} crisis, {figures['herhaald']} herhaald)")
 
 
 def _wait_for_interrupt() -> None:

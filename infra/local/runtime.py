@@ -69,6 +69,24 @@ def sqs_event_sources(body: Mapping[str, Any]) -> list[SqsEventSource]:
     return wiring
 
 
+def _clear_cold_start_caches() -> None:
+    for module_name, names in (("chalicelib.config", ("settings",)),
+                               ("chalicelib.bootstrap", ("session", "ingest_deps", "match_deps"))):
+        module = sys.modules.get(module_name)
+        for name in names:
+            cached = getattr(module, name, None)
+            if cached is not None and hasattr(cached, "cache_clear"):
+                cached.cache_clear()
+
+
+def _direct(body: Mapping[str, Any], function: str) -> SqsEventSource:
+    """A function without a queue (a workflow step), invoked directly."""
+    props = function_properties(body, function)
+    module, _, attr = props["Handler"].rpartition(".")
+    handler_file = Path(props["CodeUri"]) / (module.replace(".", "/") + ".py")
+    return SqsEventSource(function, "", handler_file, attr, 1, False)
+
+
 def _queue_logical_id(queue: Any) -> str:
     if isinstance(queue, dict) and "Fn::GetAtt" in queue:
         target = queue["Fn::GetAtt"]
@@ -138,7 +156,7 @@ class LocalRuntime:
 
     def invoke(self, function: str, event: Mapping[str, Any]) -> Any:
         """Call one function's handler with `event`, as `sam local invoke` would; deletes nothing."""
-        source = next(s for s in self.wiring if s.function == function)
+        source = next((s for s in self.wiring if s.function == function), None) or _direct(self.stack.body, function)
         with self._lock, _environ(self.stack.env(source.function)):
             self.invocations += 1
             return self._handler(source)(event, self._context(source.function))
@@ -279,10 +297,9 @@ class LocalRuntime:
         """The function's handler, imported on first use (its cold start) with its env set."""
         if source.function in self._handlers:
             return self._handlers[source.function]
-        # Settings are cached per process; another stack's names (key id, secret arn) may be in it.
-        config = sys.modules.get("chalicelib.config")
-        if config is not None and hasattr(config, "settings"):
-            config.settings.cache_clear()
+        # Settings and clients are cached per process (a Lambda's cold start); another stack's
+        # names and endpoint may be in them, so a new function start clears them.
+        _clear_cold_start_caches()
         override = self._overrides.get(source.function)
         if callable(override):
             handler = override

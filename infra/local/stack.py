@@ -198,6 +198,12 @@ class LocalStack:
             "AWS::SQS::QueuePolicy": self._create_queue_policy,
             "AWS::DynamoDB::Table": self._create_table,
             "AWS::S3::Bucket": self._create_bucket,
+            "AWS::SNS::Topic": self._create_topic,
+            "AWS::Glue::Database": self._create_glue_database,
+            "AWS::Glue::Table": self._create_glue_table,
+            "AWS::Athena::WorkGroup": self._create_work_group,
+            # Functions, the state machine, schedules, alarms and log groups have no local
+            # counterpart: LocalRuntime and infra.local.driver stand in for what runs.
             # No AWS::S3::BucketPolicy: moto 5.2 denies whenever a statement's Condition does not
             # match, so the TLS-only Deny (aws:SecureTransport false) blocks every object request.
         }
@@ -340,6 +346,38 @@ class LocalStack:
             DomainName=f"{name}.s3.amazonaws.com",
             RegionalDomainName=f"{name}.s3.{self.region}.amazonaws.com",
         )
+
+
+    def _create_topic(self, logical_id: str, props: dict[str, Any]) -> None:
+        name = props.get("TopicName", self._default_name(logical_id))
+        attributes = {
+            key: _attribute_string(props[key])
+            for key in ("DisplayName", "KmsMasterKeyId", "FifoTopic")
+            if key in props
+        }
+        arn = self.client("sns").create_topic(Name=name, Attributes=attributes)["TopicArn"]
+        self._record(logical_id, arn, TopicArn=arn, TopicName=name)
+
+    def _create_glue_database(self, logical_id: str, props: dict[str, Any]) -> None:
+        database = props["DatabaseInput"]
+        self.client("glue").create_database(DatabaseInput=database)
+        self._record(logical_id, database["Name"])
+
+    def _create_glue_table(self, logical_id: str, props: dict[str, Any]) -> None:
+        table = props["TableInput"]
+        self.client("glue").create_table(DatabaseName=props["DatabaseName"], TableInput=table)
+        self._record(logical_id, table["Name"])
+
+    def _create_work_group(self, logical_id: str, props: dict[str, Any]) -> None:
+        args: dict[str, Any] = {"Name": props["Name"]}
+        if "Description" in props:
+            args["Description"] = props["Description"]
+        if "WorkGroupConfiguration" in props:
+            args["Configuration"] = props["WorkGroupConfiguration"]
+        if "Tags" in props:
+            args["Tags"] = props["Tags"]
+        self.client("athena").create_work_group(**args)
+        self._record(logical_id, props["Name"])
 
 
 def generate_secret_string(spec: Mapping[str, Any]) -> str:

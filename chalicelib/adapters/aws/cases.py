@@ -288,6 +288,18 @@ class S3RunLake:
                 tables.append(pq.read_table(io.BytesIO(body)).select(MATCH_SCHEMA.names).cast(MATCH_SCHEMA))
         return pa.concat_tables(tables) if tables else MATCH_SCHEMA.empty_table()
 
+    def read_history(self, run_id: str) -> pa.Table:
+        """The run's (huishouden, gemeente, as_of) rows; empty when it wrote none."""
+        import pyarrow.parquet as pq
+
+        from chalicelib.domain.matching import VORIGE_MATCHES_SCHEMA
+
+        try:
+            body = self._s3.get_object(Bucket=self._bucket, Key=f"matches/run={run_id}/part-0.parquet")["Body"].read()
+        except self._s3.exceptions.NoSuchKey:
+            return VORIGE_MATCHES_SCHEMA.empty_table()
+        return pq.read_table(io.BytesIO(body)).select(VORIGE_MATCHES_SCHEMA.names).cast(VORIGE_MATCHES_SCHEMA)
+
     def write_match_history(self, run_id: str, history: pa.Table) -> str:
         """Store (huishouden, gemeente, as_of) rows as matches/run=<run>/part-0.parquet."""
         import pyarrow.parquet as pq

@@ -201,3 +201,36 @@ def _bytes_to_read(metadata) -> int:
         for index in wanted
     )
     return chunks + metadata.serialized_size + 8  # footer length and magic
+
+
+@dataclass(frozen=True)
+class DeliveryFile:
+    """One delivery in the lake within a run's window; `latest` when the run reads it."""
+
+    leverancier: str
+    levering: str
+    peildatum: date
+    latest: bool
+
+
+def deliveries_in_window(
+    source: str, levering_vanaf: date, as_of: date, *, filesystem: pafs.FileSystem | None = None
+) -> list[DeliveryFile]:
+    """Every delivery with peildatum in [levering_vanaf, as_of], marking the one per supplier
+    that match.sql reads (latest by peildatum, upload time, levering), from footers alone."""
+    scan = scan_signals(source, levering_vanaf, as_of, filesystem=filesystem, skip_superseded=False)
+    found: list[tuple[str, str, date, tuple]] = []
+    for fragment in scan.dataset.get_fragments():
+        bound = _delivery_bounds(fragment)
+        if bound is None:
+            continue
+        leverancier, _, high = bound
+        found.append((leverancier, str(high[2]), high[0], high))
+    best: dict[str, tuple] = {}
+    for leverancier, _, _, key in found:
+        if leverancier not in best or key > best[leverancier]:
+            best[leverancier] = key
+    return [
+        DeliveryFile(leverancier, levering, peildatum, latest=key == best[leverancier])
+        for leverancier, levering, peildatum, key in found
+    ]

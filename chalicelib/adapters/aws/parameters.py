@@ -1,0 +1,31 @@
+"""Parameter tables in the lake, and the Glue catalogue pointed at this run's copies."""
+
+import io
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+
+class S3GlueParameters:
+    _READ_ONLY = {"DatabaseName", "CreateTime", "UpdateTime", "CreatedBy", "IsRegisteredWithLakeFormation",
+                  "CatalogId", "VersionId", "IsMultiDialectView", "FederatedTable"}
+
+    def __init__(self, s3, glue, bucket: str, database: str) -> None:
+        self._s3 = s3
+        self._glue = glue
+        self._bucket = bucket
+        self._database = database
+
+    def put(self, name: str, run_id: str, table: pa.Table) -> str:
+        prefix = f"params/{name}/run={run_id}/"
+        body = io.BytesIO()
+        pq.write_table(table, body, compression="zstd")
+        self._s3.put_object(Bucket=self._bucket, Key=prefix + "part-0.parquet", Body=body.getvalue(),
+                            ContentType="application/vnd.apache.parquet")
+        return f"s3://{self._bucket}/{prefix}"
+
+    def point(self, name: str, location: str) -> None:
+        current = self._glue.get_table(DatabaseName=self._database, Name=name)["Table"]
+        table_input = {key: value for key, value in current.items() if key not in self._READ_ONLY}
+        table_input["StorageDescriptor"] = dict(table_input["StorageDescriptor"], Location=location)
+        self._glue.update_table(DatabaseName=self._database, TableInput=table_input)
