@@ -11,7 +11,7 @@ import pyarrow as pa
 
 from chalicelib.adapters.local.duckdb_engine import deliveries_in_window
 from chalicelib.bootstrap import lake_filesystem, match_deps
-from chalicelib.domain.matching import LEVERING_DAGEN, VORIGE_MATCHES_SCHEMA, herhaald_vanaf, levering_vanaf
+from chalicelib.domain.matching import VORIGE_MATCHES_SCHEMA, herhaald_vanaf, levering_vanaf, no_later_run_reads
 from chalicelib.services.notify import notify_run
 from chalicelib.services.prepare import new_run_id, prepare_run
 from chalicelib.services.publish import PublishDeps, PublishedRun, publish_run
@@ -41,17 +41,12 @@ def prepare(event: dict) -> dict:
 
 
 def deliveries_to_trim(as_of: date) -> list[tuple[str, str]]:
-    """Deliveries whose unmatched vault records no later run can need: superseded ones, and
-    the ones read now whose peildatum falls out of every later run's window (P + 45 ≤ D)."""
+    """The deliveries in the run's window whose unmatched vault records no later run needs."""
     deps = match_deps()
     files = deliveries_in_window(
         f"{deps.settings.lake_bucket}/signals", levering_vanaf(as_of), as_of, filesystem=lake_filesystem()
     )
-    return [
-        (f.leverancier, f.levering)
-        for f in files
-        if not f.latest or (as_of - f.peildatum).days >= LEVERING_DAGEN
-    ]
+    return no_later_run_reads(files, as_of)
 
 
 def publish(event: dict) -> dict:
@@ -64,7 +59,7 @@ def publish(event: dict) -> dict:
             lake=deps.run_lake, vault=deps.vault, vault_index=deps.vault_index, store=deps.store,
             runs=deps.runs, registry=deps.registry, reference=deps.reference,
         ),
-        deliveries_read=deliveries_to_trim(as_of),
+        deliveries_to_trim=deliveries_to_trim(as_of),
     )
     return published.model_dump(mode="json")
 

@@ -165,3 +165,15 @@ def parameter_tables(registry: Registry, as_of: date) -> dict[str, pa.Table]:
             schema=CONVENANTEN_SCHEMA,
         ),
     }
+
+
+def no_later_run_reads(deliveries, as_of: date) -> list[tuple[str, str]]:
+    """Of the deliveries in the window of the run for `as_of` (objects with leverancier,
+    levering, peildatum and latest), those no later run can read: superseded ones (a later run
+    picks a delivery at least as new) and the ones read now whose peildatum P has P + 45 ≤ D (a
+    later run's window starts after P). Their unmatched vault records may go now."""
+    return [
+        (d.leverancier, d.levering)
+        for d in deliveries
+        if not d.latest or (as_of - d.peildatum).days >= LEVERING_DAGEN
+    ]

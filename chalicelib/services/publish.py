@@ -102,13 +102,14 @@ class PublishedRun(BaseModel):
 
 
 def publish_run(
-    run_id: str, as_of: date, deps: PublishDeps, deliveries_read: Collection[Delivery] = ()
+    run_id: str, as_of: date, deps: PublishDeps, deliveries_to_trim: Collection[Delivery] = ()
 ) -> PublishedRun:
     """Publish run `run_id` (its matches at runs/<run_id>/matches/) and make it the latest.
 
-    `deliveries_read` are the deliveries the run's query read (the latest per supplier in the
-    window); with the deliveries that have matches they are the ones whose vault objects are
-    cut down to the matched regels afterwards, or deleted when none of their rows matched.
+    `deliveries_to_trim` are the deliveries no later run can read (superseded, or out of every
+    later window): their vault objects are cut down to this run's matched regels afterwards, or
+    deleted when none of their rows matched. A delivery a later run may still read keeps its
+    vault object whole, so that run can re-identify what it matches.
     Every gemeente in the registry is counted, with 0 when it has no cases.
     """
     deps.runs.begin(run_id, as_of)
@@ -127,7 +128,7 @@ def publish_run(
     deps.runs.publish(run_id, {gemeente: c.cases for gemeente, c in counts.items()})
 
     trimmed = deleted = 0
-    for delivery in sorted((set(deliveries_read) | set(matched)) & present):
+    for delivery in sorted(set(deliveries_to_trim) & present):
         kept = records.get(delivery)
         if kept is None or kept.num_rows == 0:
             deps.vault.delete(*delivery)

@@ -277,3 +277,18 @@ def test_files_without_statistics_are_always_read(tmp_path):
     scan = scan_signals(source, date(2026, 10, 1), AS_OF)
 
     assert (scan.files_in_window, scan.files_superseded) == (3, 0)
+
+
+def test_vault_trimming_waits_for_the_last_run_that_can_read_a_delivery():
+    from types import SimpleNamespace
+
+    from chalicelib.domain.matching import no_later_run_reads
+
+    as_of = date(2026, 11, 1)
+    deliveries = [
+        SimpleNamespace(leverancier="a", levering="old", peildatum=date(2026, 10, 1), latest=False),
+        SimpleNamespace(leverancier="a", levering="new", peildatum=date(2026, 10, 20), latest=True),
+        SimpleNamespace(leverancier="b", levering="edge", peildatum=date(2026, 9, 17), latest=True),
+        SimpleNamespace(leverancier="c", levering="keep", peildatum=date(2026, 9, 18), latest=True),
+    ]
+    assert no_later_run_reads(deliveries, as_of) == [("a", "old"), ("b", "edge")]
