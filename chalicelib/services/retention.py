@@ -6,9 +6,11 @@ and DynamoDB TTL cannot decide, because it depends on a run's date or a case's o
   gemeente object keeps only what is not due.
 - A run still "publishing" after a day crashed: its objects and its registry entry go. It has
   `unpublished_days` whole days to finish, counted from the day it began.
-- The pseudonymous files of a published run (its match output and match history) and the vault
-  objects of deliveries go `signals_days` after the run's as-of date or the delivery's
-  peildatum, as the lake's signals do; for the vault this is a backstop behind publishing.
+- The pseudonymous files of a published run (its match output and match history) go
+  `signals_days` after the run's as-of date, as the lake's signals do.
+- A delivery's vault object goes `vault_days` after its peildatum (default 46: the day after
+  the last run whose window can read it). What matched by then lives on in the published cases
+  and contacts; publishing trims earlier where it can.
 
 Everything is due on the day the period ends (a run of 2026-05-31 goes on 2026-11-30), so a
 rerun on the same day changes nothing more.
@@ -25,6 +27,7 @@ from typing import Protocol
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from chalicelib.domain.matching import LEVERING_DAGEN
 from chalicelib.domain.cases import RunStatus, add_months
 from chalicelib.ports import Vault
 from chalicelib.services.publish import CaseStore, RunLake, RunRegistry, VaultIndex
@@ -41,6 +44,7 @@ class RetentionSettings(BaseSettings):
     outcome_months: int = Field(default=18, ge=1)
     unpublished_days: int = Field(default=1, ge=1)
     signals_days: int = Field(default=190, ge=1)
+    vault_days: int = Field(default=LEVERING_DAGEN + 1, ge=1)
 
 
 class CaseOutcomes(Protocol):
@@ -101,7 +105,7 @@ def apply_retention(today: date, deps: RetentionDeps, settings: RetentionSetting
 
     vault_deliveries = 0
     for leverancier, levering, day in deps.vault_index.deliveries():
-        if today >= day + timedelta(days=settings.signals_days):
+        if today >= day + timedelta(days=settings.vault_days):
             deps.vault.delete(leverancier, levering)
             vault_deliveries += 1
 

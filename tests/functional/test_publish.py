@@ -467,16 +467,16 @@ def test_leftovers_of_a_crashed_run_go_once_it_is_more_than_a_day_old(world, mon
     assert world.runs.latest().run_id == published.run_id
 
 
-def test_a_published_runs_pseudonymous_files_and_old_vault_objects_go_after_190_days(world):
+def test_a_published_runs_pseudonymous_files_go_after_190_days_and_vault_objects_after_the_last_window(world):
     s = scenario(world)
     _publish_on(world, s, AS_OF)
     old = world.deliver("vitens", {1: "Oud" + uuid.uuid4().hex[:6]}, peildatum=date(2026, 5, 1))
     unreported = world.deliver("vitens", {1: "Los" + uuid.uuid4().hex[:6]}, peildatum=None)
-    day_190 = date(2026, 5, 1) + timedelta(days=190)
+    last_window = date(2026, 5, 1) + timedelta(days=46)
 
-    _retain(world, day_190 - timedelta(days=1))
+    _retain(world, last_window - timedelta(days=1))
     assert ("vitens", old) in world.index.present()
-    _retain(world, day_190)
+    _retain(world, last_window)
     assert ("vitens", old) not in world.index.present()
     assert ("vitens", unreported) in world.index.present()
     assert world.keys(world.settings.lake_bucket, f"runs/{s.run_id}/")
