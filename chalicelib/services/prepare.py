@@ -12,7 +12,7 @@ from typing import Protocol
 
 import pyarrow as pa
 
-from chalicelib.domain.matching import VORIGE_MATCHES_SCHEMA, match_sql, parameter_tables
+from chalicelib.domain.matching import VORIGE_MATCHES_SCHEMA, levering_vanaf, match_sql, parameter_tables
 from chalicelib.domain.registry import Registry
 
 
@@ -23,6 +23,10 @@ class ParameterStore(Protocol):
 
     def point(self, name: str, location: str) -> None:
         """Make the catalogue's table `name` read `location`."""
+        ...
+
+    def window(self, first: date, last: date) -> None:
+        """Limit the partitions of `signals` the catalogue offers to [first, last]."""
         ...
 
 
@@ -62,5 +66,6 @@ def prepare_run(
     }
     for name, table in tables.items():
         parameters.point(name, parameters.put(name, run_id, table))
+    parameters.window(levering_vanaf(as_of), as_of)
     output = matches_prefix(lake_bucket, run_id)
     return PreparedRun(run_id=run_id, as_of=as_of, query=unload(match_sql(), output), output=output)

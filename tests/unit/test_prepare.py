@@ -38,6 +38,9 @@ class MemoryParameters:
     def point(self, name: str, location: str) -> None:
         self.pointed[name] = location
 
+    def window(self, first: date, last: date) -> None:
+        self.windowed = (first, last)
+
 
 def test_every_parameter_table_is_stored_and_pointed_at_for_this_run():
     parameters = MemoryParameters()
@@ -46,6 +49,7 @@ def test_every_parameter_table_is_stored_and_pointed_at_for_this_run():
     names = {"run", "gemeente_regels", "gemeente_signaaltypen", "gemeente_vensters", "convenanten", "vorige_matches"}
     assert set(parameters.tables) == names
     assert parameters.pointed == {name: f"s3://lake/params/{name}/run=r1/" for name in names}
+    assert parameters.windowed == (date(2026, 9, 17), date(2026, 11, 1))
     assert parameters.tables["run"].to_pylist() == [
         {"as_of": date(2026, 11, 1), "levering_vanaf": date(2026, 9, 17), "herhaald_vanaf": date(2026, 5, 2)}
     ]

@@ -1,6 +1,7 @@
 """Parameter tables in the lake, and the Glue catalogue pointed at this run's copies."""
 
 import io
+from datetime import date
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -25,7 +26,18 @@ class S3GlueParameters:
         return f"s3://{self._bucket}/{prefix}"
 
     def point(self, name: str, location: str) -> None:
+        self._update(name, lambda table: table | {"StorageDescriptor": dict(table["StorageDescriptor"], Location=location)})
+
+    def window(self, first: date, last: date) -> None:
+        """Narrow the signals table's partition projection to the run's window: Athena prunes
+        partitions only on literal ranges, and the window reaches match.sql as a table."""
+        self._update(
+            "signals",
+            lambda table: table | {"Parameters": dict(table.get("Parameters", {}),
+                                                      **{"projection.peildatum.range": f"{first},{last}"})},
+        )
+
+    def _update(self, name: str, change) -> None:
         current = self._glue.get_table(DatabaseName=self._database, Name=name)["Table"]
         table_input = {key: value for key, value in current.items() if key not in self._READ_ONLY}
-        table_input["StorageDescriptor"] = dict(table_input["StorageDescriptor"], Location=location)
-        self._glue.update_table(DatabaseName=self._database, TableInput=table_input)
+        self._glue.update_table(DatabaseName=self._database, TableInput=change(table_input))
