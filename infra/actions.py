@@ -67,7 +67,7 @@ def post_file(presigned: PresignedUpload, filename: str, data: bytes) -> None:
 def deliveries(folder: Path) -> Iterator[tuple[str, Path]]:
     """`<folder>/<leverancier-id>/*.csv` in name order per supplier."""
     for supplier in sorted(p for p in folder.iterdir() if p.is_dir()):
-        for path in sorted(supplier.glob("*.csv")):
+        for path in sorted(p for p in supplier.iterdir() if p.is_file() and p.suffix.lower() == ".csv"):
             yield supplier.name, path
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from chalicelib.domain.cases import Case
 from chalicelib.domain.reference import parse_reference_csv
 from chalicelib.domain.registry import parse_registry_toml
-from chalicelib.domain.report import Report
+from chalicelib.domain.report import Report, Status, finding
 from infra import actions
 from infra.local.target import Target
 
@@ -95,6 +95,12 @@ def _euro(amount: Decimal) -> float:
     return float(Decimal(amount).quantize(Decimal("0.01")))
 
 
+def _unknown_supplier(leverancier: str, path: Path) -> Report:
+    """What ingest reports for a supplier the registry does not know, without uploading."""
+    return Report(leverancier=leverancier, levering="-", bestand=path.name, status=Status.REJECTED,
+                  rejection=finding("leverancier_unknown"))
+
+
 def run(arguments: RunArguments, say: Callable[[str], None] = print) -> int:
     """Deliver, match, write OUT/reports/<leverancier>/<file>.json and OUT/cases.json."""
     from chalicelib.adapters.aws.cases import DynamoRunRegistry, S3CaseStore
@@ -118,8 +124,11 @@ def run(arguments: RunArguments, say: Callable[[str], None] = print) -> int:
         say(f"  adrestabel: {actions.reference_import(target, arguments.reference)} regels")
         reports_dir = arguments.out / "reports"
         for index, (leverancier, path) in enumerate(files, 1):
-            delivered = actions.upload(target, leverancier, path)
-            report = actions.wait_for_reports(target, [delivered], timeout=300, pump=lambda: runtime.poll_once(0))[delivered]
+            if registry.leverancier(leverancier) is None:
+                report = _unknown_supplier(leverancier, path)
+            else:
+                delivered = actions.upload(target, leverancier, path)
+                report = actions.wait_for_reports(target, [delivered], timeout=300, pump=lambda: runtime.poll_once(0))[delivered]
             destination = reports_dir / leverancier / f"{path.name}.json"
             destination.parent.mkdir(parents=True, exist_ok=True)
             destination.write_text(json.dumps(report_json(report), ensure_ascii=False, indent=2) + "\n")

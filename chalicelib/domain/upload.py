@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 INCOMING = "incoming/"
 QUARANTINE = "quarantine/"
-_LEVERANCIER = re.compile(r"^[a-z0-9-]{2,40}$")
+LEVERANCIER_ID = re.compile(r"[a-z0-9-]{2,40}")
 _LEVERING = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
@@ -24,7 +24,7 @@ class UploadKey:
         if not key.startswith(INCOMING):
             raise UploadKeyError(key)
         parts = key[len(INCOMING):].split("/", 2)
-        if len(parts) != 3 or not _LEVERANCIER.match(parts[0]) or not _LEVERING.match(parts[1]) or not parts[2]:
+        if len(parts) != 3 or not LEVERANCIER_ID.fullmatch(parts[0]) or not _LEVERING.match(parts[1]) or not parts[2]:
             raise UploadKeyError(key)
         return cls(*parts)
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from chalicelib.domain.csvfile import MAX_BYTES
-from chalicelib.domain.upload import UploadKey
+from chalicelib.domain.upload import LEVERANCIER_ID, UploadKey
 
 CONTENT_TYPE = "text/csv"
 EXPIRES_SECONDS = 300
@@ -40,6 +40,8 @@ def presign_upload(s3, bucket: str, *, leverancier: str, filename: str, size: in
     """A POST policy for exactly one key under the supplier's prefix, a CSV, 1 byte to size."""
     if not 0 < size <= MAX_BYTES:
         raise ValueError(f"size must be between 1 and {MAX_BYTES} bytes")
+    if not LEVERANCIER_ID.fullmatch(leverancier):
+        raise ValueError(f"not a leverancier id: {leverancier!r}")
     levering = new_levering_id(now)
     key = UploadKey(leverancier, levering, safe_filename(filename)).incoming_key()
     post = s3.generate_presigned_post(

@@ -35,7 +35,7 @@ class Target:
     def settings(self) -> Settings:
         prefix = "VINDPLAATS_"
         values = {key[len(prefix):].lower(): value for key, value in self.env.items() if key.startswith(prefix)}
-        return Settings.model_validate(values)
+        return Settings.model_validate({name: value for name, value in values.items() if name in Settings.model_fields})
 
     def client(self, service: str):
         return self._session().client(

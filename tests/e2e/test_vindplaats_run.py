@@ -81,6 +81,8 @@ def scenario(tmp_path_factory) -> Path:
            "W1,6811AB,12,a,75,01-10-2026,25-10-2026,ja\nW2,6811AB,14,,74.99,2026-10-01,2026-10-25,nee\n")
     _write(deliveries, "eneco/okt.csv",
            "klantnummer;postcode;huisnummer;bedrag;achterstand_sinds\nE1;6811AB;14;300;2026-10-01\n")
+    _write(deliveries, "Onbekende Partij/lijst.CSV",
+           "klantnummer;postcode;huisnummer;bedrag;achterstand_sinds\nX1;6811AB;12A;300;2026-10-01\n")
     out = root / "out"
     result = _vindplaats("run", str(deliveries), "--registry", str(root / "registry.toml"),
                          "--reference", str(root / "adressen.csv"), "--as-of", "2026-11-01", "--out", str(out))
@@ -90,7 +92,11 @@ def scenario(tmp_path_factory) -> Path:
 
 def test_run_reports_every_file(scenario):
     reports = sorted(p.relative_to(scenario / "reports").as_posix() for p in (scenario / "reports").rglob("*.json"))
-    assert reports == ["eneco/okt.csv.json", "vitens/okt.csv.json", "vivare/1-oud.csv.json", "vivare/2-nieuw.csv.json"]
+    assert reports == ["Onbekende Partij/lijst.CSV.json", "eneco/okt.csv.json", "vitens/okt.csv.json",
+                       "vivare/1-oud.csv.json", "vivare/2-nieuw.csv.json"]
+    unknown = json.loads((scenario / "reports" / "Onbekende Partij" / "lijst.CSV.json").read_text())
+    assert unknown["status"] == "rejected"
+    assert [error["code"] for error in unknown["errors"]] == ["leverancier_unknown"]
     report = json.loads((scenario / "reports" / "vivare" / "2-nieuw.csv.json").read_text())
     assert report["status"] == "accepted"
     assert report["counts"]["accepted"] == 2
