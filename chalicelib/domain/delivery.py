@@ -272,14 +272,11 @@ def _without_blank_records(records: Records) -> Records:
     def blank(name: str) -> pa.Array:
         return pc.match_substring_regex(records.columns[name], r"^\s*$")
 
-    empty = blank(REQUIRED[0])
-    for name in REQUIRED[1:]:
-        empty = pc.and_(empty, blank(name))
-    if not pc.any(empty).as_py():
-        return records
-    for name in records.columns:
-        if name not in REQUIRED:
-            empty = pc.and_(empty, blank(name))
+    empty = None
+    for name in (*REQUIRED, *(n for n in records.columns if n not in REQUIRED)):
+        empty = blank(name) if empty is None else pc.and_(empty, blank(name))
+        if not pc.any(empty).as_py():
+            return records
     keep = pc.invert(empty)
     dropped = len(records.lines) - pc.sum(keep.cast(pa.int64())).as_py()
     return Records(
