@@ -170,7 +170,7 @@ class LocalStack:
             "AWS_DEFAULT_REGION": self.region,
             "AWS_REGION": self.region,
             "POWERTOOLS_TRACE_DISABLED": "true",
-        } | self.environment
+        } | self._auth_environment() | self.environment
 
     # ------------------------------------------------------------------ resource creation
 
@@ -202,6 +202,9 @@ class LocalStack:
             "AWS::Glue::Database": self._create_glue_database,
             "AWS::Glue::Table": self._create_glue_table,
             "AWS::Athena::WorkGroup": self._create_work_group,
+            "AWS::Cognito::UserPool": self._create_user_pool,
+            "AWS::Cognito::UserPoolClient": self._create_user_pool_client,
+            "AWS::Cognito::UserPoolGroup": self._create_user_pool_group,
             # Functions, the state machine, schedules, alarms and log groups have no local
             # counterpart: LocalRuntime and infra.local.driver stand in for what runs.
             # No AWS::S3::BucketPolicy: moto 5.2 denies whenever a statement's Condition does not
@@ -378,6 +381,68 @@ class LocalStack:
             args["Tags"] = props["Tags"]
         self.client("athena").create_work_group(**args)
         self._record(logical_id, props["Name"])
+
+    def _create_user_pool(self, logical_id: str, props: dict[str, Any]) -> None:
+        args: dict[str, Any] = {
+            "PoolName": props.get("UserPoolName", self._default_name(logical_id)),
+            # No authenticator app here: scripts and the demo sign in with a password only.
+            "MfaConfiguration": "OFF",
+        }
+        for name in (
+            "Policies", "Schema", "AdminCreateUserConfig", "AccountRecoverySetting",
+            "UsernameConfiguration", "UserPoolTags",
+        ):
+            if name in props:
+                args[name] = props[name]
+        pool = self.client("cognito-idp").create_user_pool(**args)["UserPool"]
+        provider = f"cognito-idp.{self.region}.amazonaws.com/{pool['Id']}"
+        self._record(
+            logical_id,
+            pool["Id"],
+            Arn=pool["Arn"],
+            UserPoolId=pool["Id"],
+            ProviderName=provider,
+            ProviderURL=f"https://{provider}",
+        )
+
+    def _create_user_pool_client(self, logical_id: str, props: dict[str, Any]) -> None:
+        # Locally always USER_PASSWORD_AUTH, so `vindplaats login` and tests can sign in.
+        flows = list(props.get("ExplicitAuthFlows", []))
+        if "ALLOW_USER_PASSWORD_AUTH" not in flows:
+            flows.append("ALLOW_USER_PASSWORD_AUTH")
+        args: dict[str, Any] = {
+            "UserPoolId": props["UserPoolId"],
+            "ClientName": props.get("ClientName", self._default_name(logical_id)),
+            "GenerateSecret": bool(props.get("GenerateSecret", False)),
+            "ExplicitAuthFlows": flows,
+        }
+        for name in (
+            "ReadAttributes", "WriteAttributes", "PreventUserExistenceErrors",
+            "EnableTokenRevocation", "AuthSessionValidity", "IdTokenValidity",
+            "AccessTokenValidity", "RefreshTokenValidity", "TokenValidityUnits",
+        ):
+            if name in props:
+                args[name] = props[name]
+        client = self.client("cognito-idp").create_user_pool_client(**args)["UserPoolClient"]
+        self._record(logical_id, client["ClientId"], ClientId=client["ClientId"])
+
+    def _create_user_pool_group(self, logical_id: str, props: dict[str, Any]) -> None:
+        args = {key: props[key] for key in ("UserPoolId", "GroupName", "Description", "Precedence")
+                if key in props}
+        args.setdefault("GroupName", self._default_name(logical_id))
+        self.client("cognito-idp").create_group(**args)
+        self._record(logical_id, args["GroupName"])
+
+    def _auth_environment(self) -> dict[str, str]:
+        """The user pool settings the API reads; the JWKS comes from moto, not from AWS."""
+        if "UserPool" not in self.resolver.refs or "UserPoolClient" not in self.resolver.refs:
+            return {}
+        pool_id = self.resolver.refs["UserPool"]
+        return {
+            "VINDPLAATS_USER_POOL_ID": pool_id,
+            "VINDPLAATS_USER_POOL_CLIENT_ID": self.resolver.refs["UserPoolClient"],
+            "VINDPLAATS_JWKS_URL": f"{self.endpoint_url}/{pool_id}/.well-known/jwks.json",
+        }
 
 
 def generate_secret_string(spec: Mapping[str, Any]) -> str:

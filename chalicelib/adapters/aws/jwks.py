@@ -1,0 +1,204 @@
+"""Cognito ID-token verification against the user pool's JWKS, and the settings it needs.
+
+The app verifies every token itself, also behind API Gateway's Cognito authorizer (defence in
+depth; the local stack has no authorizer). The JWKS URL is configuration: moto serves it at
+`<endpoint>/<pool_id>/.well-known/jwks.json` while its tokens carry the AWS issuer URL.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+import urllib.request
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import jwt
+from pydantic import field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from chalicelib.domain.identity import Identity, Unauthorized, identity_from_claims
+
+ALGORITHM = "RS256"
+MAX_TOKEN_LENGTH = 8192
+_POOL_ID = re.compile(r"([a-z]{2}(?:-[a-z]+)+-\d+)_[0-9A-Za-z]+", re.ASCII)
+_BEARER = re.compile(r"Bearer +(\S+)", re.ASCII | re.IGNORECASE)
+
+
+class AuthSettings(BaseSettings):
+    """`VINDPLAATS_USER_POOL_ID`, `..._USER_POOL_CLIENT_ID`, and optionally `..._JWKS_URL` and
+    `..._TOKEN_ISSUER`, which default to Cognito's URLs for the pool's region."""
+
+    model_config = SettingsConfigDict(env_prefix="VINDPLAATS_", frozen=True, extra="ignore")
+
+    user_pool_id: str
+    user_pool_client_id: str
+    jwks_url: str | None = None
+    token_issuer: str | None = None
+
+    @field_validator("user_pool_id")
+    @classmethod
+    def _pool_id(cls, value: str) -> str:
+        if not _POOL_ID.fullmatch(value):
+            raise ValueError("not a Cognito user pool id (<region>_<id>)")
+        return value
+
+    @property
+    def issuer(self) -> str:
+        if self.token_issuer:
+            return self.token_issuer
+        region = self.user_pool_id.split("_", 1)[0]
+        return f"https://cognito-idp.{region}.amazonaws.com/{self.user_pool_id}"
+
+    @property
+    def jwks(self) -> str:
+        return self.jwks_url or f"{self.issuer}/.well-known/jwks.json"
+
+    def verifier(self, **options: Any) -> TokenVerifier:
+        """A `TokenVerifier` for this pool and app client; `options` go to its constructor."""
+        return TokenVerifier(self.jwks, self.issuer, self.user_pool_client_id, **options)
+
+
+def fetch_url(url: str, timeout: float = 5.0) -> bytes:
+    """GET `url` (http or https only) and return the body."""
+    if not url.startswith(("https://", "http://")):
+        raise ValueError(f"JWKS URL must be http(s): {url!r}")
+    with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - scheme checked
+        return response.read()
+
+
+def bearer(header_value: str | None) -> str:
+    """The token in an `Authorization: Bearer <token>` header value.
+
+    Raises `Unauthorized("token_missing")` for no header or an empty one, and
+    `Unauthorized("token_invalid")` for another scheme or a malformed value.
+    """
+    if header_value is None or not header_value.strip():
+        raise Unauthorized("token_missing", "aanmelden is nodig")
+    match = _BEARER.fullmatch(header_value.strip())
+    if match is None:
+        raise Unauthorized("token_invalid", "verwacht 'Authorization: Bearer <token>'")
+    return match.group(1)
+
+
+class TokenVerifier:
+    """Verifies Cognito ID tokens: RS256 against the JWKS, `iss`, `aud`, `token_use`, `exp`.
+
+    The key set is fetched lazily and cached for `cache_seconds`; a token with an unknown `kid`
+    makes it refetch once, at most every `refetch_seconds`, so random kids cannot turn every
+    request into a JWKS fetch. `fetch(url) -> bytes | Mapping` replaces the HTTP GET in tests.
+    """
+
+    def __init__(
+        self,
+        jwks_url: str,
+        issuer: str,
+        audience: str,
+        *,
+        leeway: int = 0,
+        cache_seconds: int = 3600,
+        refetch_seconds: int = 60,
+        fetch: Callable[[str], bytes | Mapping[str, Any]] = fetch_url,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.jwks_url = jwks_url
+        self.issuer = issuer
+        self.audience = audience
+        self.leeway = leeway
+        self.cache_seconds = cache_seconds
+        self.refetch_seconds = refetch_seconds
+        self._fetch = fetch
+        self._clock = clock
+        self._keys: dict[str, jwt.PyJWK] = {}
+        self._fetched_at: float | None = None
+        self._lock = threading.Lock()
+
+    def verify(self, token: str | None) -> dict[str, Any]:
+        """The claims of a valid ID token; raises `Unauthorized` with a stable code otherwise.
+
+        Codes: token_missing, token_invalid (malformed, wrong alg, unknown key, bad signature,
+        missing claims), token_expired (also not yet valid), token_wrong_use,
+        token_wrong_issuer, token_wrong_audience.
+        """
+        if not token:
+            raise Unauthorized("token_missing", "aanmelden is nodig")
+        if len(token) > MAX_TOKEN_LENGTH:
+            raise Unauthorized("token_invalid", "het token is te lang")
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError:
+            raise Unauthorized("token_invalid", "het token is onleesbaar") from None
+        # Refuse before any key is chosen: no `none`, no HMAC with a public key as secret.
+        if header.get("alg") != ALGORITHM:
+            raise Unauthorized("token_invalid", "het token is niet met RS256 ondertekend")
+        kid = header.get("kid")
+        if not isinstance(kid, str) or not kid:
+            raise Unauthorized("token_invalid", "het token noemt geen sleutel")
+        key = self._key(kid)
+        try:
+            claims = jwt.decode(
+                token,
+                key.key,
+                algorithms=[ALGORITHM],
+                leeway=self.leeway,
+                # iss and aud are checked below, after token_use: an access token has no aud.
+                options={
+                    "require": ["exp", "iss", "sub", "token_use"],
+                    "verify_signature": True,
+                    "verify_exp": True,
+                    "verify_nbf": True,
+                    "verify_iat": True,
+                    "verify_aud": False,
+                    "verify_iss": False,
+                },
+            )
+        except (jwt.ExpiredSignatureError, jwt.ImmatureSignatureError):
+            raise Unauthorized("token_expired", "het token is verlopen") from None
+        except jwt.PyJWTError:
+            raise Unauthorized("token_invalid", "het token is ongeldig") from None
+        if claims.get("token_use") != "id":
+            raise Unauthorized("token_wrong_use", "alleen een ID-token is toegestaan")
+        if claims.get("iss") != self.issuer:
+            raise Unauthorized("token_wrong_issuer", "het token komt van een andere gebruikerspool")
+        if claims.get("aud") != self.audience:
+            raise Unauthorized("token_wrong_audience", "het token is voor een andere app")
+        if not isinstance(claims.get("sub"), str) or not claims["sub"]:
+            raise Unauthorized("token_invalid", "het token heeft geen gebruiker")
+        return claims
+
+    def identity(self, authorization: str | None) -> Identity:
+        """The caller behind an `Authorization` header value: `bearer`, `verify`, then
+        `identity_from_claims` (which may raise `Forbidden`)."""
+        return identity_from_claims(self.verify(bearer(authorization)))
+
+    def _key(self, kid: str) -> jwt.PyJWK:
+        with self._lock:
+            now = self._clock()
+            stale = self._fetched_at is None or now - self._fetched_at >= self.cache_seconds
+            may_refetch = self._fetched_at is None or now - self._fetched_at >= self.refetch_seconds
+            if stale or (kid not in self._keys and may_refetch):
+                self._keys = self._load()
+                self._fetched_at = now
+            key = self._keys.get(kid)
+        if key is None:
+            raise Unauthorized("token_invalid", "het token is met een onbekende sleutel ondertekend")
+        return key
+
+    def _load(self) -> dict[str, jwt.PyJWK]:
+        try:
+            body = self._fetch(self.jwks_url)
+            document = json.loads(body) if isinstance(body, (bytes, str)) else dict(body)
+            keys = {
+                jwk["kid"]: jwt.PyJWK(jwk, algorithm=ALGORITHM)
+                for jwk in document["keys"]
+                if isinstance(jwk.get("kid"), str)
+                and jwk.get("kty") == "RSA"
+                and jwk.get("alg", ALGORITHM) == ALGORITHM
+                and jwk.get("use", "sig") == "sig"
+            }
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, jwt.PyJWTError) as exc:
+            # Not the caller's fault: let it surface as a 5xx, not as a 401.
+            raise RuntimeError(f"cannot load the JWKS from {self.jwks_url}") from exc
+        return keys

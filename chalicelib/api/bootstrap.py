@@ -1,0 +1,92 @@
+"""The API's composition root: its dependencies, built from the environment once per cold start.
+
+Tests (and the local stack) replace them with `override(ApiDeps(...))` or `overridden(...)`;
+nothing else in the API knows which ones are in use. Building touches no network: the JWKS is
+fetched on the first token, the case store on the first case request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import lru_cache
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from chalicelib.api.audit import AuditLog
+from chalicelib.api.cases import CaseReader, CaseStore, RunRegistry, Viewer
+
+# `(Authorization header or None) -> the caller`; raises identity.Unauthorized or Forbidden.
+Authenticator = Callable[[str | None], Viewer]
+
+
+class ApiSettings(BaseSettings):
+    """What the API needs beyond chalicelib.config.Settings: `VINDPLAATS_AUDIT_BUCKET`."""
+
+    model_config = SettingsConfigDict(env_prefix="VINDPLAATS_", frozen=True, extra="ignore")
+
+    audit_bucket: str
+
+
+@dataclass(frozen=True)
+class ApiDeps:
+    authenticate: Authenticator
+    reader: CaseReader
+
+
+def build_deps(
+    authenticate: Authenticator,
+    store: CaseStore,
+    runs: RunRegistry,
+    audit: AuditLog,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> ApiDeps:
+    """The API's dependencies from its ports; the one constructor tests and AWS share."""
+    return ApiDeps(authenticate=authenticate, reader=CaseReader(store, runs, audit, clock))
+
+
+_override: ApiDeps | None = None
+
+
+def api_deps() -> ApiDeps:
+    """The dependencies in use: the override when set, else the AWS ones (built once)."""
+    return _override if _override is not None else aws_deps()
+
+
+def override(deps: ApiDeps | None) -> None:
+    """Use `deps` for every request from now on; None goes back to the AWS ones."""
+    global _override
+    _override = deps
+
+
+@contextmanager
+def overridden(deps: ApiDeps) -> Iterator[ApiDeps]:
+    previous = _override
+    override(deps)
+    try:
+        yield deps
+    finally:
+        override(previous)
+
+
+@lru_cache(maxsize=1)
+def aws_deps() -> ApiDeps:
+    import boto3
+    from botocore.config import Config
+
+    from chalicelib.adapters.aws.cases import DynamoRunRegistry, S3CaseStore
+    from chalicelib.adapters.aws.jwks import AuthSettings
+    from chalicelib.api.audit import S3AuditLog
+    from chalicelib.config import settings
+
+    config = settings()
+    session = boto3.session.Session()
+    s3 = session.client("s3", config=Config(signature_version="s3v4", retries={"mode": "standard"}))
+    return build_deps(
+        authenticate=AuthSettings().verifier().identity,
+        store=S3CaseStore(s3, session.client("kms"), config.vault_bucket, config.vault_key_id),
+        runs=DynamoRunRegistry(session.resource("dynamodb").Table(config.cases_table)),
+        audit=S3AuditLog(s3, ApiSettings().audit_bucket),
+    )

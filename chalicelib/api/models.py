@@ -1,0 +1,191 @@
+"""The API's request and response models.
+
+Requests forbid unknown fields and bound every size; a query string arrives as strings and is
+validated by the same models (pydantic's lax mode turns "2" into 2 and "true" into True).
+The responses reuse the domain's `Case`, so a case reads the same in the API as in the store.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from chalicelib.domain.cases import CASE_ID_HEX_CHARS, Case, Euro
+
+MAX_PAGE_SIZE = 200
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE = 10_000
+MAX_BEDRAG = Decimal("100000000")  # € 100 million: far above any household's arrears
+
+SIGNAALSTATUSSEN = (  # DDAS EnumSignaalstatus (ddas.md)
+    "Nog niet opgepakt",
+    "Opgepakt",
+    "Inwoner al bekend bij schuldhulpverlening",
+    "Inwoner is overleden",
+    "Niet opgepakt: andere reden",
+    "Niet opgepakt: herhaalde melding",
+    "Niet opgepakt: onterecht signaal",
+    "Persoon is geen inwoner (meer) in de gemeente",
+)
+
+RunId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[0-9A-Za-z][0-9A-Za-z_.-]*$")]
+CaseId = Annotated[str, Field(pattern=rf"^[0-9a-f]{{{CASE_ID_HEX_CHARS}}}$")]
+Code = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[0-9A-Za-z_.-]+$")]
+Text = Annotated[str, Field(min_length=1, max_length=100)]
+Bedrag = Annotated[Decimal, Field(ge=0, le=MAX_BEDRAG, max_digits=12, decimal_places=2, allow_inf_nan=False)]
+Role = Literal["coordinator", "wijkteam", "leverancier", "operator"]
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class _Response(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+# Requests
+
+
+class CaseFilter(_Request):
+    """The list filters; each narrows the cases, none widens what the caller may see."""
+
+    wijk: Code | None = Field(None, description="CBS wijkcode, e.g. WK036301")
+    leverancier: Code | None = Field(None, description="supplier id")
+    signaaltype: Text | None = Field(None, description="DDAS EnumSignaalpartner, e.g. Energie")
+    min_bedrag: Bedrag | None = Field(None, description="minimum total arrears in euros")
+    max_bedrag: Bedrag | None = Field(None, description="maximum total arrears in euros")
+    herhaald: bool | None = Field(None, description="matched in an earlier run too")
+    crisis: bool | None = Field(None, description="a supplier flagged a crisis signal")
+    status: Literal[SIGNAALSTATUSSEN] | None = Field(None, description="DDAS EnumSignaalstatus")  # type: ignore[valid-type]
+    team: Code | None = Field(None, description="the wijkteam the case is assigned to")
+
+    @model_validator(mode="after")
+    def _range(self) -> CaseFilter:
+        if self.min_bedrag is not None and self.max_bedrag is not None and self.min_bedrag > self.max_bedrag:
+            raise ValueError("min_bedrag is greater than max_bedrag")
+        return self
+
+
+class CasesQuery(CaseFilter):
+    """`GET /api/cases`: the run (latest when absent), the filters and the page."""
+
+    run: RunId | None = Field(None, description="run id; the latest published run when absent")
+    page: int = Field(1, ge=1, le=MAX_PAGE)
+    page_size: int = Field(DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
+
+    def filter(self) -> CaseFilter:
+        return CaseFilter.model_validate(self.model_dump(include=set(CaseFilter.model_fields)))
+
+
+class CaseQuery(_Request):
+    """`GET /api/cases/{id}[/contact]`: the run the id belongs to (latest when absent)."""
+
+    run: RunId | None = Field(None, description="run id; the latest published run when absent")
+
+
+class CasePath(_Request):
+    id: CaseId
+
+
+# Responses
+
+
+class ErrorDetail(_Response):
+    code: str = Field(description="stable English code, e.g. not_found")
+    message: str = Field(description="Dutch message for people")
+
+
+class ErrorResponse(_Response):
+    error: ErrorDetail
+
+
+class Health(_Response):
+    status: Literal["ok"] = "ok"
+
+
+class Me(_Response):
+    role: Role
+    gemeente: str | None
+    leverancier: str | None
+    team: str | None
+    display_name: str
+
+
+class RunSummary(_Response):
+    """A published run as its gemeente sees it: only its own case count, never other gemeenten'."""
+
+    run_id: str
+    as_of: date
+    published_at: datetime | None
+    cases: int
+
+
+class RunList(_Response):
+    latest: str | None = Field(description="the run GET /api/cases shows by default")
+    runs: list[RunSummary]
+
+
+class Facets(_Response):
+    """Per filter, how many cases each value would give with the other filters applied."""
+
+    wijk: dict[str, int]
+    leverancier: dict[str, int]
+    signaaltype: dict[str, int]
+    status: dict[str, int]
+    team: dict[str, int]
+    herhaald: dict[str, int]
+    crisis: dict[str, int]
+
+
+class CaseList(_Response):
+    run: str | None
+    as_of: date | None
+    total: int = Field(description="cases matching the filters")
+    visible: int = Field(description="cases the caller may see in the run, before filters")
+    page: int
+    page_size: int
+    pages: int
+    facets: Facets
+    cases: list[Case]
+
+
+class ContactPerson(_Response):
+    """A person a supplier named: names, phone, e-mail and street, nothing more (no birth date)."""
+
+    leverancier: str
+    voorletters: str | None = None
+    tussenvoegsel: str | None = None
+    achternaam: str | None = None
+    straat: str | None = None
+    woonplaats: str | None = None
+    telefoon: str | None = None
+    email: str | None = None
+
+
+class Contact(_Response):
+    case_id: str
+    run: str
+    personen: list[ContactPerson]
+
+
+__all__ = [
+    "Case",
+    "CaseFilter",
+    "CaseList",
+    "CasePath",
+    "CaseQuery",
+    "CasesQuery",
+    "Contact",
+    "ContactPerson",
+    "ErrorResponse",
+    "Euro",
+    "Facets",
+    "Health",
+    "Me",
+    "RunList",
+    "RunSummary",
+]

@@ -1,0 +1,170 @@
+"""The OpenAPI 3.1 document of the API, built from the pydantic models.
+
+Every route of the Chalice app must have an `Operation` here: `document` refuses a route it
+does not know, so the document cannot silently fall behind the app.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from chalicelib.api.models import (
+    Case,
+    CaseList,
+    CaseQuery,
+    CasesQuery,
+    Contact,
+    ErrorResponse,
+    Health,
+    Me,
+    RunList,
+)
+from chalicelib.domain.cases import CASE_ID_HEX_CHARS
+
+OPENAPI_VERSION = "3.1.0"
+_REF = "#/components/schemas/{model}"
+_GEMEENTE = ("coordinator", "wijkteam")
+_EVERYONE_SIGNED_IN = ("coordinator", "wijkteam", "leverancier", "operator")
+_ERROR_TEXT = {
+    400: "Ongeldig verzoek (onbekende of ongeldige parameter)",
+    401: "Niet aangemeld: token ontbreekt of is ongeldig",
+    403: "Deze rol mag deze route niet gebruiken",
+    404: "Niet gevonden (ook: van een andere gemeente of een ander team)",
+    500: "Interne fout",
+}
+
+
+class UndocumentedRoute(LookupError):
+    """The app has a route this module does not describe."""
+
+
+@dataclass(frozen=True)
+class Operation:
+    summary: str
+    roles: tuple[str, ...]  # empty: no sign-in needed
+    response: type[BaseModel] | None  # None: a free-form JSON object
+    query: type[BaseModel] | None = None
+    audited: bool = False
+
+
+OPERATIONS: dict[tuple[str, str], Operation] = {
+    ("GET", "/api/health"): Operation("Liveness; no data", (), Health),
+    ("GET", "/api/me"): Operation("The caller: role, gemeente or supplier, display name", _EVERYONE_SIGNED_IN, Me),
+    ("GET", "/api/runs"): Operation("Published runs of the own gemeente, newest first", _GEMEENTE, RunList),
+    ("GET", "/api/cases"): Operation(
+        "Cases of the latest run (or `run`), filtered and paged, with counts; no contact data",
+        _GEMEENTE, CaseList, CasesQuery,
+    ),
+    ("GET", "/api/cases/{id}"): Operation(
+        "One case with its signals, attempts and outcome; no contact data", _GEMEENTE, Case, CaseQuery
+    ),
+    ("GET", "/api/cases/{id}/contact"): Operation(
+        "Names, phone, e-mail and street of the people named for a case; audited",
+        _GEMEENTE, Contact, CaseQuery, audited=True,
+    ),
+    ("GET", "/api/openapi.json"): Operation("This document", (), None),
+}
+
+
+def document(routes: Iterable[tuple[str, str]]) -> dict[str, Any]:
+    """The OpenAPI document for the (method, path) pairs, which must all be in OPERATIONS."""
+    routes = sorted(set(routes), key=lambda route: (route[1], route[0]))
+    unknown = [route for route in routes if route not in OPERATIONS]
+    if unknown:
+        raise UndocumentedRoute(f"routes without an OpenAPI operation: {unknown}")
+    models = {ErrorResponse} | {OPERATIONS[route].response for route in routes if OPERATIONS[route].response}
+    _, schemas = models_json_schema(
+        [(model, "serialization") for model in sorted(models, key=lambda m: m.__name__)], ref_template=_REF
+    )
+    paths: dict[str, dict[str, Any]] = {}
+    for method, path in routes:
+        paths.setdefault(path, {})[method.lower()] = _operation(method, path, OPERATIONS[(method, path)])
+    return {
+        "openapi": OPENAPI_VERSION,
+        "info": {
+            "title": "vindplaats API",
+            "version": "1",
+            "description": "Vroegsignalering: each gemeente sees only its own matched households. "
+            "Errors are {\"error\": {\"code\", \"message\"}}.",
+        },
+        "paths": paths,
+        "components": {
+            "schemas": schemas.get("$defs", {}),
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+        },
+    }
+
+
+def _operation(method: str, path: str, op: Operation) -> dict[str, Any]:
+    success: dict[str, Any] = {"description": "OK"}
+    schema = {"$ref": _REF.format(model=op.response.__name__)} if op.response else {"type": "object"}
+    success["content"] = {"application/json": {"schema": schema}}
+    statuses = [400] if op.query or "{id}" in path else []
+    if op.roles:
+        statuses += [401, 403]
+    if op.query or "{id}" in path:
+        statuses.append(404)
+    statuses.append(500)
+    responses = {"200": success} | {
+        str(status): {
+            "description": _ERROR_TEXT[status],
+            "content": {"application/json": {"schema": {"$ref": _REF.format(model="ErrorResponse")}}},
+        }
+        for status in statuses
+    }
+    description = f"Roles: {', '.join(op.roles)}." if op.roles else "No sign-in needed."
+    if op.audited:
+        description += " Every call is written to the audit log."
+    operation: dict[str, Any] = {
+        "operationId": _operation_id(method, path),
+        "summary": op.summary,
+        "description": description,
+        "parameters": _path_parameters(path) + (_query_parameters(op.query) if op.query else []),
+        "responses": responses,
+        "x-roles": list(op.roles),
+    }
+    operation["security"] = [{"bearer": []}] if op.roles else []
+    return operation
+
+
+def _operation_id(method: str, path: str) -> str:
+    words = [part.strip("{}").replace(".", "_") for part in path.split("/") if part and part != "api"]
+    return "_".join([method.lower(), *words]) or method.lower()
+
+
+def _path_parameters(path: str) -> list[dict[str, Any]]:
+    if "{id}" not in path:
+        return []
+    schema = {"type": "string", "pattern": f"^[0-9a-f]{{{CASE_ID_HEX_CHARS}}}$"}
+    return [{"name": "id", "in": "path", "required": True, "schema": schema, "description": "case id"}]
+
+
+def _query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
+    properties = model.model_json_schema(mode="validation")["properties"]
+    parameters = []
+    for name, field in model.model_fields.items():
+        schema = _without_null(properties[name])
+        parameter = {"name": name, "in": "query", "required": field.is_required(), "schema": schema}
+        if field.description:
+            parameter["description"] = field.description
+        parameters.append(parameter)
+    return parameters
+
+
+def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """A query parameter is absent rather than null: drop pydantic's `null` alternative."""
+    schema = {key: value for key, value in schema.items() if key not in ("title", "description")}
+    if schema.get("default", "") is None:
+        del schema["default"]
+    options = [option for option in schema.get("anyOf", []) if option.get("type") != "null"]
+    if "anyOf" in schema and len(options) == 1:
+        rest = {key: value for key, value in schema.items() if key != "anyOf"}
+        return options[0] | rest
+    if "anyOf" in schema:
+        schema["anyOf"] = options
+    return schema

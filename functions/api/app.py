@@ -1,0 +1,156 @@
+"""The API: Chalice routes only. Each parses the request, calls one service function with the
+caller from the token, and maps the result; every error leaves as `{"error": {"code",
+"message"}}` through `chalicelib.api.errors`, never as a stack trace.
+
+SAM owns deployment (infra/snippets/api.yaml has one event per route here); Chalice only routes.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from chalice import Chalice, Response
+from pydantic import BaseModel, ValidationError
+
+from chalicelib.api import errors
+from chalicelib.api.bootstrap import api_deps
+from chalicelib.api.cases import GEMEENTE_ROLES, Viewer, profile
+from chalicelib.api.models import CasePath, CaseQuery, CasesQuery, Health
+from chalicelib.api.openapi import document
+
+app = Chalice(app_name="vindplaats-api")
+app.api.cors = False  # the page is served from the same origin
+app.debug = False
+logger = logging.getLogger("vindplaats.api")
+M = TypeVar("M", bound=BaseModel)
+
+_HEADERS = {
+    "Content-Type": "application/json",
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+}
+
+
+def _json(view: Callable[..., Any]) -> Callable[..., Response]:
+    """The view's result as JSON, or its exception as the error envelope."""
+
+    @functools.wraps(view)
+    def wrapped(**kwargs: Any) -> Response:
+        try:
+            result = view(**kwargs)
+        except Exception as exc:  # noqa: BLE001 - every failure leaves as the envelope
+            status, body = errors.for_exception(exc)
+            if status >= 500:
+                # The type only: a message or traceback could carry personal data.
+                logger.error("request failed: %s on %s", type(exc).__name__, _route())
+            return Response(body=body, status_code=status, headers=_HEADERS)
+        body = result.model_dump(mode="json") if isinstance(result, BaseModel) else result
+        return Response(body=body, status_code=200, headers=_HEADERS)
+
+    return wrapped
+
+
+@app.middleware("http")
+def _envelope_chalice_errors(event, get_response):
+    """Chalice answers a wrong method or content type itself; put those in the envelope too."""
+    response = get_response(event)
+    body = response.body
+    if response.status_code >= 400 and isinstance(body, dict) and set(body) == {"Code", "Message"}:
+        status, envelope = errors.for_chalice_error(body["Code"], response.status_code)
+        return Response(body=envelope, status_code=status, headers={**response.headers, **_HEADERS})
+    return response
+
+
+class _NoQuery(BaseModel):
+    model_config = {"extra": "forbid"}
+
+
+def _caller(roles: frozenset[str] | None = None) -> Viewer:
+    viewer = api_deps().authenticate(app.current_request.headers.get("authorization"))
+    if roles is not None and viewer.role not in roles:
+        raise errors.Forbidden()
+    return viewer
+
+
+def _parse(model: type[M], values: dict[str, Any]) -> M:
+    try:
+        return model.model_validate(values)
+    except ValidationError as exc:
+        fields = sorted({str(error["loc"][0])[:40] if error["loc"] else "-" for error in exc.errors()})
+        raise errors.InvalidRequest(f"Ongeldige of onbekende parameter: {', '.join(fields)}.") from None
+
+
+def _query(model: type[M]) -> M:
+    params = app.current_request.query_params or {}
+    repeated = sorted(name for name in params if len(params.getlist(name)) > 1)
+    if repeated:
+        raise errors.InvalidRequest(f"Een parameter mag maar één keer voorkomen: {', '.join(repeated)[:80]}.")
+    return _parse(model, dict(params))
+
+
+def _case_id(case_id: str) -> str:
+    return _parse(CasePath, {"id": case_id}).id
+
+
+def _route() -> str:
+    request = app.current_request
+    if request is None:
+        return "-"
+    return f"{request.method} {request.context.get('resourcePath', '-')}"
+
+
+@app.route("/api/health", methods=["GET"])
+@_json
+def health():
+    return Health()
+
+
+@app.route("/api/me", methods=["GET"])
+@_json
+def me():
+    return profile(_caller())
+
+
+@app.route("/api/runs", methods=["GET"])
+@_json
+def runs():
+    viewer = _caller(GEMEENTE_ROLES)
+    _query(_NoQuery)
+    return api_deps().reader.runs(viewer)
+
+
+@app.route("/api/cases", methods=["GET"])
+@_json
+def list_cases():
+    viewer = _caller(GEMEENTE_ROLES)
+    return api_deps().reader.list_cases(viewer, _query(CasesQuery))
+
+
+@app.route("/api/cases/{id}", methods=["GET"])
+@_json
+def case(id):  # noqa: A002 - Chalice passes the path's {id} by name
+    viewer = _caller()
+    case_id, query = _case_id(id), _query(CaseQuery)
+    return api_deps().reader.case(viewer, case_id, query.run)
+
+
+@app.route("/api/cases/{id}/contact", methods=["GET"])
+@_json
+def contact(id):  # noqa: A002
+    viewer = _caller()
+    case_id, query = _case_id(id), _query(CaseQuery)
+    return api_deps().reader.contact(viewer, case_id, query.run)
+
+
+@app.route("/api/openapi.json", methods=["GET"])
+@_json
+def openapi():
+    return _document()
+
+
+@functools.cache
+def _document() -> dict[str, Any]:
+    return document((method, path) for path, methods in app.routes.items() for method in methods)
