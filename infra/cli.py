@@ -14,6 +14,7 @@ from infra import actions
 from infra.local.target import NoTarget, clear_local, current, save_local
 
 DEFAULT_AWS_PORT = 4566
+DEFAULT_API_PORT = 8000
 DEMO_DIR = Path(".vindplaats") / "demo"
 DEMO_AS_OF = date(2026, 11, 1)
 
@@ -44,6 +45,7 @@ def _parser() -> argparse.ArgumentParser:
     up = commands.add_parser("up", help="start de lokale stack (moto, handlers) en laad demodata")
     up.add_argument("--no-demo", dest="demo", action="store_false", help="start leeg, zonder demodata")
     up.add_argument("--aws-port", type=int, default=DEFAULT_AWS_PORT, help=f"poort van de lokale AWS (standaard {DEFAULT_AWS_PORT})")
+    up.add_argument("--port", type=int, default=DEFAULT_API_PORT, help=f"poort van de API en de webpagina (standaard {DEFAULT_API_PORT})")
     up.add_argument("--once", action="store_true", help="stop na het laden in plaats van te blijven draaien")
     up.add_argument("--demo-dir", type=Path, default=DEMO_DIR, help="waar de demodata wordt geschreven")
     up.set_defaults(run=_up)
@@ -62,6 +64,11 @@ def _parser() -> argparse.ArgumentParser:
     reference_import = reference_commands.add_parser("import", help="laad een adrestabel (CSV) in")
     reference_import.add_argument("file", type=Path)
     reference_import.set_defaults(run=_reference_import)
+
+    login = commands.add_parser("login", help="meld een gebruiker aan op de lokale stack; print het ID-token")
+    login.add_argument("username", help="bijvoorbeeld coordinator-gm0202 (zie `vindplaats up`)")
+    login.add_argument("--password", help="standaard het demo-wachtwoord")
+    login.set_defaults(run=_login)
 
     upload = commands.add_parser("upload", help="lever een bestand aan via een presigned upload")
     upload.add_argument("file", type=Path)
@@ -105,6 +112,13 @@ def _reference_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def _login(args: argparse.Namespace) -> int:
+    from infra.local.users import DEMO_PASSWORD, sign_in
+
+    print(sign_in(current(), args.username, args.password or DEMO_PASSWORD))
+    return 0
+
+
 def _upload(args: argparse.Namespace) -> int:
     target = current()
     delivered = actions.upload(target, args.leverancier, args.file)
@@ -132,6 +146,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _up(args: argparse.Namespace) -> int:
+    from infra.local.api import LocalApi
     from infra.local.runtime import LocalRuntime
     from infra.local.stack import LocalStack
 
@@ -147,9 +162,13 @@ def _up(args: argparse.Namespace) -> int:
         try:
             print(f"  klaar: {len(stack.created)} resources uit template.yaml op {stack.endpoint_url}")
             if args.demo:
-                _load_demo(args.demo_dir, env, runtime)
+                registry = _load_demo(args.demo_dir, env, runtime)
                 _match(stack, runtime, DEMO_AS_OF)
+                _demo_users(stack, registry)
+            api = LocalApi(stack, port=args.port).start()
+            print(f"API: {api.url}/api/health", flush=True)
             if args.once:
+                api.stop()
                 return 0
             runtime.start()
             print("\nDe lokale stack draait; Ctrl-C stopt hem.")
@@ -181,6 +200,17 @@ def _load_demo(folder: Path, env: dict[str, str], runtime) -> None:
     print("rapporten:")
     for item in delivered:
         print(f"  {item.leverancier + '/' + item.path.name:<48} {actions.describe(reports[item])}")
+    return registry
+
+
+def _demo_users(stack, registry) -> None:
+    from infra.local.users import DEMO_PASSWORD, create_demo_users
+
+    users = create_demo_users(stack, registry)
+    print(f"demo-gebruikers (wachtwoord {DEMO_PASSWORD}):")
+    for user in users:
+        print(f"  {user.username}")
+    print("  token: vindplaats login coordinator-gm0202")
 
 
 def _match(stack, runtime, as_of: date) -> None:

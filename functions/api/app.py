@@ -2,7 +2,7 @@
 caller from the token, and maps the result; every error leaves as `{"error": {"code",
 "message"}}` through `chalicelib.api.errors`, never as a stack trace.
 
-SAM owns deployment (infra/snippets/api.yaml has one event per route here); Chalice only routes.
+SAM owns deployment (template.yaml (ApiFunction) has one event per route here); Chalice only routes.
 """
 
 from __future__ import annotations

@@ -205,8 +205,8 @@ class LocalStack:
             "AWS::Cognito::UserPool": self._create_user_pool,
             "AWS::Cognito::UserPoolClient": self._create_user_pool_client,
             "AWS::Cognito::UserPoolGroup": self._create_user_pool_group,
-            # Functions, the state machine, schedules, alarms and log groups have no local
-            # counterpart: LocalRuntime and infra.local.driver stand in for what runs.
+            # Functions, the REST API, the state machine, schedules, alarms and log groups have
+            # no local counterpart: LocalRuntime and infra.local.driver stand in for what runs.
             # No AWS::S3::BucketPolicy: moto 5.2 denies whenever a statement's Condition does not
             # match, so the TLS-only Deny (aws:SecureTransport false) blocks every object request.
         }
@@ -313,8 +313,14 @@ class LocalStack:
         name = props.get("BucketName", self._default_name(logical_id).lower())
         s3 = self.client("s3")
         s3.create_bucket(
-            Bucket=name, CreateBucketConfiguration={"LocationConstraint": self.region}
+            Bucket=name,
+            CreateBucketConfiguration={"LocationConstraint": self.region},
+            ObjectLockEnabledForBucket=bool(props.get("ObjectLockEnabled", False)),
         )
+        if "ObjectLockConfiguration" in props:
+            s3.put_object_lock_configuration(
+                Bucket=name, ObjectLockConfiguration=props["ObjectLockConfiguration"]
+            )
         encryption = props.get("BucketEncryption", {}).get("ServerSideEncryptionConfiguration")
         if encryption:
             rules = [

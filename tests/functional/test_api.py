@@ -1,5 +1,5 @@
 """The API through Chalice's test client, with in-memory ports: tenant isolation, roles,
-errors, the audit log, the OpenAPI document, and the SAM snippet's events."""
+errors, the audit log, the OpenAPI document, and the template's API events."""
 
 import json
 import subprocess
@@ -17,7 +17,7 @@ from chalicelib.api.audit import AuditEvent, MemoryAuditLog, Outcome, S3AuditLog
 from chalicelib.api.bootstrap import build_deps, overridden
 from chalicelib.domain.cases import Person, RunInfo, RunStatus
 from chalicelib.domain.identity import Identity, Unauthorized
-from infra.template import load_template
+from infra.template import TEMPLATE_PATH, function_properties, load_template
 from tests.unit.test_api_cases import RUN, make_case
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -287,13 +287,14 @@ def test_importing_the_app_does_not_import_pyarrow():
     assert result.stdout.strip() == "False"
 
 
-def test_the_sam_snippet_has_one_event_per_chalice_route():
-    snippet = load_template(ROOT / "infra" / "snippets" / "api.yaml")
-    function = snippet["Resources"]["ApiFunction"]["Properties"]
+def test_the_template_has_one_api_event_per_chalice_route():
+    function = function_properties(load_template(TEMPLATE_PATH), "ApiFunction")
     events = {(e["Properties"]["Method"].upper(), e["Properties"]["Path"]) for e in function["Events"].values()}
     assert events == chalice_routes()
     assert all(e["Type"] == "Api" for e in function["Events"].values())
     assert function["Handler"] == "app.app" and function["CodeUri"] == "functions/api/"
+    assert all(e["Properties"]["RestApiId"] == {"Ref": "Api"} for e in function["Events"].values())
+    assert function["Environment"]["Variables"]["VINDPLAATS_AUDIT_BUCKET"] == {"Ref": "AuditBucket"}
 
 
 def test_the_api_requirements_pin_what_the_lock_pins_and_leave_out_pyarrow():

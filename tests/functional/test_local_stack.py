@@ -61,7 +61,10 @@ def bodies(sqs, url, until_empty=False):
 def test_buckets_have_the_template_names_encryption_and_notification(stack):
     s3 = stack.client("s3")
     names = {b["Name"] for b in s3.list_buckets()["Buckets"]}
-    data_buckets = {UPLOADS, f"vindplaats-lake-{LOCAL_ACCOUNT_ID}", f"vindplaats-vault-{LOCAL_ACCOUNT_ID}"}
+    data_buckets = {
+        UPLOADS, f"vindplaats-lake-{LOCAL_ACCOUNT_ID}", f"vindplaats-vault-{LOCAL_ACCOUNT_ID}",
+        f"vindplaats-audit-{LOCAL_ACCOUNT_ID}",
+    }
     assert names == data_buckets | {f"vindplaats-access-logs-{LOCAL_ACCOUNT_ID}"}
     key_arn = stack.attribute("DataKey", "Arn")
     for name in data_buckets:
@@ -72,6 +75,10 @@ def test_buckets_have_the_template_names_encryption_and_notification(stack):
         block = s3.get_public_access_block(Bucket=name)["PublicAccessBlockConfiguration"]
         assert all(block.values())
     assert s3.get_bucket_versioning(Bucket=stack.ref("LakeBucket"))["Status"] == "Enabled"
+    lock = s3.get_object_lock_configuration(Bucket=stack.ref("AuditBucket"))["ObjectLockConfiguration"]
+    assert lock["ObjectLockEnabled"] == "Enabled"
+    retention = lock["Rule"]["DefaultRetention"]
+    assert (retention["Mode"], retention["Years"]) == ("COMPLIANCE", 2)
     assert "Status" not in s3.get_bucket_versioning(Bucket=UPLOADS)
     (notification,) = s3.get_bucket_notification_configuration(Bucket=UPLOADS)["QueueConfigurations"]
     assert notification["QueueArn"] == stack.attribute("IngestQueue", "Arn")

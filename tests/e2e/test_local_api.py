@@ -1,0 +1,103 @@
+"""`vindplaats up` as a user meets it: the API on 127.0.0.1, demo users, tokens, own cases only."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _get(url: str, token: str | None = None) -> tuple[int, dict]:
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"} if token else {})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - our own local server
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+@pytest.fixture(scope="module")
+def running(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("up")
+    env = os.environ | {"VINDPLAATS_STATE": str(folder / "stack.json")}
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "infra.cli", "up", "--aws-port", "0", "--port", str(port), "--demo-dir", str(folder / "demo")],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+        try:
+            if _get(f"{base}/api/health")[0] == 200 and (folder / "stack.json").exists():
+                break
+        except OSError:
+            pass
+        if process.poll() is not None:
+            pytest.fail(f"vindplaats up stopped: {process.stdout.read()[-3000:]}")
+        time.sleep(0.5)
+    else:
+        process.kill()
+        pytest.fail("the API did not answer /api/health in time")
+
+    def login(username: str) -> str:
+        result = subprocess.run([sys.executable, "-m", "infra.cli", "login", username], cwd=ROOT, env=env,
+                                capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, result.stderr
+        return result.stdout.strip()
+
+    yield base, login
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=30)
+    finally:
+        process.kill()
+    assert not (folder / "stack.json").exists()
+
+
+def test_health_answers_without_a_token(running):
+    base, _ = running
+    assert _get(f"{base}/api/health")[0] == 200
+
+
+def test_cases_need_a_token(running):
+    base, _ = running
+    status, body = _get(f"{base}/api/cases")
+    assert status == 401
+    assert body["error"]["code"]
+
+
+def test_coordinator_sees_only_her_own_gemeentes_cases(running):
+    base, login = running
+    arnhem, nijmegen = login("coordinator-gm0202"), login("coordinator-gm0268")
+    status, arnhem_cases = _get(f"{base}/api/cases?page_size=200", arnhem)
+    assert status == 200
+    ids = [case["id"] for case in arnhem_cases["cases"]]
+    assert ids and all(case["gemeente"] == "GM0202" for case in arnhem_cases["cases"])
+    status, nijmegen_cases = _get(f"{base}/api/cases?page_size=200", nijmegen)
+    assert status == 200
+    assert not set(ids) & {case["id"] for case in nijmegen_cases["cases"]}
+    assert _get(f"{base}/api/cases/{ids[0]}", nijmegen)[0] == 404
+    assert _get(f"{base}/api/cases/{ids[0]}/contact", nijmegen)[0] == 404
+    status, contact = _get(f"{base}/api/cases/{ids[0]}/contact", arnhem)
+    assert status == 200
+
+
+def test_supplier_may_not_read_cases(running):
+    base, login = running
+    assert _get(f"{base}/api/cases", login("leverancier-vivare"))[0] == 403
