@@ -3,8 +3,8 @@
 `VPV1`, the wrapped key's length (2 bytes, big-endian), the KMS-wrapped key, a 12-byte nonce,
 then AES-256-GCM ciphertext. The encryption context binds the data key to what it protects and
 is also the GCM associated data, so a blob copied under another name will not open.
-KmsVault (vault.py) writes exactly this format; this module imports neither pyarrow nor the
-vault, so the API can open contact data without them.
+KmsVault (vault.py) seals with it; this module does not import pyarrow, so the API can open
+contact data without it.
 """
 
 import os
