@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 
-from chalicelib.adapters.local.duckdb_engine import deliveries_in_window
+from chalicelib.adapters.aws.lake_scan import deliveries_in_window
 from chalicelib.bootstrap import lake_filesystem, match_deps
 from chalicelib.domain.matching import VORIGE_MATCHES_SCHEMA, herhaald_vanaf, levering_vanaf, no_later_run_reads
 from chalicelib.services.notify import notify_run

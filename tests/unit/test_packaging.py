@@ -26,3 +26,19 @@ def test_function_and_layer_requirements_match_the_lock():
 
 def test_layer_leaves_pyarrow_out():
     assert "pyarrow" not in _pins(ROOT / "layer-requirements.txt")
+
+
+def test_match_functions_import_nothing_their_package_lacks():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, importlib.util; sys.path.insert(0, 'functions/match');"
+        "spec = importlib.util.spec_from_file_location('match_app', 'functions/match/app.py');"
+        "module = importlib.util.module_from_spec(spec); spec.loader.exec_module(module);"
+        "import chalicelib.steps;"
+        "print(sorted(name for name in ('duckdb', 'sqlglot', 'moto') if name in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
