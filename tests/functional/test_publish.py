@@ -486,3 +486,31 @@ def test_a_published_runs_pseudonymous_files_go_after_190_days_and_vault_objects
     assert _retain(world, run_day_190).run_files == 3
     assert world.keys(world.settings.lake_bucket, f"runs/{s.run_id}/") == []
     assert world.keys(world.settings.lake_bucket, f"matches/run={s.run_id}/") == []
+
+
+def test_case_store_reuses_parsed_cases_until_the_object_changes(world, monkeypatch):
+    from chalicelib.adapters.aws import cases as adapter
+
+    s = scenario(world)
+    _publish_on(world, s, AS_OF)
+    gemeente = world.store.gemeenten(s.run_id)[0]
+    real = adapter._GemeenteCases
+    parses = []
+
+    class Counting:
+        @staticmethod
+        def model_validate_json(body):
+            parses.append(1)
+            return real.model_validate_json(body)
+
+        def __new__(cls, *args, **kwargs):
+            return real(*args, **kwargs)
+
+    monkeypatch.setattr(adapter, "_GemeenteCases", Counting)
+    first = world.store.cases(s.run_id, gemeente)
+    assert world.store.cases(s.run_id, gemeente) == first
+    assert len(parses) == 1
+    world.store.keep(s.run_id, gemeente, {first[0].id})
+    parsed_before = len(parses)
+    assert [case.id for case in world.store.cases(s.run_id, gemeente)] == [first[0].id]
+    assert len(parses) == parsed_before + 1

@@ -10,6 +10,7 @@ gemeente outbox and the vault's list of deliveries.
                   outbox/gemeente/<code>/<run>.json   the counts-only message that a run is ready
     table         pk=RUN sk=<run>                     as_of, status, begun_at, published_at, gemeenten
                   pk=RUN sk=LATEST                    run_id, as_of: the run the gemeenten see
+                  pk=STATE#<gemeente>#<run> sk=<case>   a worked case's state (casework.py)
 
 Only the lake's Parquet methods import pyarrow, and lazily: the API uses the store and the
 registry without it.
@@ -56,11 +57,16 @@ class _GemeenteCases(BaseModel):
 class S3CaseStore:
     """A run's cases and contacts, one object each per gemeente, in the vault bucket."""
 
+    _CACHED_OBJECTS = 8
+
     def __init__(self, s3, kms, vault_bucket: str, key_id: str) -> None:
         self._s3 = s3
         self._kms = kms
         self._bucket = vault_bucket
         self._key_id = key_id
+        # Parsing a gemeente's month (5,000 cases: 5 MB) costs hundreds of ms; a warm Lambda
+        # keeps the parsed cases and revalidates them with a conditional GET (ETag).
+        self._parsed: dict[str, tuple[str, list[Case]]] = {}
 
     def write(
         self, run_id: str, gemeente: str, cases: Sequence[Case], contacts: Mapping[str, Sequence[Person]]
@@ -86,8 +92,25 @@ class S3CaseStore:
 
     def cases(self, run_id: str, gemeente: str) -> list[Case]:
         """The gemeente's cases of the run in rank order; [] when it has none."""
-        body = self._read(cases_key(run_id, gemeente))
-        return [] if body is None else _GemeenteCases.model_validate_json(body).cases
+        key = cases_key(run_id, gemeente)
+        cached = self._parsed.get(key)
+        try:
+            response = self._s3.get_object(
+                Bucket=self._bucket, Key=key, **({"IfNoneMatch": cached[0]} if cached else {})
+            )
+        except ClientError as exc:
+            code = exc.response["Error"]["Code"]
+            if cached is not None and code in ("304", "NotModified"):
+                return list(cached[1])
+            if code in _MISSING:
+                self._parsed.pop(key, None)
+                return []
+            raise
+        cases = _GemeenteCases.model_validate_json(response["Body"].read()).cases
+        if len(self._parsed) >= self._CACHED_OBJECTS:
+            self._parsed.pop(next(iter(self._parsed)))
+        self._parsed[key] = (response["ETag"], cases)
+        return list(cases)
 
     def contacts(self, run_id: str, gemeente: str, case_id: str) -> list[Person]:
         """The people named for one case (one KMS Decrypt); [] when there are none."""
