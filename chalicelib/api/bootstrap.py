@@ -12,11 +12,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
+from typing import Protocol
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from chalicelib.api.audit import AuditLog
-from chalicelib.api.cases import CaseReader, CaseStore, RunRegistry, Viewer
+from chalicelib.api.cases import CaseReader, CaseStates, CaseStore, RunRegistry, Viewer
+from chalicelib.api.casework import CaseStateWriter, CaseWriter, SupplierOutbox
+from chalicelib.api.suppliers import OutboxReader, Presigner, Reports, SupplierDesk
 
 # `(Authorization header or None) -> the caller`; raises identity.Unauthorized or Forbidden.
 Authenticator = Callable[[str | None], Viewer]
@@ -34,6 +37,16 @@ class ApiSettings(BaseSettings):
 class ApiDeps:
     authenticate: Authenticator
     reader: CaseReader
+    writer: CaseWriter | None = None  # None: the write routes answer 500 (a read-only setup)
+    suppliers: SupplierDesk | None = None
+
+
+class CaseStateStore(CaseStates, CaseStateWriter, Protocol):
+    """Reads (one Query per gemeente and run) and point writes of case state."""
+
+
+class Outbox(SupplierOutbox, OutboxReader, Protocol):
+    """The suppliers' outbox: written by the gemeente's routes, read by the supplier's."""
 
 
 def build_deps(
@@ -42,9 +55,22 @@ def build_deps(
     runs: RunRegistry,
     audit: AuditLog,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    *,
+    states: CaseStateStore | None = None,
+    outbox: Outbox | None = None,
+    presign: Presigner | None = None,
+    reports: Reports | None = None,
 ) -> ApiDeps:
-    """The API's dependencies from its ports; the one constructor tests and AWS share."""
-    return ApiDeps(authenticate=authenticate, reader=CaseReader(store, runs, audit, clock))
+    """The API's dependencies from its ports; the one constructor tests and AWS share. Without
+    `states` and `outbox` the API is read-only; without `presign` and `reports` it has no
+    supplier side."""
+    reader = CaseReader(store, runs, audit, clock, states)
+    writer = None if states is None or outbox is None else CaseWriter(reader, states, outbox, clock)
+    suppliers = (
+        None if presign is None or reports is None or outbox is None
+        else SupplierDesk(presign, reports, outbox, clock)
+    )
+    return ApiDeps(authenticate=authenticate, reader=reader, writer=writer, suppliers=suppliers)
 
 
 _override: ApiDeps | None = None
@@ -77,16 +103,27 @@ def aws_deps() -> ApiDeps:
     from botocore.config import Config
 
     from chalicelib.adapters.aws.cases import DynamoRunRegistry, S3CaseStore
+    from chalicelib.adapters.aws.casework import DynamoCaseStates, S3Reports, S3SupplierOutbox
     from chalicelib.adapters.aws.jwks import AuthSettings
     from chalicelib.api.audit import S3AuditLog
     from chalicelib.config import settings
+    from chalicelib.services.uploads import presign_upload
 
     config = settings()
     session = boto3.session.Session()
     s3 = session.client("s3", config=Config(signature_version="s3v4", retries={"mode": "standard"}))
+    table = session.resource("dynamodb").Table(config.cases_table)
+
+    def presign(leverancier: str, filename: str, size: int, now: datetime):
+        return presign_upload(s3, config.upload_bucket, leverancier=leverancier, filename=filename, size=size, now=now)
+
     return build_deps(
         authenticate=AuthSettings().verifier().identity,
         store=S3CaseStore(s3, session.client("kms"), config.vault_bucket, config.vault_key_id),
-        runs=DynamoRunRegistry(session.resource("dynamodb").Table(config.cases_table)),
+        runs=DynamoRunRegistry(table),
         audit=S3AuditLog(s3, ApiSettings().audit_bucket),
+        states=DynamoCaseStates(table),
+        outbox=S3SupplierOutbox(s3, config.lake_bucket),
+        presign=presign,
+        reports=S3Reports(s3, config.lake_bucket),
     )

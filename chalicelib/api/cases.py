@@ -6,7 +6,9 @@ that gemeente's cases only, so another tenant's id is simply not found (404, aud
 nothing in a query can widen the set. A wijkteam sees only the cases assigned to its team.
 
 A gemeente's month of cases is one object in the case store (a few MB at most: Amsterdam has
-about 3,800 cases a month), so a request reads it whole and filters in memory.
+about 3,800 cases a month), so a request reads it whole and filters in memory. What the gemeente
+recorded (status, team, attempts, outcome) is laid over it from the case states, read with one
+Query per request (chalicelib.adapters.aws.casework).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from chalicelib.api.models import (
     RunSummary,
 )
 from chalicelib.domain.cases import Case, Person, RunInfo
+from chalicelib.domain.casework import CaseState, with_state
 
 COORDINATOR = "coordinator"
 WIJKTEAM = "wijkteam"
@@ -54,6 +57,10 @@ class Viewer(Protocol):
 class CaseStore(Protocol):
     def cases(self, run_id: str, gemeente: str) -> list[Case]: ...
     def contacts(self, run_id: str, gemeente: str, case_id: str) -> list[Person]: ...
+
+
+class CaseStates(Protocol):
+    def states(self, gemeente: str, run_id: str) -> dict[str, CaseState]: ...
 
 
 class RunRegistry(Protocol):
@@ -156,11 +163,15 @@ def contact_person(person: Person) -> ContactPerson:
 class CaseReader:
     """The read routes' logic over a case store, a run registry and an audit log."""
 
-    def __init__(self, store: CaseStore, runs: RunRegistry, audit: AuditLog, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self, store: CaseStore, runs: RunRegistry, audit: AuditLog, clock: Callable[[], datetime],
+        states: CaseStates | None = None,
+    ) -> None:
         self._store = store
         self._runs = runs
         self._audit = audit
         self._clock = clock
+        self._states = states
 
     def runs(self, viewer: Viewer) -> RunList:
         """The published runs of the caller's gemeente, newest first, with its own counts only."""
@@ -178,7 +189,7 @@ class CaseReader:
         gemeente = _gemeente(viewer)
         run = self._run(gemeente, query.run)
         wanted = query.filter()
-        visible = [] if run is None else [c for c in self._store.cases(run.run_id, gemeente) if in_scope(c, viewer)]
+        visible = [] if run is None else [c for c in self.worked_cases(run.run_id, gemeente) if in_scope(c, viewer)]
         chosen = filter_cases(visible, wanted)
         cases, pages = page_of(chosen, query.page, query.page_size)
         return CaseList(
@@ -195,35 +206,49 @@ class CaseReader:
 
     def case(self, viewer: Viewer, case_id: str, run_id: str | None = None) -> Case:
         """One visible case of the run (latest when None); NotFound otherwise, and audited then."""
-        case, _ = self._find(viewer, case_id, run_id, ROUTE_CASE)
-        return case
+        return self.find(viewer, [case_id], run_id, ROUTE_CASE)[0]
 
     def contact(self, viewer: Viewer, case_id: str, run_id: str | None = None) -> Contact:
         """The people named for one visible case; every call, allowed or not, is audited. The
         allowed event is written before the data is returned: no audit, no contact data."""
-        case, gemeente = self._find(viewer, case_id, run_id, ROUTE_CONTACT)
-        people = self._store.contacts(case.run, gemeente, case.id)
-        self._record(viewer, ROUTE_CONTACT, case.id, case.run, Outcome.ALLOWED)
+        (case,) = self.find(viewer, [case_id], run_id, ROUTE_CONTACT)
+        people = self._store.contacts(case.run, case.gemeente, case.id)
+        self.record(viewer, ROUTE_CONTACT, case.id, case.run, Outcome.ALLOWED)
         return Contact(case_id=case.id, run=case.run, personen=[contact_person(p) for p in people])
 
-    def _find(self, viewer: Viewer, case_id: str, run_id: str | None, route: str) -> tuple[Case, str]:
+    def worked_cases(self, run_id: str, gemeente: str) -> list[Case]:
+        """The gemeente's cases of the run with their recorded state laid over (one state Query)."""
+        cases = self._store.cases(run_id, gemeente)
+        if self._states is None or not cases:
+            return cases
+        states = self._states.states(gemeente, run_id)
+        return [with_state(case, states.get(case.id)) for case in cases]
+
+    def find(self, viewer: Viewer, case_ids: Sequence[str], run_id: str | None, route: str) -> list[Case]:
+        """The visible cases with these ids in the run (latest when None), in the given order.
+        Raises NotFound, and audits each missing or out-of-scope id, when any one is not visible."""
         if viewer.role not in GEMEENTE_ROLES or not viewer.gemeente:
-            self._record(viewer, route, case_id, run_id, Outcome.DENIED)
+            for case_id in case_ids:
+                self.record(viewer, route, case_id, run_id, Outcome.DENIED)
             raise Forbidden()
         gemeente = viewer.gemeente
         try:
             run = self._run(gemeente, run_id)
         except RunNotFound:
-            self._record(viewer, route, case_id, run_id, Outcome.NOT_FOUND)
+            for case_id in case_ids:
+                self.record(viewer, route, case_id, run_id, Outcome.NOT_FOUND)
             raise
-        found = None if run is None else next(
-            (c for c in self._store.cases(run.run_id, gemeente) if c.id == case_id), None
-        )
-        if found is None or not in_scope(found, viewer):
-            outcome = Outcome.NOT_FOUND if found is None else Outcome.DENIED
-            self._record(viewer, route, case_id, run.run_id if run else run_id, outcome)
+        by_id = {} if run is None else {c.id: c for c in self.worked_cases(run.run_id, gemeente)}
+        refused = False
+        for case_id in case_ids:
+            found = by_id.get(case_id)
+            if found is None or not in_scope(found, viewer):
+                outcome = Outcome.NOT_FOUND if found is None else Outcome.DENIED
+                self.record(viewer, route, case_id, run.run_id if run else run_id, outcome)
+                refused = True
+        if refused:
             raise NotFound("Deze casus bestaat niet of u heeft er geen toegang toe.")
-        return found, gemeente
+        return [by_id[case_id] for case_id in case_ids]
 
     def _run(self, gemeente: str, run_id: str | None) -> RunInfo | None:
         if run_id is None:
@@ -233,7 +258,7 @@ class CaseReader:
                 return run
         raise RunNotFound()
 
-    def _record(self, viewer: Viewer, route: str, case_id: str | None, run_id: str | None, outcome: Outcome) -> None:
+    def record(self, viewer: Viewer, route: str, case_id: str | None, run_id: str | None, outcome: Outcome) -> None:
         self._audit.record(
             AuditEvent(
                 at=self._clock(),

@@ -14,28 +14,23 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from chalicelib.domain.cases import CASE_ID_HEX_CHARS, Case, Euro
+from chalicelib.domain.casework import CONTACTSOORTEN, DAGDELEN, EINDRESULTATEN, SIGNAALSTATUSSEN, SupplierMessage
+from chalicelib.domain.upload import MAX_BYTES
+from chalicelib.domain.report import Report
 
 MAX_PAGE_SIZE = 200
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE = 10_000
 MAX_BEDRAG = Decimal("100000000")  # € 100 million: far above any household's arrears
 
-SIGNAALSTATUSSEN = (  # DDAS EnumSignaalstatus (ddas.md)
-    "Nog niet opgepakt",
-    "Opgepakt",
-    "Inwoner al bekend bij schuldhulpverlening",
-    "Inwoner is overleden",
-    "Niet opgepakt: andere reden",
-    "Niet opgepakt: herhaalde melding",
-    "Niet opgepakt: onterecht signaal",
-    "Persoon is geen inwoner (meer) in de gemeente",
-)
-
 RunId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[0-9A-Za-z][0-9A-Za-z_.-]*$")]
 CaseId = Annotated[str, Field(pattern=rf"^[0-9a-f]{{{CASE_ID_HEX_CHARS}}}$")]
 Code = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[0-9A-Za-z_.-]+$")]
 Text = Annotated[str, Field(min_length=1, max_length=100)]
 Bedrag = Annotated[Decimal, Field(ge=0, le=MAX_BEDRAG, max_digits=12, decimal_places=2, allow_inf_nan=False)]
+LeveringId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+MAX_APPROACH = 500
+MAX_OUTBOX = 1000
 Role = Literal["coordinator", "wijkteam", "leverancier", "operator"]
 
 
@@ -89,6 +84,44 @@ class CaseQuery(_Request):
 
 class CasePath(_Request):
     id: CaseId
+
+
+class WriteRequest(_Request):
+    """A write to a case of a run (the latest published run when `run` is absent)."""
+
+    run: RunId | None = Field(None, description="run id; the latest published run when absent")
+
+
+class AssignRequest(WriteRequest):
+    team: Code = Field(description="the wijkteam the case goes to")
+
+
+class ApproachRequest(WriteRequest):
+    case_ids: list[CaseId] = Field(min_length=1, max_length=MAX_APPROACH)
+
+
+class ContactpogingRequest(WriteRequest):
+    soort: Literal[CONTACTSOORTEN] = Field(description="DDAS EnumContactsoort")  # type: ignore[valid-type]
+    bereikt: bool
+    datum: date
+    dagdeel: Literal[DAGDELEN] = Field(description="DDAS EnumDagdeel")  # type: ignore[valid-type]
+
+
+class ResultaatRequest(WriteRequest):
+    resultaat: Literal[EINDRESULTATEN] = Field(description="DDAS EnumEindresultaat")  # type: ignore[valid-type]
+
+
+class UploadRequest(_Request):
+    filename: Annotated[str, Field(min_length=1, max_length=200)]
+    size: int = Field(ge=1, le=MAX_BYTES, description="the file's size in bytes; the upload may not exceed it")
+
+
+class UploadPath(_Request):
+    id: LeveringId
+
+
+class OutboxQuery(_Request):
+    since: date = Field(description="entries dated on or after this day (YYYY-MM-DD)")
 
 
 # Responses
@@ -166,6 +199,30 @@ class ContactPerson(_Response):
     email: str | None = None
 
 
+class Approached(_Response):
+    run: str
+    case_ids: list[str]
+    approached_on: date
+    pause_until: date
+    berichten: int = Field(description="outbox entries written for the suppliers involved")
+
+
+class UploadTicket(_Response):
+    """A presigned POST: send `fields` and then the file as `file` to `url`, within `expires_in`."""
+
+    levering: str
+    url: str
+    fields: dict[str, str]
+    expires_in: int
+    max_bytes: int
+
+
+class Outbox(_Response):
+    since: date
+    entries: list[SupplierMessage]
+    truncated: bool = Field(description="more entries exist; ask again from the last entry's datum")
+
+
 class Contact(_Response):
     case_id: str
     run: str
@@ -173,6 +230,8 @@ class Contact(_Response):
 
 
 __all__ = [
+    "SIGNAALSTATUSSEN",
+    "Report",
     "Case",
     "CaseFilter",
     "CaseList",

@@ -14,21 +14,33 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from chalicelib.api.models import (
+    Approached,
+    ApproachRequest,
+    AssignRequest,
     Case,
     CaseList,
     CaseQuery,
     CasesQuery,
     Contact,
+    ContactpogingRequest,
     ErrorResponse,
     Health,
     Me,
+    Outbox,
+    OutboxQuery,
+    Report,
+    ResultaatRequest,
     RunList,
+    UploadRequest,
+    UploadTicket,
 )
 from chalicelib.domain.cases import CASE_ID_HEX_CHARS
 
 OPENAPI_VERSION = "3.1.0"
 _REF = "#/components/schemas/{model}"
 _GEMEENTE = ("coordinator", "wijkteam")
+_COORDINATOR = ("coordinator",)
+_SUPPLIER = ("leverancier",)
 _EVERYONE_SIGNED_IN = ("coordinator", "wijkteam", "leverancier", "operator")
 _ERROR_TEXT = {
     400: "Ongeldig verzoek (onbekende of ongeldige parameter)",
@@ -50,6 +62,7 @@ class Operation:
     response: type[BaseModel] | None  # None: a free-form JSON object
     query: type[BaseModel] | None = None
     audited: bool = False
+    body: type[BaseModel] | None = None  # the JSON request body
 
 
 OPERATIONS: dict[tuple[str, str], Operation] = {
@@ -67,6 +80,28 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         "Names, phone, e-mail and street of the people named for a case; audited",
         _GEMEENTE, Contact, CaseQuery, audited=True,
     ),
+    ("POST", "/api/cases/{id}/assign"): Operation(
+        "Assign the case to a wijkteam", _COORDINATOR, Case, body=AssignRequest
+    ),
+    ("POST", "/api/cases/approach"): Operation(
+        "Mark cases approached (Opgepakt); each supplier involved is told collection is paused until a date",
+        _COORDINATOR, Approached, body=ApproachRequest,
+    ),
+    ("POST", "/api/cases/{id}/contactpogingen"): Operation(
+        "Record a contact attempt (DDAS EnumContactsoort, EnumDagdeel)", _GEMEENTE, Case, body=ContactpogingRequest
+    ),
+    ("POST", "/api/cases/{id}/resultaat"): Operation(
+        "Record the outcome (DDAS EnumEindresultaat); each supplier involved is told", _GEMEENTE, Case,
+        body=ResultaatRequest,
+    ),
+    ("POST", "/api/uploads"): Operation(
+        "A presigned POST for one CSV delivery under the supplier's own prefix", _SUPPLIER, UploadTicket,
+        body=UploadRequest,
+    ),
+    ("GET", "/api/uploads/{id}"): Operation("Status and validation report of an own delivery", _SUPPLIER, Report),
+    ("GET", "/api/outbox"): Operation(
+        "Approaches and outcomes for the supplier's own customers since a date", _SUPPLIER, Outbox, OutboxQuery
+    ),
     ("GET", "/api/openapi.json"): Operation("This document", (), None),
 }
 
@@ -78,8 +113,11 @@ def document(routes: Iterable[tuple[str, str]]) -> dict[str, Any]:
     if unknown:
         raise UndocumentedRoute(f"routes without an OpenAPI operation: {unknown}")
     models = {ErrorResponse} | {OPERATIONS[route].response for route in routes if OPERATIONS[route].response}
+    bodies = {OPERATIONS[route].body for route in routes if OPERATIONS[route].body}
     _, schemas = models_json_schema(
-        [(model, "serialization") for model in sorted(models, key=lambda m: m.__name__)], ref_template=_REF
+        [(model, "serialization") for model in sorted(models, key=lambda m: m.__name__)]
+        + [(model, "validation") for model in sorted(bodies, key=lambda m: m.__name__)],
+        ref_template=_REF,
     )
     paths: dict[str, dict[str, Any]] = {}
     for method, path in routes:
@@ -104,7 +142,7 @@ def _operation(method: str, path: str, op: Operation) -> dict[str, Any]:
     success: dict[str, Any] = {"description": "OK"}
     schema = {"$ref": _REF.format(model=op.response.__name__)} if op.response else {"type": "object"}
     success["content"] = {"application/json": {"schema": schema}}
-    statuses = [400] if op.query or "{id}" in path else []
+    statuses = [400] if op.query or op.body or "{id}" in path else []
     if op.roles:
         statuses += [401, 403]
     if op.query or "{id}" in path:
@@ -128,6 +166,11 @@ def _operation(method: str, path: str, op: Operation) -> dict[str, Any]:
         "responses": responses,
         "x-roles": list(op.roles),
     }
+    if op.body:
+        operation["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": {"$ref": _REF.format(model=op.body.__name__)}}},
+        }
     operation["security"] = [{"bearer": []}] if op.roles else []
     return operation
 
@@ -140,8 +183,11 @@ def _operation_id(method: str, path: str) -> str:
 def _path_parameters(path: str) -> list[dict[str, Any]]:
     if "{id}" not in path:
         return []
-    schema = {"type": "string", "pattern": f"^[0-9a-f]{{{CASE_ID_HEX_CHARS}}}$"}
-    return [{"name": "id", "in": "path", "required": True, "schema": schema, "description": "case id"}]
+    if path.startswith("/api/uploads/"):
+        schema, description = {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"}, "delivery (levering) id"
+    else:
+        schema, description = {"type": "string", "pattern": f"^[0-9a-f]{{{CASE_ID_HEX_CHARS}}}$"}, "case id"
+    return [{"name": "id", "in": "path", "required": True, "schema": schema, "description": description}]
 
 
 def _query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:

@@ -103,6 +103,8 @@ class Case(_Model):
     team: str | None = None
     contactpogingen: list[Contactpoging] = Field(default_factory=list)
     resultaat: str | None = None
+    approached_on: date | None = None
+    pause_until: date | None = None
 
 
 class Person(_Model):

@@ -14,7 +14,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-MAX_BYTES = 512 * 1024 * 1024
+from chalicelib.domain.upload import MAX_BYTES
+
 _BLOCK_SIZE = 4 * 1024 * 1024  # larger blocks parse slower (cache); lines longer than this still work
 _GZIP = b"\x1f\x8b"
 _ZIP = b"PK\x03\x04"

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 INCOMING = "incoming/"
 QUARANTINE = "quarantine/"
 LEVERANCIER_ID = re.compile(r"[a-z0-9-]{2,40}")
+MAX_BYTES = 512 * 1024 * 1024  # the largest delivery accepted (csvfile.py reads it whole)
 _LEVERING = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 

@@ -5,7 +5,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from chalicelib.domain.csvfile import MAX_BYTES
+from chalicelib.domain.upload import MAX_BYTES
 from chalicelib.domain.upload import LEVERANCIER_ID, UploadKey
 
 CONTENT_TYPE = "text/csv"

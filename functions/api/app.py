@@ -8,6 +8,7 @@ SAM owns deployment (template.yaml (ApiFunction) has one event per route here); 
 from __future__ import annotations
 
 import functools
+import json
 import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -18,14 +19,31 @@ from pydantic import BaseModel, ValidationError
 from chalicelib.api import errors
 from chalicelib.api.bootstrap import api_deps
 from chalicelib.api.cases import GEMEENTE_ROLES, Viewer, profile
-from chalicelib.api.models import CasePath, CaseQuery, CasesQuery, Health
+from chalicelib.api.casework import CaseWriter
+from chalicelib.api.models import (
+    ApproachRequest,
+    AssignRequest,
+    CasePath,
+    CaseQuery,
+    CasesQuery,
+    ContactpogingRequest,
+    Health,
+    OutboxQuery,
+    ResultaatRequest,
+    UploadPath,
+    UploadRequest,
+)
+from chalicelib.api.suppliers import LEVERANCIER, SupplierDesk
 from chalicelib.api.openapi import document
+
+SUPPLIER_ROLES = frozenset({LEVERANCIER})
 
 app = Chalice(app_name="vindplaats-api")
 app.api.cors = False  # the page is served from the same origin
 app.debug = False
 logger = logging.getLogger("vindplaats.api")
 M = TypeVar("M", bound=BaseModel)
+MAX_BODY_BYTES = 64 * 1024  # an approach of 500 case ids is about 10 KB
 
 _HEADERS = {
     "Content-Type": "application/json",
@@ -91,6 +109,34 @@ def _query(model: type[M]) -> M:
     return _parse(model, dict(params))
 
 
+def _body(model: type[M]) -> M:
+    raw = app.current_request.raw_body or b""
+    if len(raw) > MAX_BODY_BYTES:
+        raise errors.InvalidRequest("Het verzoek is te groot.")
+    try:
+        values = json.loads(raw)
+    except ValueError:
+        raise errors.InvalidRequest("Het verzoek is geen geldige JSON.") from None
+    if not isinstance(values, dict):
+        raise errors.InvalidRequest("Het verzoek moet een JSON-object zijn.")
+    _query(_NoQuery)
+    return _parse(model, values)
+
+
+def _writer() -> CaseWriter:
+    writer = api_deps().writer
+    if writer is None:
+        raise RuntimeError("the API was built without case state and outbox")
+    return writer
+
+
+def _suppliers() -> SupplierDesk:
+    suppliers = api_deps().suppliers
+    if suppliers is None:
+        raise RuntimeError("the API was built without the supplier side")
+    return suppliers
+
+
 def _case_id(case_id: str) -> str:
     return _parse(CasePath, {"id": case_id}).id
 
@@ -143,6 +189,60 @@ def contact(id):  # noqa: A002
     viewer = _caller()
     case_id, query = _case_id(id), _query(CaseQuery)
     return api_deps().reader.contact(viewer, case_id, query.run)
+
+
+@app.route("/api/cases/{id}/assign", methods=["POST"])
+@_json
+def assign(id):  # noqa: A002
+    viewer = _caller()
+    case_id = _case_id(id)
+    return _writer().assign(viewer, case_id, _body(AssignRequest))
+
+
+@app.route("/api/cases/approach", methods=["POST"])
+@_json
+def approach():
+    viewer = _caller()
+    return _writer().approach(viewer, _body(ApproachRequest))
+
+
+@app.route("/api/cases/{id}/contactpogingen", methods=["POST"])
+@_json
+def contactpoging(id):  # noqa: A002
+    viewer = _caller()
+    case_id = _case_id(id)
+    return _writer().contactpoging(viewer, case_id, _body(ContactpogingRequest))
+
+
+@app.route("/api/cases/{id}/resultaat", methods=["POST"])
+@_json
+def resultaat(id):  # noqa: A002
+    viewer = _caller()
+    case_id = _case_id(id)
+    return _writer().resultaat(viewer, case_id, _body(ResultaatRequest))
+
+
+@app.route("/api/uploads", methods=["POST"])
+@_json
+def upload():
+    viewer = _caller(SUPPLIER_ROLES)
+    return _suppliers().upload(viewer, _body(UploadRequest))
+
+
+@app.route("/api/uploads/{id}", methods=["GET"])
+@_json
+def upload_report(id):  # noqa: A002
+    viewer = _caller(SUPPLIER_ROLES)
+    levering = _parse(UploadPath, {"id": id}).id
+    _query(_NoQuery)
+    return _suppliers().report(viewer, levering)
+
+
+@app.route("/api/outbox", methods=["GET"])
+@_json
+def outbox():
+    viewer = _caller(SUPPLIER_ROLES)
+    return _suppliers().outbox(viewer, _query(OutboxQuery))
 
 
 @app.route("/api/openapi.json", methods=["GET"])

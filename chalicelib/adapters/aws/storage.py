@@ -7,6 +7,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from botocore.exceptions import ClientError
 
+from chalicelib.adapters.aws.casework import report_key
 from chalicelib.domain.report import Report
 from chalicelib.domain.upload import UploadKey
 
@@ -15,8 +16,6 @@ from chalicelib.domain.upload import UploadKey
 _LOW_CARDINALITY = ["levering", "leverancier", "gemeente", "wijk", "buurt", "signaaltype"]
 
 
-def report_key(leverancier: str, levering: str) -> str:
-    return f"reports/{leverancier}/{levering}.json"
 
 
 def signals_key(peildatum: str, leverancier: str, levering: str) -> str:

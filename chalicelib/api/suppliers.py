@@ -1,0 +1,64 @@
+"""The supplier's side: a presigned upload for a new delivery, a delivery's report, and the
+outbox of news about its own customers.
+
+The supplier is always the caller's own, from the token: every key is built under its prefix,
+so another supplier's delivery id is simply not found (404).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Protocol
+
+from chalicelib.api.cases import Viewer
+from chalicelib.api.errors import Forbidden, NotFound
+from chalicelib.api.models import MAX_OUTBOX, Outbox, OutboxQuery, UploadRequest, UploadTicket
+from chalicelib.domain.casework import SupplierMessage
+from chalicelib.domain.report import Report
+from chalicelib.services.uploads import PresignedUpload
+
+LEVERANCIER = "leverancier"
+
+# (leverancier, filename, size, now) -> a presigned POST (chalicelib.services.uploads.presign_upload)
+Presigner = Callable[[str, str, int, datetime], PresignedUpload]
+
+
+class Reports(Protocol):
+    def read(self, leverancier: str, levering: str) -> Report | None: ...
+
+
+class OutboxReader(Protocol):
+    def since(self, leverancier: str, since: date, limit: int) -> tuple[list[SupplierMessage], bool]: ...
+
+
+class SupplierDesk:
+    def __init__(self, presign: Presigner, reports: Reports, outbox: OutboxReader,
+                 clock: Callable[[], datetime]) -> None:
+        self._presign = presign
+        self._reports = reports
+        self._outbox = outbox
+        self._clock = clock
+
+    def upload(self, viewer: Viewer, request: UploadRequest) -> UploadTicket:
+        """A presigned POST for one CSV of at most `size` bytes under the supplier's own prefix."""
+        ticket = self._presign(_leverancier(viewer), request.filename, request.size, self._clock())
+        return UploadTicket(levering=ticket.levering, url=ticket.url, fields=ticket.fields,
+                            expires_in=ticket.expires_in, max_bytes=ticket.max_bytes)
+
+    def report(self, viewer: Viewer, levering: str) -> Report:
+        """The validation report of the supplier's own delivery; NotFound until ingest wrote it."""
+        report = self._reports.read(_leverancier(viewer), levering)
+        if report is None:
+            raise NotFound("Deze levering bestaat niet of is nog niet verwerkt.")
+        return report
+
+    def outbox(self, viewer: Viewer, query: OutboxQuery) -> Outbox:
+        entries, more = self._outbox.since(_leverancier(viewer), query.since, MAX_OUTBOX)
+        return Outbox(since=query.since, entries=entries, truncated=more)
+
+
+def _leverancier(viewer: Viewer) -> str:
+    if viewer.role != LEVERANCIER or not viewer.leverancier:
+        raise Forbidden()
+    return viewer.leverancier

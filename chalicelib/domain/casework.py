@@ -1,0 +1,154 @@
+"""Working a case: its state (status, team, contact attempts, outcome) and what its suppliers
+are told (product.md, steps 5 and 6; ddas.md).
+
+A case as published never changes; what the gemeente does with it is a `CaseState`, kept apart
+and laid over the case when it is read. Everything here is pure: `today` is an argument.
+"""
+
+from __future__ import annotations
+
+import uuid
+from calendar import monthrange
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from chalicelib.domain.cases import STATUS_NIEUW, Case, Contactpoging
+
+SIGNAALSTATUSSEN = (  # DDAS EnumSignaalstatus
+    STATUS_NIEUW,
+    "Opgepakt",
+    "Inwoner al bekend bij schuldhulpverlening",
+    "Inwoner is overleden",
+    "Niet opgepakt: andere reden",
+    "Niet opgepakt: herhaalde melding",
+    "Niet opgepakt: onterecht signaal",
+    "Persoon is geen inwoner (meer) in de gemeente",
+)
+STATUS_OPGEPAKT = "Opgepakt"
+
+EINDRESULTATEN = (  # DDAS EnumEindresultaat
+    "(Budget)advies en/of quick fix",
+    "Definitief geen contact kunnen krijgen",
+    "Geen reactie na eerder contact",
+    "Inwoner al bekend bij schuldhulpverlening",
+    "Inwoner heeft al een ander lopend traject",
+    "Inwoner heeft zelf al betaald/betalingsregeling getroffen",
+    "Inwoner is overleden",
+    "Inwoner regelt het zelf/hoeft geen hulp vanuit vroegsignalering",
+    "Niet opgepakt: andere reden",
+    "Niet opgepakt: herhaalde melding",
+    "Niet opgepakt: onterecht signaal",
+    "Persoon is geen inwoner (meer) in de gemeente",
+    "Vervolghulp en/of verwijzing",
+    "Vervolghulp en/of verwijzing financieel",
+    "Vervolghulp en/of verwijzing niet financieel",
+    "Verwijzing zonder tussenkomst inwoner",
+)
+RESULTAAT_ANDERE_REDEN = "Niet opgepakt: andere reden"
+# What a supplier learns instead of "andere reden": the reason is the gemeente's own business.
+RESULTAAT_NIET_OPGEPAKT = "Niet opgepakt"
+
+CONTACTSOORTEN = (  # DDAS EnumContactsoort
+    "Administratief",
+    "Afspraak op locatie",
+    "Brief",
+    "Huisbezoek",
+    "Kaartje",
+    "Mail",
+    "Onbekend",
+    "Overige",
+    "SMS/Whatsapp",
+    "Telefoon",
+)
+DAGDELEN = ("Ochtend", "Middag", "Avond")  # DDAS EnumDagdeel
+
+PAUSE_MONTHS = 1
+_OUTBOX_NAMESPACE = uuid.UUID("6f1d7c1e-5b8a-4c59-9a57-0b6f3b7d2e10")
+
+
+class CaseState(BaseModel):
+    """What the gemeente recorded for one case of one run; unset fields leave the case as published."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    status: str | None = None
+    team: str | None = None
+    contactpogingen: list[Contactpoging] = Field(default_factory=list)
+    resultaat: str | None = None
+    approached_on: date | None = None
+    pause_until: date | None = None
+    updated_at: datetime | None = None
+    updated_by: str | None = None
+
+
+class SupplierMessage(BaseModel):
+    """One outbox entry for one supplier: its own klantnummer, the case id, dates and a code.
+    Never a name, address or amount."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    klantnummer: str
+    case_id: str
+    soort: Literal["benaderd", "resultaat"]
+    datum: date
+    pauze_tot: date | None = None
+    resultaat: str | None = None
+
+    @property
+    def id(self) -> str:
+        """Stable for the same news about the same customer: a retried request overwrites its
+        own entries instead of telling the supplier twice."""
+        return str(uuid.uuid5(_OUTBOX_NAMESPACE, f"{self.case_id}|{self.klantnummer}|{self.soort}|{self.datum}"))
+
+
+def with_state(case: Case, state: CaseState | None) -> Case:
+    """The case as the gemeente works it: the published case with its recorded state laid over."""
+    if state is None:
+        return case
+    changes = {
+        name: getattr(state, name)
+        for name in ("status", "team", "resultaat", "approached_on", "pause_until")
+        if getattr(state, name) is not None
+    }
+    if state.contactpogingen:
+        changes["contactpogingen"] = list(state.contactpogingen)
+    return case.model_copy(update=changes) if changes else case
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` later, or that month's last day when it is shorter (31 Jan -> 28 Feb)."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(day.day, monthrange(year, month)[1]))
+
+
+def status_after(resultaat: str) -> str:
+    """The signaalstatus an outcome implies: the outcome itself where DDAS has it as a status
+    too (the "Niet opgepakt" reasons, deceased, ...), else "Opgepakt"."""
+    return resultaat if resultaat in SIGNAALSTATUSSEN else STATUS_OPGEPAKT
+
+
+def supplier_resultaat(resultaat: str) -> str:
+    return RESULTAAT_NIET_OPGEPAKT if resultaat == RESULTAAT_ANDERE_REDEN else resultaat
+
+
+def messages(
+    case: Case, soort: Literal["benaderd", "resultaat"], today: date, *,
+    pauze_tot: date | None = None, resultaat: str | None = None,
+) -> list[tuple[str, SupplierMessage]]:
+    """(leverancier, message) for each of the case's signals with a klantnummer; one per
+    supplier and klantnummer. The outcome passes through `supplier_resultaat`."""
+    told: dict[tuple[str, str], SupplierMessage] = {}
+    for signal in case.signalen:
+        if not signal.klantnummer:
+            continue  # the vault record was missing: nothing the supplier could act on
+        told.setdefault(
+            (signal.leverancier, signal.klantnummer),
+            SupplierMessage(
+                klantnummer=signal.klantnummer, case_id=case.id, soort=soort, datum=today, pauze_tot=pauze_tot,
+                resultaat=None if resultaat is None else supplier_resultaat(resultaat),
+            ),
+        )
+    return [(leverancier, message) for (leverancier, _), message in told.items()]

@@ -1,0 +1,324 @@
+"""The API's write routes and supplier routes through Chalice's test client, with the real
+DynamoDB and S3 adapters on moto: roles, tenancy, case state, and what suppliers are told."""
+
+import json
+from datetime import date
+
+import boto3
+import pytest
+from chalice.test import Client
+from moto import mock_aws
+
+from chalicelib.adapters.aws.casework import DynamoCaseStates, S3Reports, S3SupplierOutbox, report_key
+from chalicelib.api.audit import MemoryAuditLog, Outcome
+from chalicelib.api.bootstrap import build_deps, overridden
+from chalicelib.domain.report import Report, Status
+from chalicelib.services.uploads import presign_upload
+from tests.functional.test_api import (
+    EDE,
+    NOW,
+    UTRECHT,
+    MemoryCaseStore,
+    MemoryRuns,
+    api,
+    assert_error,
+    authenticate,
+    get,
+)
+from tests.unit.test_api_cases import RUN, make_case
+
+REGION = "eu-west-1"
+LAKE, UPLOADS, TABLE = "lake", "uploads", "cases"
+TWO_SUPPLIERS = make_case(9, "GM0202", signalen=(("vitens", "Water", "80.00"), ("eneco", "Energie", "300.00")))
+CASES = UTRECHT + EDE + [TWO_SUPPLIERS]
+ALLOWED_OUTBOX_FIELDS = {"klantnummer", "case_id", "soort", "datum", "pauze_tot", "resultaat"}
+
+
+class CountingStates(DynamoCaseStates):
+    def __init__(self, table):
+        super().__init__(table)
+        self.queries = 0
+
+    def states(self, gemeente, run_id):
+        self.queries += 1
+        return super().states(gemeente, run_id)
+
+
+class World:
+    def __init__(self, client, audit, s3, table, states):
+        self.client, self.audit, self.s3, self.table, self.states = client, audit, s3, table, states
+
+    def outbox(self, leverancier=""):
+        pages = self.s3.get_paginator("list_objects_v2").paginate(
+            Bucket=LAKE, Prefix=f"outbox/leverancier/{leverancier}"
+        )
+        keys = [item["Key"] for page in pages for item in page.get("Contents", [])]
+        return {key: json.loads(self.s3.get_object(Bucket=LAKE, Key=key)["Body"].read()) for key in keys}
+
+    def state_items(self):
+        return self.table.scan()["Items"]  # the test may scan; the API never does
+
+
+@pytest.fixture
+def world():
+    with mock_aws():
+        s3 = boto3.client("s3", region_name=REGION)
+        for bucket in (LAKE, UPLOADS):
+            s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
+        table = boto3.resource("dynamodb", region_name=REGION).create_table(
+            TableName=TABLE,
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                                  {"AttributeName": "sk", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        audit = MemoryAuditLog()
+        states = CountingStates(table)
+
+        def presign(leverancier, filename, size, now):
+            return presign_upload(s3, UPLOADS, leverancier=leverancier, filename=filename, size=size, now=now)
+
+        deps = build_deps(
+            authenticate, MemoryCaseStore(CASES), MemoryRuns(), audit, lambda: NOW,
+            states=states, outbox=S3SupplierOutbox(s3, LAKE), presign=presign, reports=S3Reports(s3, LAKE),
+        )
+        with overridden(deps), Client(api.app) as client:
+            yield World(client, audit, s3, table, states)
+
+
+def post(client, path, body, token=None):
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    response = client.http.post(path, body=raw, headers=headers)
+    assert "Traceback" not in (response.body or b"").decode()
+    return response.status_code, json.loads(response.body) if response.body else None
+
+
+CASE = UTRECHT[0].id  # team noord
+CONTACTPOGING = {"soort": "Telefoon", "bereikt": False, "datum": "2026-11-02", "dagdeel": "Ochtend"}
+WRITES = [
+    (f"/api/cases/{CASE}/assign", {"team": "zuid"}, {"coord-utrecht"}),
+    ("/api/cases/approach", {"case_ids": [CASE]}, {"coord-utrecht"}),
+    (f"/api/cases/{CASE}/contactpogingen", CONTACTPOGING, {"coord-utrecht", "team-noord"}),
+    (f"/api/cases/{CASE}/resultaat", {"resultaat": "Vervolghulp en/of verwijzing"}, {"coord-utrecht", "team-noord"}),
+]
+
+
+@pytest.mark.parametrize(("path", "body", "allowed"), WRITES)
+@pytest.mark.parametrize("token", ["coord-utrecht", "team-noord", "supplier", "operator", None, "forged"])
+def test_each_write_route_admits_only_its_roles(world, path, body, allowed, token):
+    status, response = post(world.client, path, body, token)
+    if token in allowed:
+        assert status == 200, response
+    elif token in (None, "forged"):
+        assert_error((status, response), 401)
+    else:
+        assert_error((status, response), 403)
+
+
+@pytest.mark.parametrize(("path", "body", "_"), WRITES)
+def test_writing_to_another_gemeentes_case_is_404_audited_and_writes_nothing(world, path, body, _):
+    path = path.replace(CASE, EDE[0].id)
+    body = {"case_ids": [EDE[0].id]} if "case_ids" in body else body
+    assert_error(post(world.client, path, body, "coord-utrecht"), 404, "not_found")
+    (event,) = world.audit.events
+    assert (event.outcome, event.tenant, event.case_id) == (Outcome.NOT_FOUND, "GM0202", EDE[0].id)
+    assert world.state_items() == [] and world.outbox() == {}
+
+
+def test_an_assignment_shows_in_the_list_and_moves_the_case_to_that_team(world):
+    status, case = post(world.client, f"/api/cases/{UTRECHT[1].id}/assign", {"team": "zuid"}, "coord-utrecht")
+    assert (status, case["team"]) == (200, "zuid")
+    _, listed = get(world.client, "/api/cases?team=zuid", "coord-utrecht")
+    assert [c["id"] for c in listed["cases"]] == [UTRECHT[1].id]
+    _, zuid = get(world.client, "/api/cases", "team-zuid")
+    assert [c["id"] for c in zuid["cases"]] == [UTRECHT[1].id]
+    (item,) = world.state_items()
+    assert (item["pk"], item["sk"], item["updated_by"]) == (f"STATE#GM0202#{RUN}", UTRECHT[1].id, "s-1")
+
+
+def test_the_list_reads_all_case_state_with_one_query(world):
+    for case in UTRECHT[:3]:
+        post(world.client, f"/api/cases/{case.id}/assign", {"team": "west"}, "coord-utrecht")
+    world.states.queries = 0
+    _, listed = get(world.client, "/api/cases", "coord-utrecht")
+    assert listed["facets"]["team"] == {"west": 3}
+    assert world.states.queries == 1
+
+
+def test_approaching_marks_the_cases_and_tells_each_supplier_its_own_customers_only(world):
+    ids = [UTRECHT[0].id, TWO_SUPPLIERS.id]
+    status, body = post(world.client, "/api/cases/approach", {"case_ids": ids}, "coord-utrecht")
+    assert status == 200
+    assert body == {"run": RUN, "case_ids": ids, "approached_on": "2026-11-03", "pause_until": "2026-12-03",
+                    "berichten": 3}
+    _, case = get(world.client, f"/api/cases/{TWO_SUPPLIERS.id}", "coord-utrecht")
+    assert (case["status"], case["approached_on"], case["pause_until"]) == ("Opgepakt", "2026-11-03", "2026-12-03")
+    _, listed = get(world.client, "/api/cases?status=Opgepakt", "coord-utrecht")
+    assert {c["id"] for c in listed["cases"]} == set(ids)
+
+    vitens, eneco = world.outbox("vitens/"), world.outbox("eneco/")
+    assert all(key.startswith("outbox/leverancier/vitens/2026-11-03/") for key in vitens)
+    assert sorted((m["case_id"], m["klantnummer"]) for m in vitens.values()) == sorted(
+        [(UTRECHT[0].id, "K1"), (TWO_SUPPLIERS.id, "K9")])
+    assert [(m["case_id"], m["klantnummer"]) for m in eneco.values()] == [(TWO_SUPPLIERS.id, "K9")]
+    for message in [*vitens.values(), *eneco.values()]:
+        assert set(message) <= ALLOWED_OUTBOX_FIELDS
+        assert (message["soort"], message["pauze_tot"], message["datum"]) == ("benaderd", "2026-12-03", "2026-11-03")
+
+
+def test_approaching_twice_overwrites_the_same_outbox_entries(world):
+    for _ in range(2):
+        post(world.client, "/api/cases/approach", {"case_ids": [UTRECHT[0].id]}, "coord-utrecht")
+    assert len(world.outbox()) == 1
+
+
+def test_an_approach_with_one_foreign_id_writes_nothing(world):
+    body = {"case_ids": [UTRECHT[0].id, EDE[1].id]}
+    assert_error(post(world.client, "/api/cases/approach", body, "coord-utrecht"), 404, "not_found")
+    assert [(e.case_id, e.outcome) for e in world.audit.events] == [(EDE[1].id, Outcome.NOT_FOUND)]
+    assert world.state_items() == [] and world.outbox() == {}
+
+
+def test_contact_attempts_accumulate_on_the_case(world):
+    second = CONTACTPOGING | {"bereikt": True, "soort": "Huisbezoek", "dagdeel": "Avond"}
+    assert post(world.client, f"/api/cases/{CASE}/contactpogingen", CONTACTPOGING, "team-noord")[0] == 200
+    status, case = post(world.client, f"/api/cases/{CASE}/contactpogingen", second, "coord-utrecht")
+    assert status == 200 and len(case["contactpogingen"]) == 2
+    _, read = get(world.client, f"/api/cases/{CASE}", "team-noord")
+    assert read["contactpogingen"] == [
+        {"soort": "Telefoon", "bereikt": False, "datum": "2026-11-02", "dagdeel": "Ochtend"},
+        {"soort": "Huisbezoek", "bereikt": True, "datum": "2026-11-02", "dagdeel": "Avond"},
+    ]
+
+
+@pytest.mark.parametrize("route", ["contactpogingen", "resultaat"])
+def test_a_wijkteam_may_not_write_to_another_teams_case(world, route):
+    body = CONTACTPOGING if route == "contactpogingen" else {"resultaat": "Vervolghulp en/of verwijzing"}
+    assert_error(post(world.client, f"/api/cases/{UTRECHT[1].id}/{route}", body, "team-noord"), 404, "not_found")
+    assert [(e.subject, e.case_id, e.outcome) for e in world.audit.events] == [
+        ("s-3", UTRECHT[1].id, Outcome.DENIED)]
+    assert world.state_items() == []
+
+
+def test_an_outcome_is_recorded_and_each_supplier_learns_the_code(world):
+    status, case = post(world.client, f"/api/cases/{TWO_SUPPLIERS.id}/resultaat",
+                        {"resultaat": "Niet opgepakt: onterecht signaal"}, "coord-utrecht")
+    assert (status, case["resultaat"], case["status"]) == (
+        200, "Niet opgepakt: onterecht signaal", "Niet opgepakt: onterecht signaal")
+    messages = list(world.outbox().values())
+    assert len(messages) == 2
+    assert {(m["soort"], m["resultaat"], m["klantnummer"]) for m in messages} == {
+        ("resultaat", "Niet opgepakt: onterecht signaal", "K9")}
+    assert all(set(m) <= ALLOWED_OUTBOX_FIELDS for m in messages)
+
+
+def test_for_andere_reden_the_supplier_only_learns_it_was_not_picked_up(world):
+    status, case = post(world.client, f"/api/cases/{CASE}/resultaat",
+                        {"resultaat": "Niet opgepakt: andere reden"}, "team-noord")
+    assert (status, case["resultaat"]) == (200, "Niet opgepakt: andere reden")
+    (message,) = world.outbox("vitens/").values()
+    assert message["resultaat"] == "Niet opgepakt"
+    assert "andere reden" not in json.dumps(message)
+
+
+def test_an_outcome_that_is_not_a_status_marks_the_case_picked_up(world):
+    _, case = post(world.client, f"/api/cases/{CASE}/resultaat", {"resultaat": "(Budget)advies en/of quick fix"},
+                   "coord-utrecht")
+    assert case["status"] == "Opgepakt"
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        (f"/api/cases/{CASE}/assign", {"team": "zuid", "gemeente": "GM0268"}),
+        (f"/api/cases/{CASE}/assign", {"team": "../zuid"}),
+        (f"/api/cases/{CASE}/assign", {}),
+        (f"/api/cases/{CASE}/assign", b"not json"),
+        (f"/api/cases/{CASE}/assign", ["zuid"]),
+        ("/api/cases/not-an-id/assign", {"team": "zuid"}),
+        (f"/api/cases/{CASE}/assign?run=x", {"team": "zuid"}),
+        ("/api/cases/approach", {"case_ids": []}),
+        ("/api/cases/approach", {"case_ids": [CASE] * 501}),
+        ("/api/cases/approach", {"case_ids": ["GM0268"]}),
+        (f"/api/cases/{CASE}/contactpogingen", CONTACTPOGING | {"soort": "Postduif"}),
+        (f"/api/cases/{CASE}/contactpogingen", CONTACTPOGING | {"dagdeel": "Nacht"}),
+        (f"/api/cases/{CASE}/contactpogingen", CONTACTPOGING | {"datum": "gisteren"}),
+        (f"/api/cases/{CASE}/contactpogingen", {"soort": "Telefoon"}),
+        (f"/api/cases/{CASE}/resultaat", {"resultaat": "Opgelost"}),
+        (f"/api/cases/{CASE}/resultaat", {"resultaat": "Vervolghulp en/of verwijzing", "run": "../x"}),
+        (f"/api/cases/{CASE}/resultaat", b"{" + b" " * 70_000 + b"}"),
+    ],
+)
+def test_bad_bodies_are_400_with_the_envelope_and_write_nothing(world, path, body):
+    assert_error(post(world.client, path, body, "coord-utrecht"), 400, "invalid_request")
+    assert world.state_items() == [] and world.outbox() == {}
+
+
+def test_a_write_to_an_unknown_run_is_404(world):
+    body = {"team": "zuid", "run": "20200101-nope"}
+    assert_error(post(world.client, f"/api/cases/{CASE}/assign", body, "coord-utrecht"), 404, "run_not_found")
+
+
+# Supplier routes
+
+SUPPLIER_ROUTES = [
+    ("POST", "/api/uploads", {"filename": "levering.csv", "size": 1000}),
+    ("GET", "/api/uploads/20261103T093000000000-abcd1234", None),
+    ("GET", "/api/outbox?since=2026-11-01", None),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body"), SUPPLIER_ROUTES)
+@pytest.mark.parametrize("token", ["coord-utrecht", "team-noord", "operator", None])
+def test_supplier_routes_are_for_suppliers_only(world, method, path, body, token):
+    result = post(world.client, path, body, token) if method == "POST" else get(world.client, path, token)
+    assert_error(result, 401 if token is None else 403)
+
+
+def test_an_upload_ticket_is_a_presigned_post_under_the_suppliers_own_prefix(world):
+    status, ticket = post(world.client, "/api/uploads", {"filename": "../eneco/x.csv", "size": 1000}, "supplier")
+    assert status == 200
+    assert set(ticket) == {"levering", "url", "fields", "expires_in", "max_bytes"}
+    assert ticket["fields"]["key"] == f"incoming/vitens/{ticket['levering']}/x.csv"
+    assert (ticket["expires_in"], ticket["max_bytes"], ticket["fields"]["Content-Type"]) == (300, 1000, "text/csv")
+
+
+@pytest.mark.parametrize("body", [{"filename": "a.csv", "size": 0}, {"filename": "a.csv", "size": 10**12},
+                                  {"filename": "a.csv"}, {"filename": "a.csv", "size": 10, "leverancier": "eneco"}])
+def test_a_bad_upload_request_is_400(world, body):
+    assert_error(post(world.client, "/api/uploads", body, "supplier"), 400, "invalid_request")
+
+
+def put_report(world, leverancier, levering):
+    report = Report(leverancier=leverancier, levering=levering, bestand="x.csv", status=Status.ACCEPTED)
+    world.s3.put_object(Bucket=LAKE, Key=report_key(leverancier, levering), Body=report.model_dump_json().encode())
+
+
+def test_a_supplier_reads_its_own_delivery_report_and_not_another_suppliers(world):
+    put_report(world, "vitens", "L-vitens-1")
+    put_report(world, "eneco", "L-eneco-1")
+    status, report = get(world.client, "/api/uploads/L-vitens-1", "supplier")
+    assert (status, report["leverancier"], report["status"]) == (200, "vitens", "accepted")
+    assert_error(get(world.client, "/api/uploads/L-eneco-1", "supplier"), 404, "not_found")
+    assert_error(get(world.client, "/api/uploads/..%2Feneco%2FL-eneco-1", "supplier"), 400, "invalid_request")
+
+
+def test_the_outbox_shows_only_the_suppliers_own_entries_since_the_date(world):
+    post(world.client, "/api/cases/approach", {"case_ids": [UTRECHT[0].id, TWO_SUPPLIERS.id]}, "coord-utrecht")
+    status, outbox = get(world.client, "/api/outbox?since=2026-11-03", "supplier")
+    assert status == 200 and outbox["truncated"] is False
+    assert sorted(e["klantnummer"] for e in outbox["entries"]) == ["K1", "K9"]
+    assert {e["soort"] for e in outbox["entries"]} == {"benaderd"}
+    assert get(world.client, "/api/outbox?since=2026-11-04", "supplier")[1]["entries"] == []
+    assert_error(get(world.client, "/api/outbox", "supplier"), 400, "invalid_request")
+    assert_error(get(world.client, "/api/outbox?since=2026-11-03&leverancier=eneco", "supplier"), 400)
+
+
+def test_the_outbox_date_helper_keeps_month_ends():
+    from chalicelib.domain.casework import add_months
+
+    assert add_months(date(2026, 1, 31), 1) == date(2026, 2, 28)
+    assert add_months(date(2026, 12, 15), 1) == date(2027, 1, 15)
