@@ -38,6 +38,8 @@ class AuditEvent(BaseModel):
     case_id: str | None = None
     run: str | None = None
     outcome: Outcome
+    count: int | None = None  # an export's rows
+    filters: dict[str, str] | None = None  # an export's filters: codes and amounts, never a name
 
 
 class AuditLog(Protocol):

@@ -250,6 +250,14 @@ class CaseReader:
             raise NotFound("Deze casus bestaat niet of u heeft er geen toegang toe.")
         return [by_id[case_id] for case_id in case_ids]
 
+    def run_info(self, gemeente: str, run_id: str | None) -> RunInfo | None:
+        """The run (latest when None); RunNotFound if it is not published for the gemeente."""
+        return self._run(gemeente, run_id)
+
+    def published_runs(self, gemeente: str) -> list[RunInfo]:
+        """The gemeente's published runs, as the registry lists them."""
+        return self._runs.runs_for(gemeente)
+
     def _run(self, gemeente: str, run_id: str | None) -> RunInfo | None:
         if run_id is None:
             return self._runs.latest()
@@ -258,7 +266,10 @@ class CaseReader:
                 return run
         raise RunNotFound()
 
-    def record(self, viewer: Viewer, route: str, case_id: str | None, run_id: str | None, outcome: Outcome) -> None:
+    def record(
+        self, viewer: Viewer, route: str, case_id: str | None, run_id: str | None, outcome: Outcome,
+        count: int | None = None, filters: dict[str, str] | None = None,
+    ) -> None:
         self._audit.record(
             AuditEvent(
                 at=self._clock(),
@@ -269,6 +280,8 @@ class CaseReader:
                 case_id=case_id,
                 run=run_id,
                 outcome=outcome,
+                count=count,
+                filters=filters,
             )
         )
 

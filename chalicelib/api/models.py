@@ -65,15 +65,20 @@ class CaseFilter(_Request):
         return self
 
 
-class CasesQuery(CaseFilter):
-    """`GET /api/cases`: the run (latest when absent), the filters and the page."""
+class ExportQuery(CaseFilter):
+    """`GET /api/export.csv`: the run (latest when absent) and the list's filters; no paging."""
 
     run: RunId | None = Field(None, description="run id; the latest published run when absent")
-    page: int = Field(1, ge=1, le=MAX_PAGE)
-    page_size: int = Field(DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
 
     def filter(self) -> CaseFilter:
         return CaseFilter.model_validate(self.model_dump(include=set(CaseFilter.model_fields)))
+
+
+class CasesQuery(ExportQuery):
+    """`GET /api/cases`: the run (latest when absent), the filters and the page."""
+
+    page: int = Field(1, ge=1, le=MAX_PAGE)
+    page_size: int = Field(DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
 
 
 class CaseQuery(_Request):
@@ -223,6 +228,36 @@ class Outbox(_Response):
     truncated: bool = Field(description="more entries exist; ask again from the last entry's datum")
 
 
+class StatsQuery(_Request):
+    """`GET /api/stats`: the run (latest when absent)."""
+
+    run: RunId | None = Field(None, description="run id; the latest published run when absent")
+
+
+class Count(_Response):
+    """A count, or null with `suppressed: true` when it is under the threshold (it could point
+    at a household)."""
+
+    count: int | None
+    suppressed: bool
+
+
+class Stats(_Response):
+    """Case counts of the gemeente's run per dimension; every count under `threshold` is
+    suppressed. A case with two suppliers or signal types counts once under each."""
+
+    run: str | None
+    as_of: date | None
+    threshold: int = Field(description="counts below this are suppressed")
+    total: Count
+    wijk: dict[str, Count] = Field(description="per CBS wijkcode")
+    signaaltype: dict[str, Count]
+    leverancier: dict[str, Count] = Field(description="per supplier id")
+    status: dict[str, Count] = Field(description="per DDAS EnumSignaalstatus")
+    resultaat: dict[str, Count] = Field(description="per DDAS EnumEindresultaat; cases without one are left out")
+    maand: dict[str, Count] = Field(description="per month (YYYY-MM) of the published runs' as_of, up to this run")
+
+
 class Contact(_Response):
     case_id: str
     run: str
@@ -240,11 +275,15 @@ __all__ = [
     "CasesQuery",
     "Contact",
     "ContactPerson",
+    "Count",
     "ErrorResponse",
     "Euro",
+    "ExportQuery",
     "Facets",
     "Health",
     "Me",
     "RunList",
     "RunSummary",
+    "Stats",
+    "StatsQuery",
 ]

@@ -24,6 +24,7 @@ from chalicelib.api.models import (
     Contact,
     ContactpogingRequest,
     ErrorResponse,
+    ExportQuery,
     Health,
     Me,
     Outbox,
@@ -31,6 +32,8 @@ from chalicelib.api.models import (
     Report,
     ResultaatRequest,
     RunList,
+    Stats,
+    StatsQuery,
     UploadRequest,
     UploadTicket,
 )
@@ -63,6 +66,8 @@ class Operation:
     query: type[BaseModel] | None = None
     audited: bool = False
     body: type[BaseModel] | None = None  # the JSON request body
+    media_type: str = "application/json"  # of the 200 response
+    notes: str = ""  # appended to the description
 
 
 OPERATIONS: dict[tuple[str, str], Operation] = {
@@ -72,6 +77,22 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("GET", "/api/cases"): Operation(
         "Cases of the latest run (or `run`), filtered and paged, with counts; no contact data",
         _GEMEENTE, CaseList, CasesQuery,
+    ),
+    ("GET", "/api/export.csv"): Operation(
+        "The filtered list (the filters of GET /api/cases, no paging) as CSV for a wijkteam; no contact data; "
+        "audited",
+        _COORDINATOR, None, ExportQuery, audited=True, media_type="text/csv",
+        notes=" Columns: case_id, wijk, wijk_naam, buurt, buurt_naam, postcode, huisnummer, huisletter, "
+        "toevoeging, aantal_leveranciers, totaal_bedrag, oudste_achterstand, herhaald, crisis, status, team, "
+        "leveranciers (ids joined with ';'). A cell starting with =, +, -, @, a tab or a carriage return is "
+        "prefixed with a single quote so a spreadsheet does not read it as a formula.",
+    ),
+    ("GET", "/api/stats"): Operation(
+        "Case counts of the own gemeente per wijk, signaaltype, supplier, status, outcome and month",
+        _COORDINATOR, Stats, StatsQuery,
+        notes=" Every count under 5 is suppressed: returned as {\"count\": null, \"suppressed\": true}, "
+        "because so small a group could point at a household. Per month counts the gemeente's published runs "
+        "up to the run, by their as_of.",
     ),
     ("GET", "/api/cases/{id}"): Operation(
         "One case with its signals, attempts and outcome; no contact data", _GEMEENTE, Case, CaseQuery
@@ -140,8 +161,13 @@ def document(routes: Iterable[tuple[str, str]]) -> dict[str, Any]:
 
 def _operation(method: str, path: str, op: Operation) -> dict[str, Any]:
     success: dict[str, Any] = {"description": "OK"}
-    schema = {"$ref": _REF.format(model=op.response.__name__)} if op.response else {"type": "object"}
-    success["content"] = {"application/json": {"schema": schema}}
+    if op.media_type != "application/json":
+        schema: dict[str, Any] = {"type": "string"}
+    elif op.response:
+        schema = {"$ref": _REF.format(model=op.response.__name__)}
+    else:
+        schema = {"type": "object"}
+    success["content"] = {op.media_type: {"schema": schema}}
     statuses = [400] if op.query or op.body or "{id}" in path else []
     if op.roles:
         statuses += [401, 403]
@@ -158,6 +184,7 @@ def _operation(method: str, path: str, op: Operation) -> dict[str, Any]:
     description = f"Roles: {', '.join(op.roles)}." if op.roles else "No sign-in needed."
     if op.audited:
         description += " Every call is written to the audit log."
+    description += op.notes
     operation: dict[str, Any] = {
         "operationId": _operation_id(method, path),
         "summary": op.summary,

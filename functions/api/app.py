@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from chalicelib.api import errors
 from chalicelib.api.bootstrap import api_deps
-from chalicelib.api.cases import GEMEENTE_ROLES, Viewer, profile
+from chalicelib.api.cases import COORDINATOR, GEMEENTE_ROLES, Viewer, profile
 from chalicelib.api.casework import CaseWriter
 from chalicelib.api.models import (
     ApproachRequest,
@@ -27,16 +27,20 @@ from chalicelib.api.models import (
     CaseQuery,
     CasesQuery,
     ContactpogingRequest,
+    ExportQuery,
     Health,
     OutboxQuery,
     ResultaatRequest,
+    StatsQuery,
     UploadPath,
     UploadRequest,
 )
+from chalicelib.api.reports import CaseReports
 from chalicelib.api.suppliers import LEVERANCIER, SupplierDesk
 from chalicelib.api.openapi import document
 
 SUPPLIER_ROLES = frozenset({LEVERANCIER})
+COORDINATOR_ROLES = frozenset({COORDINATOR})
 
 app = Chalice(app_name="vindplaats-api")
 app.api.cors = False  # the page is served from the same origin
@@ -53,7 +57,7 @@ _HEADERS = {
 
 
 def _json(view: Callable[..., Any]) -> Callable[..., Response]:
-    """The view's result as JSON, or its exception as the error envelope."""
+    """The view's result as JSON (a Response as it is), or its exception as the error envelope."""
 
     @functools.wraps(view)
     def wrapped(**kwargs: Any) -> Response:
@@ -65,6 +69,8 @@ def _json(view: Callable[..., Any]) -> Callable[..., Response]:
                 # The type only: a message or traceback could carry personal data.
                 logger.error("request failed: %s on %s", type(exc).__name__, _route())
             return Response(body=body, status_code=status, headers=_HEADERS)
+        if isinstance(result, Response):
+            return result
         body = result.model_dump(mode="json") if isinstance(result, BaseModel) else result
         return Response(body=body, status_code=200, headers=_HEADERS)
 
@@ -173,6 +179,26 @@ def runs():
 def list_cases():
     viewer = _caller(GEMEENTE_ROLES)
     return api_deps().reader.list_cases(viewer, _query(CasesQuery))
+
+
+@app.route("/api/export.csv", methods=["GET"])
+@_json
+def export_csv():
+    viewer = _caller(COORDINATOR_ROLES)
+    filename, text = CaseReports(api_deps().reader).export(viewer, _query(ExportQuery))
+    headers = {
+        **_HEADERS,
+        "Content-Type": "text/csv; charset=utf-8",
+        "Content-Disposition": f'attachment; filename="{filename}"',
+    }
+    return Response(body=text, status_code=200, headers=headers)
+
+
+@app.route("/api/stats", methods=["GET"])
+@_json
+def stats():
+    viewer = _caller(COORDINATOR_ROLES)
+    return CaseReports(api_deps().reader).stats(viewer, _query(StatsQuery))
 
 
 @app.route("/api/cases/{id}", methods=["GET"])
