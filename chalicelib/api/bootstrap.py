@@ -19,6 +19,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from chalicelib.api.audit import AuditLog
 from chalicelib.api.cases import CaseReader, CaseStates, CaseStore, RunRegistry, Viewer
 from chalicelib.api.casework import CaseStateWriter, CaseWriter, SupplierOutbox
+from chalicelib.api.settings import Gemeenten, SettingsDesk
 from chalicelib.api.suppliers import OutboxReader, Presigner, Reports, SupplierDesk
 
 # `(Authorization header or None) -> the caller`; raises identity.Unauthorized or Forbidden.
@@ -39,6 +40,7 @@ class ApiDeps:
     reader: CaseReader
     writer: CaseWriter | None = None  # None: the write routes answer 500 (a read-only setup)
     suppliers: SupplierDesk | None = None
+    settings: SettingsDesk | None = None  # None: the settings routes answer 500
 
 
 class CaseStateStore(CaseStates, CaseStateWriter, Protocol):
@@ -60,17 +62,19 @@ def build_deps(
     outbox: Outbox | None = None,
     presign: Presigner | None = None,
     reports: Reports | None = None,
+    gemeenten: Gemeenten | None = None,
 ) -> ApiDeps:
     """The API's dependencies from its ports; the one constructor tests and AWS share. Without
     `states` and `outbox` the API is read-only; without `presign` and `reports` it has no
-    supplier side."""
+    supplier side; without `gemeenten` (the registry's rules) no settings."""
     reader = CaseReader(store, runs, audit, clock, states)
     writer = None if states is None or outbox is None else CaseWriter(reader, states, outbox, clock)
     suppliers = (
         None if presign is None or reports is None or outbox is None
         else SupplierDesk(presign, reports, outbox, clock)
     )
-    return ApiDeps(authenticate=authenticate, reader=reader, writer=writer, suppliers=suppliers)
+    settings = None if gemeenten is None else SettingsDesk(gemeenten, audit, clock)
+    return ApiDeps(authenticate=authenticate, reader=reader, writer=writer, suppliers=suppliers, settings=settings)
 
 
 _override: ApiDeps | None = None
@@ -105,6 +109,7 @@ def aws_deps() -> ApiDeps:
     from chalicelib.adapters.aws.cases import DynamoRunRegistry, S3CaseStore
     from chalicelib.adapters.aws.casework import DynamoCaseStates, S3Reports, S3SupplierOutbox
     from chalicelib.adapters.aws.jwks import AuthSettings
+    from chalicelib.adapters.aws.registry import DynamoGemeenten
     from chalicelib.api.audit import S3AuditLog
     from chalicelib.config import settings
     from chalicelib.services.uploads import presign_upload
@@ -112,7 +117,8 @@ def aws_deps() -> ApiDeps:
     config = settings()
     session = boto3.session.Session()
     s3 = session.client("s3", config=Config(signature_version="s3v4", retries={"mode": "standard"}))
-    table = session.resource("dynamodb").Table(config.cases_table)
+    dynamodb = session.resource("dynamodb")
+    table = dynamodb.Table(config.cases_table)
 
     def presign(leverancier: str, filename: str, size: int, now: datetime):
         return presign_upload(s3, config.upload_bucket, leverancier=leverancier, filename=filename, size=size, now=now)
@@ -126,4 +132,5 @@ def aws_deps() -> ApiDeps:
         outbox=S3SupplierOutbox(s3, config.lake_bucket),
         presign=presign,
         reports=S3Reports(s3, config.lake_bucket),
+        gemeenten=DynamoGemeenten(dynamodb.Table(config.registry_table)),
     )

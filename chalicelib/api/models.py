@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from chalicelib.domain.cases import CASE_ID_HEX_CHARS, Case, Euro
 from chalicelib.domain.casework import CONTACTSOORTEN, DAGDELEN, EINDRESULTATEN, SIGNAALSTATUSSEN, SupplierMessage
+from chalicelib.domain.registry import Count as RuleCount, Signaaltype
 from chalicelib.domain.upload import MAX_BYTES
 from chalicelib.domain.report import Report
 
@@ -31,6 +32,7 @@ Bedrag = Annotated[Decimal, Field(ge=0, le=MAX_BEDRAG, max_digits=12, decimal_pl
 LeveringId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 MAX_APPROACH = 500
 MAX_OUTBOX = 1000
+MAX_SIGNAALTYPEN = 20  # far more than DDAS's EnumSignaalpartner has
 Role = Literal["coordinator", "wijkteam", "leverancier", "operator"]
 
 
@@ -127,6 +129,23 @@ class UploadPath(_Request):
 
 class OutboxQuery(_Request):
     since: date = Field(description="entries dated on or after this day (YYYY-MM-DD)")
+
+
+class SettingsRequest(_Request):
+    """`PUT /api/settings`: the own gemeente's whole matching rule (matching.md); the gemeente is
+    the caller's, never named here. Checked again as a registry `Gemeente` (min_dagen ≤ max_dagen)."""
+
+    min_leveranciers: RuleCount = Field(ge=1, le=100, description="suppliers needed for a case")
+    min_dagen: RuleCount = Field(ge=0, le=36500, description="least days of arrears")
+    max_dagen: RuleCount = Field(ge=0, le=36500, description="most days of arrears")
+    min_bedrag: Bedrag = Field(description="least arrears per signal, in euros")
+    signaaltypen: list[Signaaltype] = Field(
+        default_factory=list, max_length=MAX_SIGNAALTYPEN, description="DDAS EnumSignaalpartner values; empty = all"
+    )
+    venster: dict[Signaaltype, tuple[RuleCount, RuleCount]] = Field(
+        default_factory=dict, max_length=MAX_SIGNAALTYPEN,
+        description="[min_dagen, max_dagen] per signaaltype, overriding the default",
+    )
 
 
 # Responses
@@ -258,6 +277,19 @@ class Stats(_Response):
     maand: dict[str, Count] = Field(description="per month (YYYY-MM) of the published runs' as_of, up to this run")
 
 
+class Settings(_Response):
+    """The gemeente's matching rule as the matching uses it (matching.md, [[gemeente]])."""
+
+    code: str = Field(description="CBS gemeentecode")
+    naam: str
+    min_leveranciers: int
+    min_dagen: int
+    max_dagen: int
+    min_bedrag: Euro
+    signaaltypen: list[str]
+    venster: dict[str, tuple[int, int]]
+
+
 class Contact(_Response):
     case_id: str
     run: str
@@ -284,6 +316,8 @@ __all__ = [
     "Me",
     "RunList",
     "RunSummary",
+    "Settings",
+    "SettingsRequest",
     "Stats",
     "StatsQuery",
 ]

@@ -32,6 +32,8 @@ from chalicelib.api.models import (
     Report,
     ResultaatRequest,
     RunList,
+    Settings,
+    SettingsRequest,
     Stats,
     StatsQuery,
     UploadRequest,
@@ -93,6 +95,15 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         notes=" Every count under 5 is suppressed: returned as {\"count\": null, \"suppressed\": true}, "
         "because so small a group could point at a household. Per month counts the gemeente's published runs "
         "up to the run, by their as_of.",
+    ),
+    ("GET", "/api/settings"): Operation(
+        "The own gemeente's matching rule (matching.md, [[gemeente]])", _COORDINATOR, Settings
+    ),
+    ("PUT", "/api/settings"): Operation(
+        "Replace the own gemeente's matching rule; code and naam stay; audited", _COORDINATOR, Settings,
+        body=SettingsRequest,
+        notes=" Each change is written to the audit log. Checked as the registry checks it: min_dagen ≤ max_dagen, known signaaltypen, "
+        "each venster [min_dagen, max_dagen] with 0 ≤ min ≤ max. Takes effect from the next run.",
     ),
     ("GET", "/api/cases/{id}"): Operation(
         "One case with its signals, attempts and outcome; no contact data", _GEMEENTE, Case, CaseQuery

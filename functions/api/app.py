@@ -31,11 +31,13 @@ from chalicelib.api.models import (
     Health,
     OutboxQuery,
     ResultaatRequest,
+    SettingsRequest,
     StatsQuery,
     UploadPath,
     UploadRequest,
 )
 from chalicelib.api.reports import CaseReports
+from chalicelib.api.settings import SettingsDesk
 from chalicelib.api.suppliers import LEVERANCIER, SupplierDesk
 from chalicelib.api.openapi import document
 
@@ -143,6 +145,13 @@ def _suppliers() -> SupplierDesk:
     return suppliers
 
 
+def _settings() -> SettingsDesk:
+    settings = api_deps().settings
+    if settings is None:
+        raise RuntimeError("the API was built without the registry")
+    return settings
+
+
 def _case_id(case_id: str) -> str:
     return _parse(CasePath, {"id": case_id}).id
 
@@ -199,6 +208,21 @@ def export_csv():
 def stats():
     viewer = _caller(COORDINATOR_ROLES)
     return CaseReports(api_deps().reader).stats(viewer, _query(StatsQuery))
+
+
+@app.route("/api/settings", methods=["GET"])
+@_json
+def read_settings():
+    viewer = _caller(COORDINATOR_ROLES)
+    _query(_NoQuery)
+    return _settings().read(viewer)
+
+
+@app.route("/api/settings", methods=["PUT"])
+@_json
+def write_settings():
+    viewer = _caller(COORDINATOR_ROLES)
+    return _settings().write(viewer, _body(SettingsRequest))
 
 
 @app.route("/api/cases/{id}", methods=["GET"])

@@ -1,0 +1,100 @@
+"""The coordinator's settings: its own gemeente's matching rule (matching.md, [[gemeente]]).
+
+The gemeente is always the caller's own, from the token; a request carries only the rule, so it
+cannot name another gemeente, nor change the code or naam. The new rule is checked by the
+registry's own `Gemeente` model, and every change is audited (ids and rule values only).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Protocol
+
+from pydantic import ValidationError
+
+from chalicelib.api.audit import AuditEvent, AuditLog, Outcome
+from chalicelib.api.cases import COORDINATOR, Viewer
+from chalicelib.api.errors import Forbidden, InvalidRequest, NotFound
+from chalicelib.api.models import Settings, SettingsRequest
+from chalicelib.domain.registry import Gemeente
+
+ROUTE_SETTINGS_PUT = "PUT /api/settings"
+_UNREGISTERED = "Uw gemeente staat (nog) niet in het register."
+
+
+class Gemeenten(Protocol):
+    def get(self, code: str) -> Gemeente | None: ...
+    def put(self, gemeente: Gemeente) -> bool: ...
+
+
+class SettingsDesk:
+    def __init__(self, gemeenten: Gemeenten, audit: AuditLog, clock: Callable[[], datetime]) -> None:
+        self._gemeenten = gemeenten
+        self._audit = audit
+        self._clock = clock
+
+    def read(self, viewer: Viewer) -> Settings:
+        """The rule of the caller's own gemeente; NotFound when it is not registered."""
+        return settings_of(self._own(viewer))
+
+    def write(self, viewer: Viewer, request: SettingsRequest) -> Settings:
+        """Replace the own gemeente's rule (code and naam kept), audited before it is written."""
+        current = self._own(viewer)
+        try:
+            updated = Gemeente.model_validate(
+                {**request.model_dump(), "code": current.code, "naam": current.naam}
+            )
+        except ValidationError as exc:
+            raise InvalidRequest(f"Ongeldige instelling: {_reason(exc)}") from None
+        # No unaudited change: the event is stored first (a failed write leaves one extra event).
+        self._audit.record(
+            AuditEvent(
+                at=self._clock(), subject=viewer.subject, role=viewer.role, tenant=current.code,
+                route=ROUTE_SETTINGS_PUT, outcome=Outcome.ALLOWED, filters=_summary(updated),
+            )
+        )
+        if not self._gemeenten.put(updated):
+            raise NotFound(_UNREGISTERED)
+        return settings_of(updated)
+
+    def _own(self, viewer: Viewer) -> Gemeente:
+        if viewer.role != COORDINATOR or not viewer.gemeente:
+            raise Forbidden()
+        gemeente = self._gemeenten.get(viewer.gemeente)
+        if gemeente is None:
+            raise NotFound(_UNREGISTERED)
+        return gemeente
+
+
+def settings_of(gemeente: Gemeente) -> Settings:
+    return Settings(
+        code=gemeente.code, naam=gemeente.naam, min_leveranciers=gemeente.min_leveranciers,
+        min_dagen=gemeente.min_dagen, max_dagen=gemeente.max_dagen, min_bedrag=gemeente.min_bedrag,
+        signaaltypen=list(gemeente.signaaltypen), venster=dict(gemeente.venster),
+    )
+
+
+def _summary(gemeente: Gemeente) -> dict[str, str]:
+    """The new rule as the audit event's flat strings: numbers and signaaltypen, never a name."""
+    summary = {
+        "min_leveranciers": str(gemeente.min_leveranciers),
+        "min_dagen": str(gemeente.min_dagen),
+        "max_dagen": str(gemeente.max_dagen),
+        "min_bedrag": str(gemeente.min_bedrag),
+        "signaaltypen": ";".join(gemeente.signaaltypen),
+    }
+    summary |= {f"venster.{t}": f"{low}-{high}" for t, (low, high) in gemeente.venster.items()}
+    return summary
+
+
+def _reason(exc: ValidationError) -> str:
+    # The registry's own rules carry Dutch messages (e.g. min_dagen > max_dagen); pydantic's do not.
+    first = exc.errors(include_url=False)[0]
+    if first["type"] in _OWN_RULES:
+        return str(first["msg"])[:200]
+    field = ".".join(str(part) for part in first["loc"]) or "-"
+    return f"{field[:40]} heeft een ongeldige waarde."
+
+
+_OWN_RULES = frozenset({"invalid_range", "invalid_field", "unknown_signaaltype"})
