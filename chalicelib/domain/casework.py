@@ -8,13 +8,12 @@ and laid over the case when it is read. Everything here is pure: `today` is an a
 from __future__ import annotations
 
 import uuid
-from calendar import monthrange
 from datetime import date, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from chalicelib.domain.cases import STATUS_NIEUW, Case, Contactpoging
+from chalicelib.domain.cases import STATUS_NIEUW, Case, Contactpoging, add_months  # noqa: F401 - re-exported
 
 SIGNAALSTATUSSEN = (  # DDAS EnumSignaalstatus
     STATUS_NIEUW,
@@ -115,13 +114,6 @@ def with_state(case: Case, state: CaseState | None) -> Case:
     if state.contactpogingen:
         changes["contactpogingen"] = list(state.contactpogingen)
     return case.model_copy(update=changes) if changes else case
-
-
-def add_months(day: date, months: int) -> date:
-    """The same day `months` later, or that month's last day when it is shorter (31 Jan -> 28 Feb)."""
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    return date(year, month, min(day.day, monthrange(year, month)[1]))
 
 
 def status_after(resultaat: str) -> str:
