@@ -12,6 +12,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 from botocore.exceptions import ClientError
+from cryptography.exceptions import InvalidTag
 
 from chalicelib.adapters.aws.cases import (
     DynamoRunRegistry,
@@ -20,7 +21,7 @@ from chalicelib.adapters.aws.cases import (
     S3RunLake,
     S3VaultIndex,
 )
-from chalicelib.adapters.aws.envelope import seal
+from chalicelib.adapters.aws.envelope import RECORDS_MAGIC, open_index, seal
 from chalicelib.adapters.aws.sources import DynamoRegistrySource, S3ReferenceSource
 from chalicelib.adapters.aws.storage import S3Lake
 from chalicelib.adapters.aws.vault import KmsVault
@@ -379,6 +380,140 @@ def test_the_envelope_is_the_vaults_format(world):
     world.platform.s3.put_object(Bucket=world.settings.vault_bucket, Key="vault/vivare/envelope-test.bin", Body=body)
     assert world.vault.get("vivare", "envelope-test").equals(table)
     world.vault.delete("vivare", "envelope-test")
+
+
+# ---------------------------------------------------------------- contacts: one record per case
+
+
+class WarmStore:
+    """A case store as a warm API Lambda holds it, with its own clients, counting what each
+    contact view asks of S3 and KMS and which records it decrypts."""
+
+    def __init__(self, world: World, monkeypatch) -> None:
+        from chalicelib.adapters.aws import cases as adapter
+
+        stack = world.platform.stack
+        self.gets: list[dict] = []
+        self.got_bytes: list[int] = []
+        self.decrypts: list[str] = []
+        self.opened: list[str] = []
+        s3, kms = stack.client("s3"), stack.client("kms")
+        s3.meta.events.register("provide-client-params.s3.GetObject", lambda params, **_: self.gets.append(params))
+        s3.meta.events.register("after-call.s3.GetObject",
+                                lambda parsed, **_: self.got_bytes.append(parsed.get("ContentLength", 0)))
+        kms.meta.events.register("before-call.kms.Decrypt", lambda **_: self.decrypts.append("Decrypt"))
+        real = adapter.open_record
+
+        def counting(data_key, context, name, sealed):
+            self.opened.append(name)
+            return real(data_key, context, name, sealed)
+
+        monkeypatch.setattr(adapter, "open_record", counting)
+        self.store = S3CaseStore(s3, kms, world.settings.vault_bucket, world.settings.vault_key_id)
+
+    def reset(self) -> None:
+        self.gets.clear(), self.got_bytes.clear(), self.decrypts.clear(), self.opened.clear()
+
+
+def _surnames(people) -> list[str]:
+    return [p.achternaam for p in people]
+
+
+def _contacts_body(world: World, run_id: str, gemeente: str) -> bytes:
+    return world.platform.read(world.settings.vault_bucket, f"contacts/{run_id}/{gemeente}.bin")
+
+
+def _put_contacts_body(world: World, run_id: str, gemeente: str, body: bytes) -> None:
+    world.platform.s3.put_object(Bucket=world.settings.vault_bucket, Key=f"contacts/{run_id}/{gemeente}.bin", Body=body)
+
+
+def _spans(world: World, run_id: str, gemeente: str, body: bytes):
+    _, index = open_index(world.kms, world.settings.vault_key_id, {"run": run_id, "gemeente": gemeente}, body)
+    return index.spans
+
+
+def test_a_contact_view_decrypts_only_its_own_case_and_a_warm_one_reads_only_its_record(world, monkeypatch):
+    s = scenario(world)
+    publish_run(s.run_id, AS_OF, world.deps, s.read)
+    warm = WarmStore(world, monkeypatch)
+    a, b = _id(s, 0), _id(s, 1)
+    size = len(_contacts_body(world, s.run_id, "GM0202"))
+
+    assert _surnames(warm.store.contacts(s.run_id, "GM0202", a)) == [f"AchternaamA{s.tag}w", f"AchternaamA{s.tag}"]
+    assert (warm.opened, len(warm.decrypts), warm.got_bytes) == ([a], 1, [size])
+
+    warm.reset()
+    assert _surnames(warm.store.contacts(s.run_id, "GM0202", b)) == [f"AchternaamB{s.tag}e", f"AchternaamB{s.tag}"]
+    assert (warm.opened, len(warm.decrypts)) == ([b], 1)
+    start, end = _spans(world, s.run_id, "GM0202", _contacts_body(world, s.run_id, "GM0202"))[b]
+    assert [(g.get("Range"), bool(g.get("IfMatch"))) for g in warm.gets] == [(f"bytes={start}-{end - 1}", True)]
+    assert warm.got_bytes == [end - start]
+
+    warm.reset()
+    assert warm.store.contacts(s.run_id, "GM0202", "0" * 16) == []
+    assert (warm.opened, warm.decrypts, [g.get("Range") for g in warm.gets]) == ([], [], ["bytes=0-0"])
+
+
+def test_a_tampered_contact_record_fails_loudly_and_the_other_cases_stay_readable(world, monkeypatch):
+    s = scenario(world)
+    publish_run(s.run_id, AS_OF, world.deps, s.read)
+    warm = WarmStore(world, monkeypatch)
+    a, b = _id(s, 0), _id(s, 1)
+    warm.store.contacts(s.run_id, "GM0202", a)
+    body = _contacts_body(world, s.run_id, "GM0202")
+    start, end = _spans(world, s.run_id, "GM0202", body)[b]
+    middle = (start + end) // 2
+    _put_contacts_body(world, s.run_id, "GM0202", body[:middle] + bytes([body[middle] ^ 1]) + body[middle + 1 :])
+
+    for store in (warm.store, S3CaseStore(world.platform.s3, world.kms, world.settings.vault_bucket,
+                                          world.settings.vault_key_id)):
+        with pytest.raises(InvalidTag):
+            store.contacts(s.run_id, "GM0202", b)
+        assert _surnames(store.contacts(s.run_id, "GM0202", a)) == [f"AchternaamA{s.tag}w", f"AchternaamA{s.tag}"]
+
+    first_record = min(start for start, _ in _spans(world, s.run_id, "GM0202", body).values())
+    _put_contacts_body(world, s.run_id, "GM0202", body[: first_record - 1] + bytes([body[first_record - 1] ^ 1])
+                       + body[first_record:])
+    with pytest.raises(InvalidTag):
+        warm.store.contacts(s.run_id, "GM0202", a)
+
+
+def test_a_warm_store_follows_its_contacts_object_when_it_is_rewritten_or_deleted(world, monkeypatch):
+    s = scenario(world)
+    publish_run(s.run_id, AS_OF, world.deps, s.read)
+    warm = WarmStore(world, monkeypatch)
+    a, b = _id(s, 0), _id(s, 1)
+    cases = world.store.cases(s.run_id, "GM0202")
+    people = {case.id: world.store.contacts(s.run_id, "GM0202", case.id) for case in cases}
+    assert warm.store.contacts(s.run_id, "GM0202", b) == people[b]
+
+    world.store.keep(s.run_id, "GM0202", {a})
+    assert warm.store.contacts(s.run_id, "GM0202", b) == []
+    assert warm.store.contacts(s.run_id, "GM0202", a) == people[a]
+
+    world.store.write(s.run_id, "GM0202", cases, people)  # b is back, but not in the index the warm store holds
+    assert warm.store.contacts(s.run_id, "GM0202", b) == people[b]
+
+    world.store.delete(s.run_id, "GM0202")
+    assert warm.store.contacts(s.run_id, "GM0202", a) == []
+
+
+def test_contacts_sealed_whole_by_the_earlier_format_still_open_and_keep_reseals_them_per_case(world):
+    s = scenario(world)
+    publish_run(s.run_id, AS_OF, world.deps, s.read)
+    a, b = _id(s, 0), _id(s, 1)
+    people = {case: world.store.contacts(s.run_id, "GM0202", case) for case in (a, b)}
+    whole = json.dumps({case: [p.model_dump(mode="json", exclude_none=True) for p in its]
+                        for case, its in people.items()}).encode()
+    context = {"run": s.run_id, "gemeente": "GM0202"}
+    _put_contacts_body(world, s.run_id, "GM0202", seal(world.kms, world.settings.vault_key_id, context, whole))
+
+    assert world.store.contacts(s.run_id, "GM0202", b) == people[b]
+    world.store.keep(s.run_id, "GM0202", {a})
+    body = _contacts_body(world, s.run_id, "GM0202")
+    assert body.startswith(RECORDS_MAGIC) and set(_spans(world, s.run_id, "GM0202", body)) == {a}
+    assert world.store.contacts(s.run_id, "GM0202", a) == people[a]
+    assert world.store.contacts(s.run_id, "GM0202", b) == []
 
 
 # ---------------------------------------------------------------- retention

@@ -3,8 +3,9 @@ gemeente outbox and the vault's list of deliveries.
 
     vault bucket  cases/<run>/<gemeente>.json        {"run", "gemeente", "cases": [...]}, rank order,
                                                       no contact data: a gemeente's month in one GET
-                  contacts/<run>/<gemeente>.bin       envelope (envelope.py) of JSON {case_id: [person]},
-                                                      KMS encryption context {run, gemeente}
+                  contacts/<run>/<gemeente>.bin       records envelope (envelope.py): per case id a
+                                                      record of JSON [person], one data key with KMS
+                                                      encryption context {run, gemeente}
     lake bucket   runs/<run>/matches/...              the match step's Parquet (MATCH_SCHEMA)
                   matches/run=<run>/part-0.parquet    (huishouden, gemeente, as_of) of the run's cases
                   outbox/gemeente/<code>/<run>.json   the counts-only message that a run is ready
@@ -27,13 +28,24 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict
 
-from chalicelib.adapters.aws.envelope import seal, unseal
+from chalicelib.adapters.aws.envelope import (
+    MAGIC,
+    RecordIndex,
+    open_index,
+    open_record,
+    open_records,
+    seal_records,
+    unseal,
+    unwrap,
+)
 from chalicelib.domain.cases import Case, Person, RunInfo, RunStatus
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
 _MISSING = ("404", "NoSuchKey", "NotFound")
+_CHANGED = ("412", "PreconditionFailed")
+_UNCHANGED = ("304", "NotModified")
 _RUN = "RUN"
 _LATEST = "LATEST"
 
@@ -55,7 +67,13 @@ class _GemeenteCases(BaseModel):
 
 
 class S3CaseStore:
-    """A run's cases and contacts, one object each per gemeente, in the vault bucket."""
+    """A run's cases and contacts, one object each per gemeente, in the vault bucket.
+
+    A contact view decrypts one case's record only: a warm Lambda keeps each contacts object's
+    index (case ids, byte ranges and the wrapped data key: nothing in plain text that names
+    anyone) by ETag, and reads the one record with a ranged GET. The data key itself is
+    unwrapped by KMS on every view and never kept.
+    """
 
     _CACHED_OBJECTS = 8
 
@@ -67,21 +85,24 @@ class S3CaseStore:
         # Parsing a gemeente's month (5,000 cases: 5 MB) costs hundreds of ms; a warm Lambda
         # keeps the parsed cases and revalidates them with a conditional GET (ETag).
         self._parsed: dict[str, tuple[str, list[Case]]] = {}
+        self._indexes: dict[str, tuple[str, RecordIndex]] = {}
 
     def write(
         self, run_id: str, gemeente: str, cases: Sequence[Case], contacts: Mapping[str, Sequence[Person]]
     ) -> None:
         """Replace the gemeente's cases (given in rank order) and the contacts of those cases."""
-        people = {
-            case.id: [person.model_dump(mode="json", exclude_none=True) for person in contacts.get(case.id, ())]
+        records = {
+            case.id: json.dumps(
+                [person.model_dump(mode="json", exclude_none=True) for person in contacts[case.id]],
+                ensure_ascii=False, separators=(",", ":"),
+            ).encode()
             for case in cases
             if contacts.get(case.id)
         }
-        plain = json.dumps(people, ensure_ascii=False, separators=(",", ":")).encode()
-        body = seal(self._kms, self._key_id, _context(run_id, gemeente), plain)
-        self._s3.put_object(
-            Bucket=self._bucket, Key=contacts_key(run_id, gemeente), Body=body, ContentType="application/octet-stream"
-        )
+        body = seal_records(self._kms, self._key_id, _context(run_id, gemeente), records)
+        key = contacts_key(run_id, gemeente)
+        self._indexes.pop(key, None)
+        self._s3.put_object(Bucket=self._bucket, Key=key, Body=body, ContentType="application/octet-stream")
         document = _GemeenteCases(run=run_id, gemeente=gemeente, cases=list(cases))
         self._s3.put_object(
             Bucket=self._bucket,
@@ -100,7 +121,7 @@ class S3CaseStore:
             )
         except ClientError as exc:
             code = exc.response["Error"]["Code"]
-            if cached is not None and code in ("304", "NotModified"):
+            if cached is not None and code in _UNCHANGED:
                 return list(cached[1])
             if code in _MISSING:
                 self._parsed.pop(key, None)
@@ -113,8 +134,36 @@ class S3CaseStore:
         return list(cases)
 
     def contacts(self, run_id: str, gemeente: str, case_id: str) -> list[Person]:
-        """The people named for one case (one KMS Decrypt); [] when there are none."""
-        return self._contacts(run_id, gemeente).get(case_id, [])
+        """The people named for one case; [] when there are none. One KMS Decrypt, and only this
+        case's record is decrypted. Raises when the object, its index or the record was
+        tampered with, or belongs to another run or gemeente."""
+        key = contacts_key(run_id, gemeente)
+        context = _context(run_id, gemeente)
+        cached = self._indexes.get(key)
+        if cached is not None:
+            etag, index = cached
+            span = index.spans.get(case_id)
+            if span is None:
+                if self._unchanged(key, etag):
+                    return []
+            else:
+                sealed = self._ranged(key, etag, span)
+                if sealed is not None:
+                    data_key = unwrap(self._kms, self._key_id, context, index.wrapped_key)
+                    return _people(open_record(data_key, context, case_id, sealed))
+            del self._indexes[key]  # the object changed or went since: read it afresh
+        response = self._get(key)
+        if response is None:
+            return []
+        body = response["Body"].read()
+        if body.startswith(MAGIC):
+            return self._all_contacts(run_id, gemeente, body).get(case_id, [])
+        data_key, index = open_index(self._kms, self._key_id, context, body)
+        if len(self._indexes) >= self._CACHED_OBJECTS:
+            self._indexes.pop(next(iter(self._indexes)))
+        self._indexes[key] = (response["ETag"], index)
+        span = index.spans.get(case_id)
+        return [] if span is None else _people(open_record(data_key, context, case_id, body[span[0] : span[1]]))
 
     def gemeenten(self, run_id: str) -> list[str]:
         """The gemeenten that have a cases object in the run."""
@@ -129,7 +178,8 @@ class S3CaseStore:
         if not kept:
             self.delete(run_id, gemeente)
         elif len(kept) < len(cases):
-            self.write(run_id, gemeente, kept, self._contacts(run_id, gemeente))
+            body = self._read(contacts_key(run_id, gemeente))
+            self.write(run_id, gemeente, kept, {} if body is None else self._all_contacts(run_id, gemeente, body))
         return len(cases) - len(kept)
 
     def delete(self, run_id: str, gemeente: str) -> None:
@@ -141,20 +191,44 @@ class S3CaseStore:
             self._s3, self._bucket, f"contacts/{run_id}/"
         )
 
-    def _contacts(self, run_id: str, gemeente: str) -> dict[str, list[Person]]:
-        body = self._read(contacts_key(run_id, gemeente))
-        if body is None:
-            return {}
-        plain = unseal(self._kms, self._key_id, _context(run_id, gemeente), body)
-        return {case: [Person.model_validate(p) for p in people] for case, people in json.loads(plain).items()}
+    def _all_contacts(self, run_id: str, gemeente: str, body: bytes) -> dict[str, list[Person]]:
+        """Every case's people in a contacts object: for rewriting it, and for objects sealed
+        whole (`VPV1`, before contacts were sealed per case)."""
+        context = _context(run_id, gemeente)
+        if body.startswith(MAGIC):
+            whole = json.loads(unseal(self._kms, self._key_id, context, body))
+            return {case: [Person.model_validate(p) for p in people] for case, people in whole.items()}
+        return {case: _people(plain) for case, plain in open_records(self._kms, self._key_id, context, body).items()}
 
     def _read(self, key: str) -> bytes | None:
+        response = self._get(key)
+        return None if response is None else response["Body"].read()
+
+    def _get(self, key: str, **conditions: str) -> dict[str, Any] | None:
+        """The GET response; None when the object is missing, or changed against `conditions`."""
         try:
-            return self._s3.get_object(Bucket=self._bucket, Key=key)["Body"].read()
+            return self._s3.get_object(Bucket=self._bucket, Key=key, **conditions)
         except ClientError as exc:
-            if exc.response["Error"]["Code"] in _MISSING:
+            if exc.response["Error"]["Code"] in _MISSING + _CHANGED:
                 return None
             raise
+
+    def _ranged(self, key: str, etag: str, span: tuple[int, int]) -> bytes | None:
+        """The bytes [start, end) of the object as it was at `etag`; None if it changed or went."""
+        response = self._get(key, IfMatch=etag, Range=f"bytes={span[0]}-{span[1] - 1}")
+        return None if response is None else response["Body"].read()
+
+    def _unchanged(self, key: str, etag: str) -> bool:
+        """Whether the object still is the one at `etag` (a conditional GET of one byte)."""
+        try:
+            self._s3.get_object(Bucket=self._bucket, Key=key, IfNoneMatch=etag, Range="bytes=0-0")
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] in _UNCHANGED:
+                return True
+            if exc.response["Error"]["Code"] in _MISSING:
+                return False
+            raise
+        return False
 
 
 class DynamoRunRegistry:
@@ -395,6 +469,10 @@ class S3VaultIndex:
                 if len(parts) == 3 and parts[2].endswith(".bin"):
                     found.append(((parts[1], parts[2][: -len(".bin")]), item["LastModified"].date()))
         return found
+
+
+def _people(plain: bytes) -> list[Person]:
+    return [Person.model_validate(person) for person in json.loads(plain)]
 
 
 def _context(run_id: str, gemeente: str) -> dict[str, str]:
