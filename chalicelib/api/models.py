@@ -1,43 +1,87 @@
 """The API's request and response models.
 
-Requests forbid unknown fields and bound every size; a query string arrives as strings and is
-validated by the same models (pydantic's lax mode turns "2" into 2 and "true" into True).
+Requests forbid unknown fields and bound every size, and accept a value only as the OpenAPI document
+spells it: a query string's "2", "true", "2026-10-01" or "1250.50" become typed values, while the
+laxer spellings pydantic alone would read ("1.0", "yes", "0" as a date) are refused.
 The responses reuse the domain's `Case`, so a case reads the same in the API as in the store.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
 
 from chalicelib.domain.cases import CASE_ID_HEX_CHARS, Case, Euro
 from chalicelib.domain.casework import CONTACTSOORTEN, DAGDELEN, EINDRESULTATEN, SIGNAALSTATUSSEN, SupplierMessage
-from chalicelib.domain.registry import Count as RuleCount, Signaaltype
+from chalicelib.domain.signaaltype import SIGNAALTYPEN
 from chalicelib.domain.upload import MAX_BYTES
 from chalicelib.domain.report import Report
 
 MAX_PAGE_SIZE = 200
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE = 10_000
-MAX_BEDRAG = Decimal("100000000")  # € 100 million: far above any household's arrears
+MAX_BEDRAG = Decimal("999999999.99")  # far above any household's arrears; the most BEDRAG_TEXT spells
+MAX_RULE_BEDRAG = Decimal("999999.99")  # the registry's own bound on a rule's min_bedrag (Gemeente)
+BEDRAG_TEXT = r"^[0-9]{1,9}(\.[0-9]{1,2})?$"  # euros with at most two decimals: 1250 or 1250.5 or 1250.50
+RULE_BEDRAG_TEXT = r"^[0-9]{1,6}(\.[0-9]{1,2})?$"
 
+
+def _spelled(pattern: str | None, *kinds: type) -> BeforeValidator:
+    """Let through a value of `kinds`, and text only when it matches `pattern`: lax pydantic reads far
+    more than the document promises ("0" as a date, "yes" as true, " 2" or "2_0" or true as a number)."""
+    text = re.compile(pattern) if pattern else None
+
+    def check(value: object) -> object:
+        if isinstance(value, bool):
+            allowed = bool in kinds
+        else:
+            allowed = isinstance(value, kinds) or bool(isinstance(value, str) and text and text.fullmatch(value))
+        if not allowed:
+            raise ValueError(f"not written as the document says ({pattern or ', '.join(k.__name__ for k in kinds)})")
+        return value
+
+    return BeforeValidator(check)
+
+
+IsoDate = Annotated[date, _spelled(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", date)]
+QueryInt = Annotated[int, _spelled(r"^[0-9]{1,9}$", int)]
+QueryBool = Annotated[bool, _spelled(r"^(true|false)$", bool)]
+JsonInt = Annotated[int, _spelled(None, int, float)]  # float: JSON Schema counts 3.0 as an integer
+JsonBool = Annotated[bool, _spelled(None, bool)]
+Dagen = Annotated[int, Field(ge=0, le=36500), _spelled(None, int, float)]  # days of arrears: up to a century
 RunId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[0-9A-Za-z][0-9A-Za-z_.-]*$")]
 CaseId = Annotated[str, Field(pattern=rf"^[0-9a-f]{{{CASE_ID_HEX_CHARS}}}$")]
 Code = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[0-9A-Za-z_.-]+$")]
 Text = Annotated[str, Field(min_length=1, max_length=100)]
-Bedrag = Annotated[Decimal, Field(ge=0, le=MAX_BEDRAG, max_digits=12, decimal_places=2, allow_inf_nan=False)]
+_EURO = Field(ge=0, decimal_places=2, allow_inf_nan=False)
+# A query filter: always text on the wire.
+Bedrag = Annotated[
+    Decimal, _EURO, Field(le=MAX_BEDRAG), _spelled(BEDRAG_TEXT, Decimal),
+    WithJsonSchema({"type": "string", "pattern": BEDRAG_TEXT}),
+]
+# A rule's amount in a JSON body: a number in cents, or the same text as a filter.
+RuleBedrag = Annotated[
+    Decimal, _EURO, Field(le=MAX_RULE_BEDRAG), _spelled(RULE_BEDRAG_TEXT, int, float, Decimal),
+    WithJsonSchema({"anyOf": [
+        {"type": "number", "minimum": 0, "maximum": float(MAX_RULE_BEDRAG), "multipleOf": 0.01},
+        {"type": "string", "pattern": RULE_BEDRAG_TEXT},
+    ]}),
+]
 LeveringId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 MAX_APPROACH = 500
 MAX_OUTBOX = 1000
 MAX_SIGNAALTYPEN = 20  # far more than DDAS's EnumSignaalpartner has
+KnownSignaaltype = Literal[SIGNAALTYPEN]  # type: ignore[valid-type]  # spelled exactly, unlike the registry file
 Role = Literal["coordinator", "wijkteam", "leverancier", "operator"]
 
 
 class _Request(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    # No whitespace stripping: a value means what it says, as the document's patterns do.
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class _Response(BaseModel):
@@ -45,6 +89,10 @@ class _Response(BaseModel):
 
 
 # Requests
+
+
+class NoQuery(_Request):
+    """A route without query parameters: any parameter is refused (400), none is silently ignored."""
 
 
 class CaseFilter(_Request):
@@ -55,8 +103,8 @@ class CaseFilter(_Request):
     signaaltype: Text | None = Field(None, description="DDAS EnumSignaalpartner, e.g. Energie")
     min_bedrag: Bedrag | None = Field(None, description="minimum total arrears in euros")
     max_bedrag: Bedrag | None = Field(None, description="maximum total arrears in euros")
-    herhaald: bool | None = Field(None, description="matched in an earlier run too")
-    crisis: bool | None = Field(None, description="a supplier flagged a crisis signal")
+    herhaald: QueryBool | None = Field(None, description="matched in an earlier run too")
+    crisis: QueryBool | None = Field(None, description="a supplier flagged a crisis signal")
     status: Literal[SIGNAALSTATUSSEN] | None = Field(None, description="DDAS EnumSignaalstatus")  # type: ignore[valid-type]
     team: Code | None = Field(None, description="the wijkteam the case is assigned to")
 
@@ -79,8 +127,8 @@ class ExportQuery(CaseFilter):
 class CasesQuery(ExportQuery):
     """`GET /api/cases`: the run (latest when absent), the filters and the page."""
 
-    page: int = Field(1, ge=1, le=MAX_PAGE)
-    page_size: int = Field(DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
+    page: QueryInt = Field(1, ge=1, le=MAX_PAGE)
+    page_size: QueryInt = Field(DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
 
 
 class CaseQuery(_Request):
@@ -109,8 +157,8 @@ class ApproachRequest(WriteRequest):
 
 class ContactpogingRequest(WriteRequest):
     soort: Literal[CONTACTSOORTEN] = Field(description="DDAS EnumContactsoort")  # type: ignore[valid-type]
-    bereikt: bool
-    datum: date
+    bereikt: JsonBool
+    datum: IsoDate
     dagdeel: Literal[DAGDELEN] = Field(description="DDAS EnumDagdeel")  # type: ignore[valid-type]
 
 
@@ -120,7 +168,7 @@ class ResultaatRequest(WriteRequest):
 
 class UploadRequest(_Request):
     filename: Annotated[str, Field(min_length=1, max_length=200)]
-    size: int = Field(ge=1, le=MAX_BYTES, description="the file's size in bytes; the upload may not exceed it")
+    size: JsonInt = Field(ge=1, le=MAX_BYTES, description="the file's size in bytes; the upload may not exceed it")
 
 
 class UploadPath(_Request):
@@ -128,21 +176,21 @@ class UploadPath(_Request):
 
 
 class OutboxQuery(_Request):
-    since: date = Field(description="entries dated on or after this day (YYYY-MM-DD)")
+    since: IsoDate = Field(description="entries dated on or after this day (YYYY-MM-DD)")
 
 
 class SettingsRequest(_Request):
     """`PUT /api/settings`: the own gemeente's whole matching rule (matching.md); the gemeente is
     the caller's, never named here. Checked again as a registry `Gemeente` (min_dagen ≤ max_dagen)."""
 
-    min_leveranciers: RuleCount = Field(ge=1, le=100, description="suppliers needed for a case")
-    min_dagen: RuleCount = Field(ge=0, le=36500, description="least days of arrears")
-    max_dagen: RuleCount = Field(ge=0, le=36500, description="most days of arrears")
-    min_bedrag: Bedrag = Field(description="least arrears per signal, in euros")
-    signaaltypen: list[Signaaltype] = Field(
+    min_leveranciers: JsonInt = Field(ge=1, le=100, description="suppliers needed for a case")
+    min_dagen: Dagen = Field(description="least days of arrears")
+    max_dagen: Dagen = Field(description="most days of arrears")
+    min_bedrag: RuleBedrag = Field(description="least arrears per signal, in euros")
+    signaaltypen: list[KnownSignaaltype] = Field(
         default_factory=list, max_length=MAX_SIGNAALTYPEN, description="DDAS EnumSignaalpartner values; empty = all"
     )
-    venster: dict[Signaaltype, tuple[RuleCount, RuleCount]] = Field(
+    venster: dict[KnownSignaaltype, tuple[Dagen, Dagen]] = Field(
         default_factory=dict, max_length=MAX_SIGNAALTYPEN,
         description="[min_dagen, max_dagen] per signaaltype, overriding the default",
     )

@@ -27,6 +27,7 @@ from chalicelib.api.models import (
     ExportQuery,
     Health,
     Me,
+    NoQuery,
     Outbox,
     OutboxQuery,
     Report,
@@ -39,6 +40,7 @@ from chalicelib.api.models import (
     UploadRequest,
     UploadTicket,
 )
+from chalicelib.api.page import ASSET_NAME_PATTERN, SignInConfig
 from chalicelib.domain.cases import CASE_ID_HEX_CHARS
 
 OPENAPI_VERSION = "3.1.0"
@@ -52,7 +54,14 @@ _ERROR_TEXT = {
     401: "Niet aangemeld: token ontbreekt of is ongeldig",
     403: "Deze rol mag deze route niet gebruiken",
     404: "Niet gevonden (ook: van een andere gemeente of een ander team)",
+    415: "Content-Type is geen application/json (elke route toetst een meegestuurd Content-Type)",
     500: "Interne fout",
+}
+
+
+_IF_NONE_MATCH = {
+    "name": "If-None-Match", "in": "header", "required": False, "schema": {"type": "string"},
+    "description": "the ETag of a copy the browser has; any other value is simply no match",
 }
 
 
@@ -70,12 +79,15 @@ class Operation:
     body: type[BaseModel] | None = None  # the JSON request body
     media_type: str = "application/json"  # of the 200 response
     notes: str = ""  # appended to the description
+    other_media_types: tuple[str, ...] = ()  # the 200 response's, besides media_type
+    etag: bool = False  # answers If-None-Match with 304
+    own_record: bool = False  # reads the caller's own gemeente, which may not be registered (404)
 
 
 OPERATIONS: dict[tuple[str, str], Operation] = {
     ("GET", "/api/health"): Operation("Liveness; no data", (), Health),
     ("GET", "/api/me"): Operation("The caller: role, gemeente or supplier, display name", _EVERYONE_SIGNED_IN, Me),
-    ("GET", "/api/runs"): Operation("Published runs of the own gemeente, newest first", _GEMEENTE, RunList),
+    ("GET", "/api/runs"): Operation("Published runs of the own gemeente, newest first", _GEMEENTE, RunList, NoQuery),
     ("GET", "/api/cases"): Operation(
         "Cases of the latest run (or `run`), filtered and paged, with counts; no contact data",
         _GEMEENTE, CaseList, CasesQuery,
@@ -97,11 +109,12 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         "up to the run, by their as_of.",
     ),
     ("GET", "/api/settings"): Operation(
-        "The own gemeente's matching rule (matching.md, [[gemeente]])", _COORDINATOR, Settings
+        "The own gemeente's matching rule (matching.md, [[gemeente]])", _COORDINATOR, Settings, NoQuery,
+        own_record=True,
     ),
     ("PUT", "/api/settings"): Operation(
         "Replace the own gemeente's matching rule; code and naam stay; audited", _COORDINATOR, Settings,
-        body=SettingsRequest,
+        body=SettingsRequest, own_record=True,
         notes=" Each change is written to the audit log. Checked as the registry checks it: min_dagen ≤ max_dagen, known signaaltypen, "
         "each venster [min_dagen, max_dagen] with 0 ≤ min ≤ max. Takes effect from the next run.",
     ),
@@ -130,11 +143,27 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         "A presigned POST for one CSV delivery under the supplier's own prefix", _SUPPLIER, UploadTicket,
         body=UploadRequest,
     ),
-    ("GET", "/api/uploads/{id}"): Operation("Status and validation report of an own delivery", _SUPPLIER, Report),
+    ("GET", "/api/uploads/{id}"): Operation(
+        "Status and validation report of an own delivery", _SUPPLIER, Report, NoQuery
+    ),
     ("GET", "/api/outbox"): Operation(
         "Approaches and outcomes for the supplier's own customers since a date", _SUPPLIER, Outbox, OutboxQuery
     ),
     ("GET", "/api/openapi.json"): Operation("This document", (), None),
+    ("GET", "/"): Operation(
+        "The web page for gemeente users (sign-in, cases, overview); all its data comes from the routes "
+        "under /api", (), None, media_type="text/html", etag=True,
+        notes=" Served with a strict Content-Security-Policy (no inline script or style), frame-ancestors 'none', "
+        "nosniff and no-referrer.",
+    ),
+    ("GET", "/config.json"): Operation(
+        "The page's sign-in settings: region, Cognito app client id and endpoint; no secrets", (), SignInConfig,
+        etag=True,
+    ),
+    ("GET", "/static/{name}"): Operation(
+        "A file of the web page (its scripts, styles and icon)", (), None, media_type="text/css",
+        other_media_types=("text/javascript", "image/svg+xml"), etag=True,
+    ),
 }
 
 
@@ -164,10 +193,37 @@ def document(routes: Iterable[tuple[str, str]]) -> dict[str, Any]:
         },
         "paths": paths,
         "components": {
-            "schemas": schemas.get("$defs", {}),
+            "schemas": _closed(_tuples_as_arrays(schemas.get("$defs", {}))),
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
         },
     }
+
+
+def _closed(models: dict[str, Any]) -> dict[str, Any]:
+    """Every model as a closed object: pydantic writes a model's fields and no others, and requests
+    forbid unknown fields, so a field the document does not name is a bug a schema check should see."""
+    return {
+        name: schema | {"additionalProperties": False}
+        if schema.get("type") == "object" and "properties" in schema and "additionalProperties" not in schema
+        else schema
+        for name, schema in models.items()
+    }
+
+
+def _tuples_as_arrays(schema: Any) -> Any:
+    """`prefixItems` whose items all share one schema, as a fixed-length array of that schema: the
+    same constraint in the form every OpenAPI 3.1 tool reads (schemathesis 4 mistranslates the other)."""
+    if isinstance(schema, list):
+        return [_tuples_as_arrays(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    schema = {key: _tuples_as_arrays(value) for key, value in schema.items()}
+    prefix = schema.get("prefixItems")
+    if prefix and "items" not in schema and all(item == prefix[0] for item in prefix) \
+            and schema.get("minItems") == schema.get("maxItems") == len(prefix):
+        del schema["prefixItems"]
+        schema["items"] = prefix[0]
+    return schema
 
 
 def _operation(method: str, path: str, op: Operation) -> dict[str, Any]:
@@ -178,13 +234,15 @@ def _operation(method: str, path: str, op: Operation) -> dict[str, Any]:
         schema = {"$ref": _REF.format(model=op.response.__name__)}
     else:
         schema = {"type": "object"}
-    success["content"] = {op.media_type: {"schema": schema}}
+    success["content"] = {op.media_type: {"schema": schema}} | {
+        media_type: {"schema": {"type": "string"}} for media_type in op.other_media_types
+    }
     statuses = [400] if op.query or op.body or "{id}" in path else []
     if op.roles:
         statuses += [401, 403]
-    if op.query or "{id}" in path:
+    if op.own_record or _names_something(path, op):
         statuses.append(404)
-    statuses.append(500)
+    statuses += [415, 500]
     responses = {"200": success} | {
         str(status): {
             "description": _ERROR_TEXT[status],
@@ -192,6 +250,8 @@ def _operation(method: str, path: str, op: Operation) -> dict[str, Any]:
         }
         for status in statuses
     }
+    if op.etag:
+        responses["304"] = {"description": "Not modified: If-None-Match holds the current ETag"}
     description = f"Roles: {', '.join(op.roles)}." if op.roles else "No sign-in needed."
     if op.audited:
         description += " Every call is written to the audit log."
@@ -200,7 +260,8 @@ def _operation(method: str, path: str, op: Operation) -> dict[str, Any]:
         "operationId": _operation_id(method, path),
         "summary": op.summary,
         "description": description,
-        "parameters": _path_parameters(path) + (_query_parameters(op.query) if op.query else []),
+        "parameters": _path_parameters(path) + (_query_parameters(op.query) if op.query else [])
+        + ([_IF_NONE_MATCH] if op.etag else []),
         "responses": responses,
         "x-roles": list(op.roles),
     }
@@ -213,12 +274,21 @@ def _operation(method: str, path: str, op: Operation) -> dict[str, Any]:
     return operation
 
 
+def _names_something(path: str, op: Operation) -> bool:
+    """Whether the request names a case, run or delivery, which may not exist for the caller (404)."""
+    fields = {name for model in (op.query, op.body) if model for name in model.model_fields}
+    return "{id}" in path or "{name}" in path or bool(fields & {"run", "case_ids"})
+
+
 def _operation_id(method: str, path: str) -> str:
     words = [part.strip("{}").replace(".", "_") for part in path.split("/") if part and part != "api"]
     return "_".join([method.lower(), *words]) or method.lower()
 
 
 def _path_parameters(path: str) -> list[dict[str, Any]]:
+    if "{name}" in path:
+        schema = {"type": "string", "pattern": ASSET_NAME_PATTERN}
+        return [{"name": "name", "in": "path", "required": True, "schema": schema, "description": "file name"}]
     if "{id}" not in path:
         return []
     if path.startswith("/api/uploads/"):

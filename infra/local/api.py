@@ -11,7 +11,7 @@ import threading
 from pathlib import Path
 
 from chalice.config import Config
-from chalice.local import LocalDevServer
+from chalice.local import ChaliceRequestHandler, LocalDevServer
 
 from infra.local.stack import LocalStack
 
@@ -27,6 +27,12 @@ def load_app(path: Path = API_FILE):
     return module.app
 
 
+class _RequestHandler(ChaliceRequestHandler):
+    # Chalice's handler knows only API Gateway's methods and answers any other with a bare 501;
+    # passed to the app, it gets the same 405 envelope as any other method a path lacks.
+    do_TRACE = do_CONNECT = do_QUERY = ChaliceRequestHandler._generic_handle
+
+
 class LocalApi:
     """Serves the API on 127.0.0.1:`port` in a background thread until `stop()`."""
 
@@ -36,7 +42,8 @@ class LocalApi:
         names = stack.body.get("Resources", {})
         os.environ.update(stack.env(function if function in names else None))
         self.app = load_app()
-        self._server = LocalDevServer(self.app, Config(chalice_stage="local"), "127.0.0.1", port)
+        self._server = LocalDevServer(self.app, Config(chalice_stage="local"), "127.0.0.1", port,
+                                      handler_cls=_RequestHandler)
         self.port = self._server.server.server_address[1]
         self._thread = threading.Thread(target=self._server.server.serve_forever, name="local-api", daemon=True)
 

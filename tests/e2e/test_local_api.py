@@ -1,25 +1,8 @@
 """`vindplaats up` as a user meets it: the API on 127.0.0.1, demo users, tokens, own cases only."""
 
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
-from pathlib import Path
-
-import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _get(url: str, token: str | None = None) -> tuple[int, dict]:
@@ -29,45 +12,6 @@ def _get(url: str, token: str | None = None) -> tuple[int, dict]:
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read())
-
-
-@pytest.fixture(scope="module")
-def running(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("up")
-    env = os.environ | {"VINDPLAATS_STATE": str(folder / "stack.json")}
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "infra.cli", "up", "--aws-port", "0", "--port", str(port), "--demo-dir", str(folder / "demo")],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 240
-    while time.monotonic() < deadline:
-        try:
-            if _get(f"{base}/api/health")[0] == 200 and (folder / "stack.json").exists():
-                break
-        except OSError:
-            pass
-        if process.poll() is not None:
-            pytest.fail(f"vindplaats up stopped: {process.stdout.read()[-3000:]}")
-        time.sleep(0.5)
-    else:
-        process.kill()
-        pytest.fail("the API did not answer /api/health in time")
-
-    def login(username: str) -> str:
-        result = subprocess.run([sys.executable, "-m", "infra.cli", "login", username], cwd=ROOT, env=env,
-                                capture_output=True, text=True, timeout=60)
-        assert result.returncode == 0, result.stderr
-        return result.stdout.strip()
-
-    yield base, login
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=30)
-    finally:
-        process.kill()
-    assert not (folder / "stack.json").exists()
 
 
 def test_health_answers_without_a_token(running):

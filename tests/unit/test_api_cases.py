@@ -173,7 +173,7 @@ def test_bad_list_queries_are_rejected(values):
 
 
 def test_a_query_from_strings_gets_typed_values_and_defaults():
-    query = CasesQuery.model_validate({"min_bedrag": "75", "crisis": "1", "page": "2"})
+    query = CasesQuery.model_validate({"min_bedrag": "75", "crisis": "true", "page": "2"})
     assert (query.min_bedrag, query.crisis, query.page, query.page_size) == (Decimal(75), True, 2, 50)
     assert query.filter() == CaseFilter(min_bedrag=Decimal(75), crisis=True)
 

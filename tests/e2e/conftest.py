@@ -1,0 +1,71 @@
+"""The local stack as a user starts it (`vindplaats up`), shared by the end-to-end tests."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+START_TIMEOUT_S = 240
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _healthy(base: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{base}/api/health", timeout=5) as response:  # noqa: S310 - our own local server
+            return response.status == 200
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="module")
+def running(tmp_path_factory) -> Iterator[tuple[str, Callable[[str], str]]]:
+    """(base URL, login): a fresh `vindplaats up` with demo data per test module; `login(username)`
+    is `vindplaats login`, the demo user's ID token. The stack must stop cleanly afterwards."""
+    folder = tmp_path_factory.mktemp("up")
+    env = os.environ | {"VINDPLAATS_STATE": str(folder / "stack.json")}
+    port = _free_port()
+    # A file, not a pipe: the server logs every request, and a full pipe nobody reads would stall it.
+    log = (folder / "up.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "infra.cli", "up", "--aws-port", "0", "--port", str(port), "--demo-dir", str(folder / "demo")],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if _healthy(base) and (folder / "stack.json").exists():
+            break
+        if process.poll() is not None:
+            pytest.fail(f"vindplaats up stopped: {(folder / 'up.log').read_text()[-3000:]}")
+        time.sleep(0.5)
+    else:
+        process.kill()
+        pytest.fail("the API did not answer /api/health in time")
+
+    def login(username: str) -> str:
+        result = subprocess.run([sys.executable, "-m", "infra.cli", "login", username], cwd=ROOT, env=env,
+                                capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, result.stderr
+        return result.stdout.strip()
+
+    yield base, login
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=30)
+    finally:
+        process.kill()
+        log.close()
+    assert not (folder / "stack.json").exists()
