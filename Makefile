@@ -4,6 +4,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 # checkov pins an old boto3, so it lives in a venv of its own; the tests call it there.
 CHECKOV := .venv-checkov/bin/checkov
+# The web page's tests drive Debian's Chromium (tests/e2e/test_page.py); `make demo` needs none.
+CHROMIUM := /usr/bin/chromium
 
 .PHONY: demo test bench lint venv clean
 
@@ -20,10 +22,15 @@ $(CHECKOV): requirements-checkov.lock
 	.venv-checkov/bin/python -m pip install --quiet --require-hashes -r requirements-checkov.lock
 	touch $@
 
+# A file target: apt runs only on a machine without Chromium (CI: root, no stdin).
+$(CHROMIUM):
+	apt-get update
+	DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
+
 demo: venv
 	$(VENV)/bin/vindplaats up --demo
 
-test: venv $(CHECKOV)
+test: venv $(CHECKOV) $(CHROMIUM)
 	$(PY) -m pytest
 
 bench: venv

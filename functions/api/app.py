@@ -10,13 +10,16 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 from chalice import Chalice, Response
 from pydantic import BaseModel, ValidationError
 
 from chalicelib.api import errors
+from chalicelib.api.audit import Outcome
 from chalicelib.api.bootstrap import api_deps
 from chalicelib.api.cases import COORDINATOR, GEMEENTE_ROLES, Viewer, profile
 from chalicelib.api.casework import CaseWriter
@@ -29,6 +32,7 @@ from chalicelib.api.models import (
     ContactpogingRequest,
     ExportQuery,
     Health,
+    NoQuery,
     OutboxQuery,
     ResultaatRequest,
     SettingsRequest,
@@ -40,6 +44,8 @@ from chalicelib.api.reports import CaseReports
 from chalicelib.api.settings import SettingsDesk
 from chalicelib.api.suppliers import LEVERANCIER, SupplierDesk
 from chalicelib.api.openapi import document
+from chalicelib.api.page import Page, PageResponse, SignInConfig
+from chalicelib.domain.identity import AuthError
 
 SUPPLIER_ROLES = frozenset({LEVERANCIER})
 COORDINATOR_ROLES = frozenset({COORDINATOR})
@@ -90,13 +96,17 @@ def _envelope_chalice_errors(event, get_response):
     return response
 
 
-class _NoQuery(BaseModel):
-    model_config = {"extra": "forbid"}
-
-
 def _caller(roles: frozenset[str] | None = None) -> Viewer:
-    viewer = api_deps().authenticate(app.current_request.headers.get("authorization"))
+    deps = api_deps()
+    try:
+        viewer = deps.authenticate(app.current_request.headers.get("authorization"))
+    except AuthError as exc:
+        # No subject to trust, so no audit event (anyone could fill the locked log): a log line
+        # with the refusal's code, never the token.
+        logger.warning("caller refused: %s on %s", exc.code, _route())
+        raise
     if roles is not None and viewer.role not in roles:
+        deps.reader.record(viewer, _route(), None, None, Outcome.DENIED)
         raise errors.Forbidden()
     return viewer
 
@@ -127,7 +137,7 @@ def _body(model: type[M]) -> M:
         raise errors.InvalidRequest("Het verzoek is geen geldige JSON.") from None
     if not isinstance(values, dict):
         raise errors.InvalidRequest("Het verzoek moet een JSON-object zijn.")
-    _query(_NoQuery)
+    _query(NoQuery)
     return _parse(model, values)
 
 
@@ -179,7 +189,7 @@ def me():
 @_json
 def runs():
     viewer = _caller(GEMEENTE_ROLES)
-    _query(_NoQuery)
+    _query(NoQuery)
     return api_deps().reader.runs(viewer)
 
 
@@ -214,7 +224,7 @@ def stats():
 @_json
 def read_settings():
     viewer = _caller(COORDINATOR_ROLES)
-    _query(_NoQuery)
+    _query(NoQuery)
     return _settings().read(viewer)
 
 
@@ -284,7 +294,7 @@ def upload():
 def upload_report(id):  # noqa: A002
     viewer = _caller(SUPPLIER_ROLES)
     levering = _parse(UploadPath, {"id": id}).id
-    _query(_NoQuery)
+    _query(NoQuery)
     return _suppliers().report(viewer, levering)
 
 
@@ -293,6 +303,35 @@ def upload_report(id):  # noqa: A002
 def outbox():
     viewer = _caller(SUPPLIER_ROLES)
     return _suppliers().outbox(viewer, _query(OutboxQuery))
+
+
+@app.route("/", methods=["GET"])
+@_json
+def page():
+    return _served(lambda site, etag: site.index(app.current_request.context.get("path", "/"), etag))
+
+
+@app.route("/config.json", methods=["GET"])
+@_json
+def page_config():
+    return _served(lambda site, etag: site.config(etag))
+
+
+@app.route("/static/{name}", methods=["GET"])
+@_json
+def page_asset(name):
+    return _served(lambda site, etag: site.asset(name, etag))
+
+
+@functools.cache
+def _page() -> Page:
+    # The page's files ship with this function's code (CodeUri), not with the chalicelib layer.
+    return Page(Path(__file__).resolve().parent / "static", SignInConfig.from_environ(os.environ))
+
+
+def _served(answer: Callable[[Page, str | None], PageResponse]) -> Response:
+    served = answer(_page(), app.current_request.headers.get("if-none-match"))
+    return Response(body=served.body, status_code=served.status, headers=served.headers)
 
 
 @app.route("/api/openapi.json", methods=["GET"])

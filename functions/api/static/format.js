@@ -1,0 +1,41 @@
+// Dutch formatting of the API's amounts (euros as JSON numbers) and ISO dates.
+
+const EURO = new Intl.NumberFormat("nl-NL", { style: "currency", currency: "EUR" });
+const NUMBER = new Intl.NumberFormat("nl-NL");
+// ISO dates are calendar days: format them in UTC so no time zone moves them a day.
+const DAY = new Intl.DateTimeFormat("nl-NL", { dateStyle: "long", timeZone: "UTC" });
+const MONTH = new Intl.DateTimeFormat("nl-NL", { month: "long", year: "numeric", timeZone: "UTC" });
+
+export function euro(amount) {
+  return EURO.format(amount);
+}
+
+export function number(value) {
+  return NUMBER.format(value);
+}
+
+export function day(iso) {
+  return iso ? DAY.format(new Date(`${iso}T00:00:00Z`)) : "–";
+}
+
+/** "2026-11" as "november 2026". */
+export function month(isoMonth) {
+  return MONTH.format(new Date(`${isoMonth}-01T00:00:00Z`));
+}
+
+export function yesNo(value) {
+  return value ? "ja" : "nee";
+}
+
+/** The household's address as the API gives it: postcode, number, letter and addition. */
+export function address(adres) {
+  const number = [adres.huisnummer ?? "", adres.huisletter, adres.toevoeging ? `-${adres.toevoeging}` : ""].join("");
+  return `${adres.postcode} ${number}`.trim();
+}
+
+/** Today's date in the browser's time zone, as the ISO day an <input type="date"> takes. */
+export function today() {
+  const now = new Date();
+  const pad = (value) => String(value).padStart(2, "0");
+  return `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}`;
+}
