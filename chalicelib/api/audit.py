@@ -1,8 +1,10 @@
 """The audit log: who looked at which case, and whether it was allowed.
 
 One JSON object per event, under a key that is never reused, in a bucket with Object Lock: the
-log can only grow. An event holds ids only (subject, tenant, case, run), never a name, address
-or contact detail.
+log can only grow. An event holds ids only (subject, tenant, case, run, delivery), never a name,
+address or contact detail. Refusals are events too: a role a route refuses (denied), another
+tenant's or an unknown case, run or delivery (not_found, or denied for a case of another team).
+A request without a valid token has no subject to trust and is only logged (functions/api/app.py).
 
     <prefix><yyyy>/<mm>/<dd>/<tenant>/<time>-<random>.json
 """
@@ -37,6 +39,7 @@ class AuditEvent(BaseModel):
     route: str
     case_id: str | None = None
     run: str | None = None
+    levering: str | None = None  # a supplier's delivery id
     outcome: Outcome
     count: int | None = None  # an export's rows
     filters: dict[str, str] | None = None  # an export's filters: codes and amounts, never a name

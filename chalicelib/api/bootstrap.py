@@ -71,7 +71,7 @@ def build_deps(
     writer = None if states is None or outbox is None else CaseWriter(reader, states, outbox, clock)
     suppliers = (
         None if presign is None or reports is None or outbox is None
-        else SupplierDesk(presign, reports, outbox, clock)
+        else SupplierDesk(presign, reports, outbox, audit, clock)
     )
     settings = None if gemeenten is None else SettingsDesk(gemeenten, audit, clock)
     return ApiDeps(authenticate=authenticate, reader=reader, writer=writer, suppliers=suppliers, settings=settings)

@@ -39,6 +39,7 @@ COORDINATOR = "coordinator"
 WIJKTEAM = "wijkteam"
 GEMEENTE_ROLES = frozenset({COORDINATOR, WIJKTEAM})
 
+ROUTE_LIST = "GET /api/cases"
 ROUTE_CASE = "GET /api/cases/{id}"
 ROUTE_CONTACT = "GET /api/cases/{id}/contact"
 
@@ -61,6 +62,7 @@ class CaseStore(Protocol):
 
 class CaseStates(Protocol):
     def states(self, gemeente: str, run_id: str) -> dict[str, CaseState]: ...
+    def state(self, gemeente: str, run_id: str, case_id: str) -> CaseState | None: ...
 
 
 class RunRegistry(Protocol):
@@ -187,7 +189,7 @@ class CaseReader:
     def list_cases(self, viewer: Viewer, query: CasesQuery) -> CaseList:
         """One page of the run's visible cases passing the filters, in rank order, with counts."""
         gemeente = _gemeente(viewer)
-        run = self._run(gemeente, query.run)
+        run = self.run_for(viewer, query.run, ROUTE_LIST)
         wanted = query.filter()
         visible = [] if run is None else [c for c in self.worked_cases(run.run_id, gemeente) if in_scope(c, viewer)]
         chosen = filter_cases(visible, wanted)
@@ -224,6 +226,16 @@ class CaseReader:
         states = self._states.states(gemeente, run_id)
         return [with_state(case, states.get(case.id)) for case in cases]
 
+    def _worked(self, run_id: str, gemeente: str, case_ids: Sequence[str]) -> dict[str, Case]:
+        """The wanted cases by id with their state: one case is one point read, not the run's
+        every state (moto's DynamoDB takes about 1 ms an item; AWS bills the read units)."""
+        if self._states is None or len(case_ids) != 1:
+            return {c.id: c for c in self.worked_cases(run_id, gemeente)}
+        case = next((c for c in self._store.cases(run_id, gemeente) if c.id == case_ids[0]), None)
+        if case is None:
+            return {}
+        return {case.id: with_state(case, self._states.state(gemeente, run_id, case.id))}
+
     def find(self, viewer: Viewer, case_ids: Sequence[str], run_id: str | None, route: str) -> list[Case]:
         """The visible cases with these ids in the run (latest when None), in the given order.
         Raises NotFound, and audits each missing or out-of-scope id, when any one is not visible."""
@@ -238,7 +250,7 @@ class CaseReader:
             for case_id in case_ids:
                 self.record(viewer, route, case_id, run_id, Outcome.NOT_FOUND)
             raise
-        by_id = {} if run is None else {c.id: c for c in self.worked_cases(run.run_id, gemeente)}
+        by_id = {} if run is None else self._worked(run.run_id, gemeente, case_ids)
         refused = False
         for case_id in case_ids:
             found = by_id.get(case_id)
@@ -250,9 +262,14 @@ class CaseReader:
             raise NotFound("Deze casus bestaat niet of u heeft er geen toegang toe.")
         return [by_id[case_id] for case_id in case_ids]
 
-    def run_info(self, gemeente: str, run_id: str | None) -> RunInfo | None:
-        """The run (latest when None); RunNotFound if it is not published for the gemeente."""
-        return self._run(gemeente, run_id)
+    def run_for(self, viewer: Viewer, run_id: str | None, route: str) -> RunInfo | None:
+        """The run (latest when None) of the caller's gemeente; RunNotFound, audited, when it is
+        not published for that gemeente (another gemeente's run is not found either)."""
+        try:
+            return self._run(_gemeente(viewer), run_id)
+        except RunNotFound:
+            self.record(viewer, route, None, run_id, Outcome.NOT_FOUND)
+            raise
 
     def published_runs(self, gemeente: str) -> list[RunInfo]:
         """The gemeente's published runs, as the registry lists them."""

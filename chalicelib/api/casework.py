@@ -1,10 +1,10 @@
 """The gemeente's write side: assign, approach, record a contact attempt or an outcome.
 
 Every write first finds the case(s) as the reader does (own gemeente, a wijkteam only its own
-team's, another tenant's id 404 and audited), then updates the case's state item and, for an
-approach or an outcome, tells each supplier involved through its outbox. The state is written
-before the outbox: the outbox keys are stable (SupplierMessage.id), so a retried request writes
-the same state and overwrites the same entries.
+team's, another tenant's id 404 and audited; a role that may not write 403, audited too), then
+updates the case's state item and, for an approach or an outcome, tells each supplier involved
+through its outbox. The state is written before the outbox: the outbox keys are stable
+(SupplierMessage.id), so a retried request writes the same state and overwrites the same entries.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, Protocol
 
+from chalicelib.api.audit import Outcome
 from chalicelib.api.cases import COORDINATOR, GEMEENTE_ROLES, CaseReader, Viewer
 from chalicelib.api.errors import Forbidden
 from chalicelib.api.models import (
@@ -101,6 +102,8 @@ class CaseWriter:
         self, viewer: Viewer, case_ids: Sequence[str], run_id: str | None, route: str, roles: frozenset[str]
     ) -> list[Case]:
         if viewer.role not in roles:
+            for case_id in case_ids:
+                self._reader.record(viewer, route, case_id, run_id, Outcome.DENIED)
             raise Forbidden()
         return self._reader.find(viewer, case_ids, run_id, route)
 

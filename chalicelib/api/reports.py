@@ -20,6 +20,7 @@ from chalicelib.api.models import Count, ExportQuery, Stats, StatsQuery
 from chalicelib.domain.cases import Case
 
 ROUTE_EXPORT = "GET /api/export.csv"
+ROUTE_STATS = "GET /api/stats"
 SUPPRESS_BELOW = 5
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -80,7 +81,7 @@ class CaseReports:
         """(filename, CSV text) of the run's cases passing the filters, in rank order. One audit
         event records the export, its filters and its row count before the text is returned."""
         gemeente = _coordinator_gemeente(viewer)
-        run = self._reader.run_info(gemeente, query.run)
+        run = self._reader.run_for(viewer, query.run, ROUTE_EXPORT)
         if run is None:
             raise RunNotFound()
         visible = [c for c in self._reader.worked_cases(run.run_id, gemeente) if in_scope(c, viewer)]
@@ -96,7 +97,7 @@ class CaseReports:
         """Counts of the run's cases per dimension, and per month the published runs' counts up
         to the run (from the registry's per-gemeente counts, so no older run is read)."""
         gemeente = _coordinator_gemeente(viewer)
-        run = self._reader.run_info(gemeente, query.run)
+        run = self._reader.run_for(viewer, query.run, ROUTE_STATS)
         cases = [] if run is None else self._reader.worked_cases(run.run_id, gemeente)
         counts: dict[str, Counter[str]] = {name: Counter() for name in
                                            ("wijk", "signaaltype", "leverancier", "status", "resultaat")}

@@ -2,7 +2,7 @@
 outbox of news about its own customers.
 
 The supplier is always the caller's own, from the token: every key is built under its prefix,
-so another supplier's delivery id is simply not found (404).
+so another supplier's delivery id is simply not found (404, audited).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Protocol
 
+from chalicelib.api.audit import AuditEvent, AuditLog, Outcome
 from chalicelib.api.cases import Viewer
 from chalicelib.api.errors import Forbidden, NotFound
 from chalicelib.api.models import MAX_OUTBOX, Outbox, OutboxQuery, UploadRequest, UploadTicket
@@ -19,6 +20,7 @@ from chalicelib.domain.report import Report
 from chalicelib.services.uploads import PresignedUpload
 
 LEVERANCIER = "leverancier"
+ROUTE_REPORT = "GET /api/uploads/{id}"
 
 # (leverancier, filename, size, now) -> a presigned POST (chalicelib.services.uploads.presign_upload)
 Presigner = Callable[[str, str, int, datetime], PresignedUpload]
@@ -33,11 +35,12 @@ class OutboxReader(Protocol):
 
 
 class SupplierDesk:
-    def __init__(self, presign: Presigner, reports: Reports, outbox: OutboxReader,
+    def __init__(self, presign: Presigner, reports: Reports, outbox: OutboxReader, audit: AuditLog,
                  clock: Callable[[], datetime]) -> None:
         self._presign = presign
         self._reports = reports
         self._outbox = outbox
+        self._audit = audit
         self._clock = clock
 
     def upload(self, viewer: Viewer, request: UploadRequest) -> UploadTicket:
@@ -47,9 +50,15 @@ class SupplierDesk:
                             expires_in=ticket.expires_in, max_bytes=ticket.max_bytes)
 
     def report(self, viewer: Viewer, levering: str) -> Report:
-        """The validation report of the supplier's own delivery; NotFound until ingest wrote it."""
-        report = self._reports.read(_leverancier(viewer), levering)
+        """The validation report of the supplier's own delivery; NotFound until ingest wrote it.
+        A miss is audited: it may be another supplier's id (a pending own delivery looks the same)."""
+        leverancier = _leverancier(viewer)
+        report = self._reports.read(leverancier, levering)
         if report is None:
+            self._audit.record(AuditEvent(
+                at=self._clock(), subject=viewer.subject, role=viewer.role, tenant=leverancier,
+                route=ROUTE_REPORT, levering=levering, outcome=Outcome.NOT_FOUND,
+            ))
             raise NotFound("Deze levering bestaat niet of is nog niet verwerkt.")
         return report
 

@@ -98,7 +98,10 @@ def test_only_a_coordinator_reads_or_changes_the_settings(world, token):
             assert_error(result, 403)
     if token != "coord-utrecht":
         assert world.gemeente("GM0202") == before
-        assert world.audit.events == []
+        # A refused role is audited (both requests), a missing or forged token is not.
+        refused = [] if token in (None, "forged") else [("GET /api/settings", Outcome.DENIED),
+                                                         ("PUT /api/settings", Outcome.DENIED)]
+        assert [(e.route, e.outcome) for e in world.audit.events] == refused
 
 
 def test_a_coordinator_reads_its_own_gemeentes_rule(world):

@@ -38,10 +38,15 @@ class CountingStates(DynamoCaseStates):
     def __init__(self, table):
         super().__init__(table)
         self.queries = 0
+        self.point_reads = 0
 
     def states(self, gemeente, run_id):
         self.queries += 1
         return super().states(gemeente, run_id)
+
+    def state(self, gemeente, run_id, case_id):
+        self.point_reads += 1
+        return super().state(gemeente, run_id, case_id)
 
 
 class World:
@@ -146,6 +151,16 @@ def test_the_list_reads_all_case_state_with_one_query(world):
     _, listed = get(world.client, "/api/cases", "coord-utrecht")
     assert listed["facets"]["team"] == {"west": 3}
     assert world.states.queries == 1
+
+
+def test_one_case_is_read_with_its_own_state_only(world):
+    case = UTRECHT[0]
+    post(world.client, f"/api/cases/{case.id}/assign", {"team": "west"}, "coord-utrecht")
+    world.states.queries = world.states.point_reads = 0
+    _, detail = get(world.client, f"/api/cases/{case.id}", "coord-utrecht")
+    status, _ = get(world.client, f"/api/cases/{case.id}/contact", "coord-utrecht")
+    assert (detail["team"], status) == ("west", 200)
+    assert (world.states.queries, world.states.point_reads) == (0, 2)
 
 
 def test_approaching_marks_the_cases_and_tells_each_supplier_its_own_customers_only(world):

@@ -61,12 +61,16 @@ class DynamoCaseStates:
         while True:
             page = self._table.query(**arguments)
             for item in page.get("Items", []):
-                found[item["sk"]] = CaseState.model_validate(
-                    {key: value for key, value in item.items() if key not in ("pk", "sk")}
-                )
+                found[item["sk"]] = _case_state(item)
             if "LastEvaluatedKey" not in page:
                 return found
             arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def state(self, gemeente: str, run_id: str, case_id: str) -> CaseState | None:
+        """One case's recorded state (one consistent GetItem); None when nothing was recorded."""
+        item = self._table.get_item(Key={"pk": state_pk(gemeente, run_id), "sk": case_id}, ConsistentRead=True)
+        found = item.get("Item")
+        return None if found is None else _case_state(found)
 
     def update(
         self, gemeente: str, run_id: str, case_id: str, fields: Mapping[str, Any], *, by: str, at: datetime,
@@ -96,6 +100,10 @@ class DynamoCaseStates:
         if names:
             arguments["ExpressionAttributeNames"] = names
         self._table.update_item(**arguments)
+
+
+def _case_state(item: Mapping[str, Any]) -> CaseState:
+    return CaseState.model_validate({key: value for key, value in item.items() if key not in ("pk", "sk")})
 
 
 class S3SupplierOutbox:
