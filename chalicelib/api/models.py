@@ -57,6 +57,8 @@ RunId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[0-9A-Za-z]
 CaseId = Annotated[str, Field(pattern=rf"^[0-9a-f]{{{CASE_ID_HEX_CHARS}}}$")]
 Code = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[0-9A-Za-z_.-]+$")]
 Text = Annotated[str, Field(min_length=1, max_length=100)]
+# An outbox entry's place: its datum and id (SupplierMessage), in the order the outbox lists them.
+OutboxCursor = Annotated[str, Field(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")]
 _EURO = Field(ge=0, decimal_places=2, allow_inf_nan=False)
 # A query filter: always text on the wire.
 Bedrag = Annotated[
@@ -177,6 +179,9 @@ class UploadPath(_Request):
 
 class OutboxQuery(_Request):
     since: IsoDate = Field(description="entries dated on or after this day (YYYY-MM-DD)")
+    after: OutboxCursor | None = Field(
+        default=None, description="the previous answer's `next`: continue after that entry"
+    )
 
 
 class SettingsRequest(_Request):
@@ -292,7 +297,8 @@ class UploadTicket(_Response):
 class Outbox(_Response):
     since: date
     entries: list[SupplierMessage]
-    truncated: bool = Field(description="more entries exist; ask again from the last entry's datum")
+    truncated: bool = Field(description="more entries exist than this answer holds")
+    next: str | None = Field(description="when truncated: pass as `after` (same `since`) for the following entries")
 
 
 class StatsQuery(_Request):

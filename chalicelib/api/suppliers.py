@@ -31,7 +31,9 @@ class Reports(Protocol):
 
 
 class OutboxReader(Protocol):
-    def since(self, leverancier: str, since: date, limit: int) -> tuple[list[SupplierMessage], bool]: ...
+    def since(
+        self, leverancier: str, since: date, limit: int, after: str | None = None
+    ) -> tuple[list[SupplierMessage], bool]: ...
 
 
 class SupplierDesk:
@@ -63,8 +65,10 @@ class SupplierDesk:
         return report
 
     def outbox(self, viewer: Viewer, query: OutboxQuery) -> Outbox:
-        entries, more = self._outbox.since(_leverancier(viewer), query.since, MAX_OUTBOX)
-        return Outbox(since=query.since, entries=entries, truncated=more)
+        entries, more = self._outbox.since(_leverancier(viewer), query.since, MAX_OUTBOX, query.after)
+        last = entries[-1] if more and entries else None
+        following = f"{last.datum.isoformat()}/{last.id}" if last else None
+        return Outbox(since=query.since, entries=entries, truncated=more, next=following)
 
 
 def _leverancier(viewer: Viewer) -> str:

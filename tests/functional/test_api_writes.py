@@ -332,6 +332,27 @@ def test_the_outbox_shows_only_the_suppliers_own_entries_since_the_date(world):
     assert_error(get(world.client, "/api/outbox?since=2026-11-03&leverancier=eneco", "supplier"), 400)
 
 
+def test_a_long_outbox_is_read_page_by_page_without_gaps_or_repeats(world, monkeypatch):
+    monkeypatch.setattr("chalicelib.api.suppliers.MAX_OUTBOX", 1)
+    post(world.client, "/api/cases/approach", {"case_ids": [UTRECHT[0].id, TWO_SUPPLIERS.id]}, "coord-utrecht")
+    status, _ = post(world.client, f"/api/cases/{UTRECHT[0].id}/resultaat",
+                     {"resultaat": "Vervolghulp en/of verwijzing"}, "coord-utrecht")
+    assert status == 200
+    seen, query = [], "/api/outbox?since=2026-11-03"
+    for _ in range(10):  # three entries: a cursor that does not move fails here, not forever
+        status, outbox = get(world.client, query, "supplier")
+        assert status == 200 and len(outbox["entries"]) <= 1
+        seen += [(e["klantnummer"], e["soort"]) for e in outbox["entries"]]
+        if not outbox["truncated"]:
+            assert outbox["next"] is None
+            break
+        query = f"/api/outbox?since=2026-11-03&after={outbox['next']}"
+    else:
+        pytest.fail(f"the outbox cursor did not reach the end: {seen}")
+    assert sorted(seen) == [("K1", "benaderd"), ("K1", "resultaat"), ("K9", "benaderd")]
+    assert_error(get(world.client, "/api/outbox?since=2026-11-03&after=../eneco", "supplier"), 400, "invalid_request")
+
+
 def test_the_outbox_date_helper_keeps_month_ends():
     from chalicelib.domain.casework import add_months
 

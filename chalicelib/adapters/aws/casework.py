@@ -128,12 +128,16 @@ class S3SupplierOutbox:
             list(pool.map(put, range(len(keys))))
         return keys
 
-    def since(self, leverancier: str, since: date, limit: int) -> tuple[list[SupplierMessage], bool]:
-        """The supplier's messages dated on or after `since`, oldest first, at most `limit`;
-        and whether more remain. Lists only the supplier's own prefix."""
+    def since(
+        self, leverancier: str, since: date, limit: int, after: str | None = None
+    ) -> tuple[list[SupplierMessage], bool]:
+        """The supplier's messages dated on or after `since` (and listed after the entry `after`,
+        `<datum>/<id>`), oldest first, at most `limit`; and whether more remain. Lists only the
+        supplier's own prefix."""
         prefix = outbox_prefix(leverancier)
+        start = max(f"{prefix}{since.isoformat()}", f"{prefix}{after}.json" if after else "")
         pages = self._s3.get_paginator("list_objects_v2").paginate(
-            Bucket=self._bucket, Prefix=prefix, StartAfter=f"{prefix}{since.isoformat()}"
+            Bucket=self._bucket, Prefix=prefix, StartAfter=start
         )
         keys: list[str] = []
         for page in pages:
