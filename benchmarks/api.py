@@ -322,7 +322,8 @@ def export_rows(body: bytes) -> list[list[str]]:
 def run(n_cases: int, requests: int, warmup: int, import_runs: int, export_requests: int) -> dict[str, Any]:
     import boto3
 
-    from chalicelib.adapters.aws.cases import DynamoRunRegistry, S3CaseStore
+    from chalicelib.adapters.aws.cases import S3CaseStore
+    from chalicelib.adapters.aws.runs import DynamoRunRegistry
     from chalicelib.services.registry import import_registry
     from infra.local.api import LocalApi
     from infra.local.stack import FAKE_CREDENTIALS, LocalStack

@@ -70,13 +70,8 @@ class MatchDeps:
 
 @lru_cache(maxsize=1)
 def match_deps() -> MatchDeps:
-    from chalicelib.adapters.aws.cases import (
-        DynamoRunRegistry,
-        S3CaseStore,
-        S3GemeenteOutbox,
-        S3RunLake,
-        S3VaultIndex,
-    )
+    from chalicelib.adapters.aws.cases import S3CaseStore
+    from chalicelib.adapters.aws.runs import DynamoRunRegistry, S3GemeenteOutbox, S3RunLake, S3VaultIndex
     from chalicelib.adapters.aws.parameters import S3GlueParameters
 
     config = settings()

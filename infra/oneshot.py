@@ -103,7 +103,8 @@ def _unknown_supplier(leverancier: str, path: Path) -> Report:
 
 def run(arguments: RunArguments, say: Callable[[str], None] = print) -> int:
     """Deliver, match, write OUT/reports/<leverancier>/<file>.json and OUT/cases.json."""
-    from chalicelib.adapters.aws.cases import DynamoRunRegistry, S3CaseStore
+    from chalicelib.adapters.aws.cases import S3CaseStore
+    from chalicelib.adapters.aws.runs import DynamoRunRegistry
     from infra.local.driver import local_workflow
     from infra.local.runtime import LocalRuntime
     from infra.local.stack import LocalStack

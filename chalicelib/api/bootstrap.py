@@ -106,7 +106,8 @@ def aws_deps() -> ApiDeps:
     import boto3
     from botocore.config import Config
 
-    from chalicelib.adapters.aws.cases import DynamoRunRegistry, S3CaseStore
+    from chalicelib.adapters.aws.cases import S3CaseStore
+    from chalicelib.adapters.aws.runs import DynamoRunRegistry
     from chalicelib.adapters.aws.casework import DynamoCaseStates, S3Reports, S3SupplierOutbox
     from chalicelib.adapters.aws.jwks import AuthSettings
     from chalicelib.adapters.aws.registry import DynamoGemeenten

@@ -14,14 +14,9 @@ import pytest
 from botocore.exceptions import ClientError
 from cryptography.exceptions import InvalidTag
 
-from chalicelib.adapters.aws.cases import (
-    DynamoRunRegistry,
-    S3CaseStore,
-    S3GemeenteOutbox,
-    S3RunLake,
-    S3VaultIndex,
-)
+from chalicelib.adapters.aws.cases import S3CaseStore
 from chalicelib.adapters.aws.envelope import RECORDS_MAGIC, open_index, seal
+from chalicelib.adapters.aws.runs import DynamoRunRegistry, S3GemeenteOutbox, S3RunLake, S3VaultIndex
 from chalicelib.adapters.aws.sources import DynamoRegistrySource, S3ReferenceSource
 from chalicelib.adapters.aws.storage import S3Lake
 from chalicelib.adapters.aws.vault import KmsVault

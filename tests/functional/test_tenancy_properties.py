@@ -32,10 +32,11 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 from moto import mock_aws
 
-from chalicelib.adapters.aws.cases import DynamoRunRegistry, S3CaseStore
+from chalicelib.adapters.aws.cases import S3CaseStore
 from chalicelib.adapters.aws.casework import DynamoCaseStates, S3Reports, S3SupplierOutbox, report_key
 from chalicelib.adapters.aws.jwks import TokenVerifier
 from chalicelib.adapters.aws.registry import DynamoGemeenten
+from chalicelib.adapters.aws.runs import DynamoRunRegistry
 from chalicelib.api.audit import AuditEvent, MemoryAuditLog, Outcome
 from chalicelib.api.bootstrap import build_deps, overridden
 from chalicelib.domain.cases import Case, Person, case_id

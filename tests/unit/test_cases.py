@@ -268,7 +268,7 @@ def test_add_months_clamps_to_the_end_of_the_month(day, months, expected):
 
 def test_the_api_can_read_cases_without_pyarrow():
     code = (
-        "import sys; import chalicelib.domain.cases, chalicelib.adapters.aws.cases, chalicelib.adapters.aws.envelope; "
+        "import sys; import chalicelib.domain.cases, chalicelib.adapters.aws.cases, chalicelib.adapters.aws.runs; "
         "sys.exit('pyarrow' in sys.modules)"
     )
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
