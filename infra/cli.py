@@ -166,6 +166,7 @@ def _up(args: argparse.Namespace) -> int:
                 _match(stack, runtime, DEMO_AS_OF)
                 _demo_users(stack, registry)
             api = LocalApi(stack, port=args.port).start()
+            print(f"webpagina: {api.url}/   (meld u aan als een demo-gebruiker hierboven)", flush=True)
             print(f"API: {api.url}/api/health", flush=True)
             if args.once:
                 api.stop()
