@@ -23,9 +23,11 @@ $(CHECKOV): requirements-checkov.lock
 	touch $@
 
 # A file target: apt runs only on a machine without Chromium (CI: root, no stdin).
+# As root (CI) directly, otherwise through sudo.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 $(CHROMIUM):
-	apt-get update
-	DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
+	$(SUDO) apt-get update
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
 
 demo: venv
 	$(VENV)/bin/vindplaats up --demo
