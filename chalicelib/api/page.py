@@ -106,6 +106,7 @@ class Page:
         self._folder = folder
         self._config = config
         self._assets: dict[str, tuple[str, str]] | None = None  # name -> (text, etag)
+        self._index: str | None = None  # index.html with the base placeholder, read once
         self._headers = {
             "Content-Security-Policy": content_security_policy(config.cognito_endpoint),
             "X-Content-Type-Options": "nosniff",
@@ -125,7 +126,9 @@ class Page:
         base = path if path.endswith("/") else f"{path}/"
         if not _BASE_PATH.fullmatch(base):
             base = "/"
-        html = (self._folder / INDEX).read_text(encoding="utf-8").replace(BASE_PLACEHOLDER, base, 1)
+        if self._index is None:
+            self._index = (self._folder / INDEX).read_text(encoding="utf-8")
+        html = self._index.replace(BASE_PLACEHOLDER, base, 1)
         return self._respond(html, "text/html; charset=utf-8", _etag(html), if_none_match)
 
     def config(self, if_none_match: str | None = None) -> PageResponse:
