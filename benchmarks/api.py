@@ -308,7 +308,7 @@ def read_path_parts(stack: Any, store: Any, runs: Any, case_ids: list[str], repe
 
 def export_rows(body: bytes) -> list[list[str]]:
     """The export's data rows (the header checked and dropped)."""
-    from chalicelib.api.reports import EXPORT_COLUMNS
+    from chalicelib.services.overview import EXPORT_COLUMNS
 
     rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"), newline="")))
     if not rows or tuple(rows[0]) != EXPORT_COLUMNS:

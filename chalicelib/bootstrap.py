@@ -1,107 +1,248 @@
-"""The composition root: builds the adapters from Settings, once per cold start.
+"""The composition root: every runtime's dependencies, built from `Settings` in one place.
 
-boto3 honours AWS_ENDPOINT_URL, so the same root serves AWS and the local stack (moto).
+AWS and the local stack differ only in endpoint: boto3 honours `AWS_ENDPOINT_URL` (the local
+stack sets it to moto), and `Aws` takes an explicit one for the `vindplaats` commands. Each
+function builds what it needs once per cold start (`ingest()`, `match()`, `api()`); `reset()`
+forgets it all, as a new cold start would (the local runtime calls it when a function starts
+against another stack), and `use(api=...)` puts a test's (or the local API's) dependencies in use.
+Nothing else knows which runtime it is in.
 """
 
+from __future__ import annotations
+
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
+from datetime import UTC, datetime
+from functools import cache
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlparse
 
 import boto3
 from botocore.config import Config
 
-from chalicelib.adapters.aws.sources import DynamoRegistrySource, S3ReferenceSource
-from chalicelib.adapters.aws.storage import S3Lake, S3Uploads
-from chalicelib.adapters.aws.vault import KmsVault
-from chalicelib.config import Settings, settings
-from chalicelib.domain.signals import Pseudonymiser
-from chalicelib.services.ingest import IngestDeps
+from chalicelib.config import ApiSettings, Settings
+from chalicelib.api.page import SignInConfig
+from chalicelib.ports import (
+    AuditLog,
+    Authenticator,
+    CaseStates,
+    CaseStore,
+    Gemeenten,
+    Presigner,
+    Reports,
+    RunRegistry,
+    SupplierOutbox,
+)
+from chalicelib.services.cases import CaseReader
+from chalicelib.services.casework import CaseWriter
+from chalicelib.services.leveranciers import LeverancierDesk
+from chalicelib.services.overview import CaseOverview
+from chalicelib.services.rules import MatchingRules
+
+if TYPE_CHECKING:  # their modules load pyarrow, which the API function does not have
+    from chalicelib.services.ingest import IngestDeps
+    from chalicelib.services.workflow import MatchDeps
 
 _S3_CONFIG = Config(signature_version="s3v4", retries={"mode": "standard"})
 
 
-@lru_cache(maxsize=1)
-def session() -> boto3.session.Session:
-    return boto3.session.Session()
+class Aws:
+    """boto3 clients and resources of one session, each made once; `endpoint_url` None means
+    what boto3 decides (AWS, or `AWS_ENDPOINT_URL` when set)."""
+
+    def __init__(self, session: boto3.session.Session | None = None, endpoint_url: str | None = None) -> None:
+        self.session = session or boto3.session.Session()
+        self.endpoint_url = endpoint_url
+        self._made: dict[tuple[str, str], Any] = {}
+
+    def client(self, service: str) -> Any:
+        key = ("client", service)
+        if key not in self._made:
+            config = _S3_CONFIG if service == "s3" else None
+            self._made[key] = self.session.client(service, endpoint_url=self.endpoint_url, config=config)
+        return self._made[key]
+
+    def resource(self, service: str) -> Any:
+        key = ("resource", service)
+        if key not in self._made:
+            self._made[key] = self.session.resource(service, endpoint_url=self.endpoint_url)
+        return self._made[key]
+
+    def table(self, name: str) -> Any:
+        return self.resource("dynamodb").Table(name)
+
+    def lake_filesystem(self) -> Any:
+        """pyarrow's S3 filesystem on the same endpoint and credentials."""
+        import pyarrow.fs as pafs
+
+        endpoint = self.endpoint_url or os.environ.get("AWS_ENDPOINT_URL")
+        region = self.session.region_name or os.environ.get("AWS_REGION", "eu-west-1")
+        if not endpoint:
+            return pafs.S3FileSystem(region=region)
+        url = urlparse(endpoint)
+        credentials = self.session.get_credentials()
+        return pafs.S3FileSystem(
+            endpoint_override=url.netloc, scheme=url.scheme, region=region,
+            access_key=credentials.access_key, secret_key=credentials.secret_key,
+        )
+
+    def secret(self, secret_id: str) -> bytes:
+        return cast(str, self.client("secretsmanager").get_secret_value(SecretId=secret_id)["SecretString"]).encode()
 
 
-def s3_client():
-    return session().client("s3", config=_S3_CONFIG)
-
-
-def pseudonym_key(config: Settings) -> bytes:
-    secret = session().client("secretsmanager").get_secret_value(SecretId=config.pseudonym_secret_id)
-    return secret["SecretString"].encode("utf-8")
-
-
-def lake_filesystem():
-    """pyarrow's S3 filesystem, pointed at AWS_ENDPOINT_URL when set (the local stack)."""
-    import pyarrow.fs as pafs
-
-    endpoint = os.environ.get("AWS_ENDPOINT_URL")
-    region = session().region_name or os.environ.get("AWS_REGION", "eu-west-1")
-    if not endpoint:
-        return pafs.S3FileSystem(region=region)
-    url = urlparse(endpoint)
-    credentials = session().get_credentials()
-    return pafs.S3FileSystem(
-        endpoint_override=url.netloc, scheme=url.scheme, region=region,
-        access_key=credentials.access_key, secret_key=credentials.secret_key,
-    )
+# What each function uses.
 
 
 @dataclass(frozen=True)
-class MatchDeps:
-    """What the match workflow's steps use; built once per cold start."""
+class ApiDeps:
+    """What the API's routes use: the caller's identity, and one service per side."""
 
-    settings: Settings
-    s3: object
-    registry: DynamoRegistrySource
-    reference: S3ReferenceSource
-    parameters: object
-    runs: object
-    run_lake: object
-    store: object
-    vault: KmsVault
-    vault_index: object
-    outbox: object
+    authenticate: Authenticator
+    reader: CaseReader
+    writer: CaseWriter
+    overview: CaseOverview
+    leveranciers: LeverancierDesk
+    rules: MatchingRules
+    sign_in: SignInConfig  # what the page signs in with
 
 
-@lru_cache(maxsize=1)
-def match_deps() -> MatchDeps:
-    from chalicelib.adapters.aws.cases import S3CaseStore
-    from chalicelib.adapters.aws.runs import DynamoRunRegistry, S3GemeenteOutbox, S3RunLake, S3VaultIndex
-    from chalicelib.adapters.aws.parameters import S3GlueParameters
-
-    config = settings()
-    s3 = s3_client()
-    kms = session().client("kms")
-    dynamodb = session().resource("dynamodb")
-    return MatchDeps(
-        settings=config,
-        s3=s3,
-        registry=DynamoRegistrySource(dynamodb.Table(config.registry_table), max_age_seconds=0),
-        reference=S3ReferenceSource(s3, config.lake_bucket),
-        parameters=S3GlueParameters(s3, session().client("glue"), config.lake_bucket, config.glue_database),
-        runs=DynamoRunRegistry(dynamodb.Table(config.cases_table)),
-        run_lake=S3RunLake(s3, config.lake_bucket),
-        store=S3CaseStore(s3, kms, config.vault_bucket, config.vault_key_id),
-        vault=KmsVault(s3, kms, config.vault_bucket, config.vault_key_id),
-        vault_index=S3VaultIndex(s3, config.vault_bucket, config.lake_bucket),
-        outbox=S3GemeenteOutbox(s3, config.lake_bucket),
+def api_deps(
+    *, authenticate: Authenticator, store: CaseStore, states: CaseStates, runs: RunRegistry, audit: AuditLog,
+    outbox: SupplierOutbox, presigner: Presigner, reports: Reports, gemeenten: Gemeenten, sign_in: SignInConfig,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> ApiDeps:
+    """The API's services over its ports: the one constructor the AWS root and tests share."""
+    reader = CaseReader(store, states, runs, audit, clock)
+    return ApiDeps(
+        authenticate=authenticate,
+        reader=reader,
+        writer=CaseWriter(reader, states, outbox, clock),
+        overview=CaseOverview(reader),
+        leveranciers=LeverancierDesk(presigner, reports, outbox, audit, clock),
+        rules=MatchingRules(gemeenten, audit, clock),
+        sign_in=sign_in,
     )
 
 
-@lru_cache(maxsize=1)
-def ingest_deps() -> IngestDeps:
-    config = settings()
-    s3 = s3_client()
+def build_ingest(settings: Settings, aws: Aws) -> IngestDeps:
+    from chalicelib.adapters.aws.sources import DynamoRegistrySource, S3ReferenceSource
+    from chalicelib.adapters.aws.storage import S3Lake, S3Uploads
+    from chalicelib.adapters.aws.vault import KmsVault
+    from chalicelib.domain.signals import Pseudonymiser
+    from chalicelib.services.ingest import IngestDeps
+
+    s3 = aws.client("s3")
     return IngestDeps(
-        uploads=S3Uploads(s3, config.upload_bucket),
-        lake=S3Lake(s3, config.lake_bucket),
-        vault=KmsVault(s3, session().client("kms"), config.vault_bucket, config.vault_key_id),
-        registry=DynamoRegistrySource(session().resource("dynamodb").Table(config.registry_table)),
-        reference=S3ReferenceSource(s3, config.lake_bucket),
-        pseudonymiser=Pseudonymiser(pseudonym_key(config)),
+        uploads=S3Uploads(s3, settings.upload_bucket),
+        lake=S3Lake(s3, settings.lake_bucket),
+        vault=KmsVault(s3, aws.client("kms"), settings.vault_bucket, settings.vault_key_id),
+        registry=DynamoRegistrySource(aws.table(settings.registry_table)),
+        reference=S3ReferenceSource(s3, settings.lake_bucket),
+        pseudonymiser=Pseudonymiser(aws.secret(settings.pseudonym_secret_id)),
     )
+
+
+def build_match(settings: Settings, aws: Aws) -> MatchDeps:
+    from chalicelib.adapters.aws.cases import S3CaseStore
+    from chalicelib.adapters.aws.lake_scan import S3SignalFiles
+    from chalicelib.adapters.aws.parameters import S3GlueParameters
+    from chalicelib.adapters.aws.runs import DynamoRunRegistry, S3GemeenteOutbox, S3RunLake, S3VaultIndex
+    from chalicelib.adapters.aws.sources import DynamoRegistrySource, S3ReferenceSource
+    from chalicelib.adapters.aws.vault import KmsVault
+    from chalicelib.services.workflow import MatchDeps
+
+    s3, kms = aws.client("s3"), aws.client("kms")
+    return MatchDeps(
+        settings=settings,
+        registry=DynamoRegistrySource(aws.table(settings.registry_table), max_age_seconds=0),
+        reference=S3ReferenceSource(s3, settings.lake_bucket),
+        parameters=S3GlueParameters(s3, aws.client("glue"), settings.lake_bucket, settings.glue_database),
+        runs=DynamoRunRegistry(aws.table(settings.cases_table)),
+        run_lake=S3RunLake(s3, settings.lake_bucket),
+        store=S3CaseStore(s3, kms, settings.vault_bucket, settings.vault_key_id),
+        vault=KmsVault(s3, kms, settings.vault_bucket, settings.vault_key_id),
+        vault_index=S3VaultIndex(s3, settings.vault_bucket, settings.lake_bucket),
+        signal_files=S3SignalFiles(settings.lake_bucket, aws.lake_filesystem()),
+        notifier=S3GemeenteOutbox(s3, settings.lake_bucket),
+    )
+
+
+def build_api(settings: ApiSettings, aws: Aws) -> ApiDeps:
+    """Touches no network: the JWKS is fetched on the first token, the stores on first use."""
+    from chalicelib.adapters.aws.audit import S3AuditLog
+    from chalicelib.adapters.aws.casework import DynamoCaseStates, S3Reports, S3SupplierOutbox
+    from chalicelib.adapters.aws.cases import S3CaseStore
+    from chalicelib.adapters.aws.jwks import TokenVerifier
+    from chalicelib.adapters.aws.presign import S3Presigner
+    from chalicelib.adapters.aws.registry import DynamoGemeenten
+    from chalicelib.adapters.aws.runs import DynamoRunRegistry
+
+    s3 = aws.client("s3")
+    cases_table = aws.table(settings.cases_table)
+    verifier = TokenVerifier(settings.jwks, settings.issuer, settings.user_pool_client_id)
+    return api_deps(
+        authenticate=verifier.identity,
+        store=S3CaseStore(s3, aws.client("kms"), settings.vault_bucket, settings.vault_key_id),
+        states=DynamoCaseStates(cases_table),
+        runs=DynamoRunRegistry(cases_table),
+        audit=S3AuditLog(s3, settings.audit_bucket),
+        outbox=S3SupplierOutbox(s3, settings.lake_bucket),
+        presigner=S3Presigner(s3, settings.upload_bucket),
+        reports=S3Reports(s3, settings.lake_bucket),
+        gemeenten=DynamoGemeenten(aws.table(settings.registry_table)),
+        sign_in=SignInConfig.of(settings),
+    )
+
+
+# The process's own, built once per cold start.
+
+_built: dict[str, Any] = {}
+_installed: dict[str, Any] = {}
+
+
+def _once(name: str, build: Callable[[], Any]) -> Any:
+    if name in _installed:
+        return _installed[name]
+    if name not in _built:
+        _built[name] = build()
+    return _built[name]
+
+
+def aws() -> Aws:
+    return cast(Aws, _once("aws", Aws))
+
+
+def settings() -> Settings:
+    """The function's settings, validated on first use (its cold start)."""
+    return cast(Settings, _once("settings", Settings))
+
+
+def api_settings() -> ApiSettings:
+    return cast(ApiSettings, _once("api_settings", ApiSettings))
+
+
+def ingest() -> IngestDeps:
+    return cast("IngestDeps", _once("ingest", lambda: build_ingest(settings(), aws())))
+
+
+def match() -> MatchDeps:
+    return cast("MatchDeps", _once("match", lambda: build_match(settings(), aws())))
+
+
+def api() -> ApiDeps:
+    return cast(ApiDeps, _once("api", lambda: build_api(api_settings(), aws())))
+
+
+def reset() -> None:
+    """Forget everything built, as a new cold start would (the local runtime, before it starts a
+    function against a stack that may not be the last one's)."""
+    _built.clear()
+
+
+def use(*, api: ApiDeps | None = None, ingest: IngestDeps | None = None, match: MatchDeps | None = None) -> None:
+    """Use these dependencies instead of building them, until `use` is called again: a test's
+    fakes, or the local API's own (it shares its process with the local runtime's resets)."""
+    _installed.clear()
+    given = {"api": api, "ingest": ingest, "match": match}
+    _installed.update({name: deps for name, deps in given.items() if deps is not None})

@@ -1,31 +1,110 @@
-"""Configuration from the environment template.yaml sets, validated once at cold start."""
+"""Configuration: the environment template.yaml sets, as one model composed from small mixins and
+validated once at cold start (chalicelib.bootstrap). Every function has `Settings` (the
+template's Globals); the API function adds its own sign-in and audit settings (`ApiSettings`).
+"""
 
-from datetime import date
-from functools import lru_cache
+from __future__ import annotations
 
+import re
+from urllib.parse import urlsplit
+
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+_POOL_ID = re.compile(r"([a-z]{2}(?:-[a-z]+)+-\d+)_[0-9A-Za-z]+", re.ASCII)
 
-class Settings(BaseSettings):
-    """Every function reads the same names; template.yaml's Globals set them."""
 
-    model_config = SettingsConfigDict(env_prefix="VINDPLAATS_", frozen=True)
+class _Environment(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="VINDPLAATS_", frozen=True, extra="ignore", populate_by_name=True)
+
+
+class Storage(_Environment):
+    """Where the data lives: buckets, tables, keys."""
 
     upload_bucket: str
     lake_bucket: str
     vault_bucket: str
     registry_table: str
+    cases_table: str
     idempotency_table: str
     vault_key_id: str
     pseudonym_secret_id: str
-    cases_table: str
+
+
+class Catalogue(_Environment):
+    """The lake's Glue catalogue and the Athena workgroup the match runs in."""
+
     glue_database: str
     athena_workgroup: str
-    # Only for replaying a past month locally (`vindplaats run --as-of`): the date a file
-    # without peildatum takes as its upload date. Never set in the cloud.
-    vandaag: date | None = None
 
 
-@lru_cache(maxsize=1)
-def settings() -> Settings:
-    return Settings()
+class Retention(_Environment):
+    """The retention periods (matching.md, "Retention"), each overridable as
+    VINDPLAATS_RETENTION_<NAME>; the defaults are the spec's."""
+
+    retention_cases_months: int = Field(default=6, ge=1)
+    retention_outcome_months: int = Field(default=18, ge=1)
+    retention_unpublished_days: int = Field(default=1, ge=1)
+    retention_signals_days: int = Field(default=190, ge=1)
+    # None: the day after the last run whose window can read the delivery (matching.LEVERING_DAGEN + 1)
+    retention_vault_days: int | None = Field(default=None, ge=1)
+
+
+class SignIn(_Environment):
+    """The Cognito user pool the API verifies tokens of and the page signs in against. The JWKS
+    URL and issuer default to Cognito's for the pool's region; the endpoint follows the AWS
+    SDKs' own `AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER` / `AWS_ENDPOINT_URL` (the local stack
+    sets the latter to moto)."""
+
+    user_pool_id: str
+    user_pool_client_id: str
+    jwks_url: str | None = None
+    token_issuer: str | None = None
+    aws_region: str | None = Field(default=None, validation_alias=AliasChoices("aws_region", "AWS_REGION"))
+    endpoint_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices(
+            "endpoint_url", "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER", "AWS_ENDPOINT_URL"
+        ),
+    )
+
+    @field_validator("user_pool_id")
+    @classmethod
+    def _pool_id(cls, value: str) -> str:
+        if not _POOL_ID.fullmatch(value):
+            raise ValueError("not a Cognito user pool id (<region>_<id>)")
+        return value
+
+    @property
+    def region(self) -> str:
+        return self.aws_region or self.user_pool_id.split("_", 1)[0]
+
+    @property
+    def issuer(self) -> str:
+        if self.token_issuer:
+            return self.token_issuer
+        region = self.user_pool_id.split("_", 1)[0]
+        return f"https://cognito-idp.{region}.amazonaws.com/{self.user_pool_id}"
+
+    @property
+    def jwks(self) -> str:
+        return self.jwks_url or f"{self.issuer}/.well-known/jwks.json"
+
+    @property
+    def cognito_origin(self) -> str:
+        """The origin the page sends Cognito's InitiateAuth to."""
+        endpoint = self.endpoint_url or f"https://cognito-idp.{self.region}.amazonaws.com"
+        parts = urlsplit(endpoint)
+        return f"{parts.scheme}://{parts.netloc}"
+
+
+class Audit(_Environment):
+    audit_bucket: str
+
+
+class Settings(Storage, Catalogue, Retention):
+    """What every function reads (template.yaml's Globals)."""
+
+
+class ApiSettings(Settings, SignIn, Audit):
+    """The API function's: everything's, plus sign-in and the audit log."""

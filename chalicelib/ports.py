@@ -1,12 +1,47 @@
-"""The ports the services speak to; adapters/aws and adapters/local implement them."""
+"""Every port: what the services ask of storage, identity and the outside world, each defined
+once. chalicelib/adapters/aws implements them for AWS (and the local stack, which differs only in
+endpoint); tests implement them in memory (tests/fakes.py).
+"""
 
-from typing import Protocol
+from __future__ import annotations
 
-import pyarrow as pa
+from collections.abc import Collection, Mapping, Sequence
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any, Protocol
 
-from chalicelib.domain.registry import Registry
+from chalicelib.domain.audit import AuditEvent
+from chalicelib.domain.cases import Case, Contactpoging, Person, RunInfo
+from chalicelib.domain.casework import CaseState, SupplierMessage
+from chalicelib.domain.identity import Identity
+from chalicelib.domain.registry import Gemeente, Registry
 from chalicelib.domain.report import Report
-from chalicelib.domain.upload import UploadKey
+from chalicelib.domain.upload import PresignedUpload, UploadKey
+
+if TYPE_CHECKING:  # the API loads the ports without pyarrow
+    import pyarrow as pa
+
+    from chalicelib.domain.matching import DeliveryFile
+
+Delivery = tuple[str, str]  # (leverancier, levering)
+
+
+# Identity and audit
+
+
+class Authenticator(Protocol):
+    def __call__(self, authorization: str | None) -> Identity:
+        """The caller of an `Authorization` header (None: absent); raises
+        chalicelib.domain.errors.Unauthorized or Forbidden."""
+        ...
+
+
+class AuditLog(Protocol):
+    def record(self, event: AuditEvent) -> None:
+        """Store the event durably, or raise: a caller must not show data it could not log."""
+        ...
+
+
+# Deliveries
 
 
 class Uploads(Protocol):
@@ -16,16 +51,44 @@ class Uploads(Protocol):
     def delete(self, key: str) -> None: ...
 
 
+class Presigner(Protocol):
+    def presign(self, leverancier: str, filename: str, size: int, now: datetime) -> PresignedUpload:
+        """A POST policy for one CSV of at most `size` bytes under the supplier's own prefix."""
+        ...
+
+
 class Lake(Protocol):
     def write_signals(self, signals: pa.Table, *, peildatum: str, leverancier: str, levering: str) -> str: ...
     def write_report(self, report: Report) -> str: ...
     def read_report(self, leverancier: str, levering: str) -> Report | None: ...
 
 
+class Reports(Protocol):
+    def read(self, leverancier: str, levering: str) -> Report | None:
+        """A delivery's validation report; None until ingest wrote it."""
+        ...
+
+
 class Vault(Protocol):
     def put(self, leverancier: str, levering: str, records: pa.Table) -> None: ...
     def get(self, leverancier: str, levering: str) -> pa.Table: ...
     def delete(self, leverancier: str, levering: str) -> None: ...
+
+
+class VaultIndex(Protocol):
+    def present(self) -> set[Delivery]: ...
+    def deliveries(self) -> list[tuple[str, str, date]]:
+        """(leverancier, levering, peildatum or the day it was written) per vault object."""
+        ...
+
+
+class SignalFiles(Protocol):
+    def in_window(self, first: date, last: date) -> list[DeliveryFile]:
+        """Every delivery in the lake with peildatum in [first, last], the ones a run reads marked."""
+        ...
+
+
+# The registry and the address reference
 
 
 class RegistrySource(Protocol):
@@ -36,7 +99,97 @@ class ReferenceSource(Protocol):
     def reference(self) -> pa.Table: ...
 
 
-class QueryEngine(Protocol):
-    def match(self, tables: dict[str, pa.Table]) -> pa.Table:
-        """Run match.sql over `tables` (domain.matching.TABLE_SCHEMAS by name); rows in MATCH_SCHEMA."""
+class Gemeenten(Protocol):
+    """Point access to one gemeente's entry in the registry."""
+
+    def get(self, code: str) -> Gemeente | None: ...
+    def put(self, gemeente: Gemeente) -> bool:
+        """Replace the entry; False (nothing written) when it is no longer registered."""
         ...
+
+
+# Runs
+
+
+class ParameterStore(Protocol):
+    def put(self, name: str, run_id: str, table: pa.Table) -> str:
+        """Store one parameter table for the run; returns its location (a prefix)."""
+        ...
+
+    def point(self, name: str, location: str) -> None:
+        """Make the catalogue's table `name` read `location`."""
+        ...
+
+    def window(self, first: date, last: date) -> None:
+        """Limit the partitions of `signals` the catalogue offers to [first, last]."""
+        ...
+
+
+class RunLake(Protocol):
+    """A run's pseudonymous files: the match output and the match history."""
+
+    def read_matches(self, run_id: str) -> pa.Table: ...
+    def read_history(self, run_id: str) -> pa.Table: ...
+    def write_match_history(self, run_id: str, history: pa.Table) -> str: ...
+    def delete_run(self, run_id: str) -> int: ...
+
+
+class RunRegistry(Protocol):
+    def begin(self, run_id: str, as_of: date) -> bool: ...
+    def publish(self, run_id: str, counts: Mapping[str, int]) -> RunInfo: ...
+    def latest(self) -> RunInfo | None: ...
+    def published(self, since: date) -> list[RunInfo]: ...
+    def runs_for(self, gemeente: str) -> list[RunInfo]: ...
+    def runs(self) -> list[RunInfo]: ...
+    def discard(self, run_id: str) -> bool: ...
+
+
+class Notifier(Protocol):
+    """Tells a gemeente that a run is ready (counts only)."""
+
+    def send(self, gemeente: str, run_id: str, message: Mapping[str, Any]) -> str: ...
+
+
+# Cases
+
+
+class CaseStore(Protocol):
+    """A run's published cases and their contacts, per gemeente."""
+
+    def write(
+        self, run_id: str, gemeente: str, cases: Sequence[Case], contacts: Mapping[str, Sequence[Person]]
+    ) -> None: ...
+    def cases(self, run_id: str, gemeente: str) -> list[Case]: ...
+    def contacts(self, run_id: str, gemeente: str, case_id: str) -> list[Person]: ...
+    def gemeenten(self, run_id: str) -> list[str]: ...
+    def keep(self, run_id: str, gemeente: str, case_ids: Collection[str]) -> int: ...
+    def delete(self, run_id: str, gemeente: str) -> None: ...
+    def delete_run(self, run_id: str) -> int: ...
+
+
+class CaseStates(Protocol):
+    """What a gemeente recorded about its cases (status, team, attempts, outcome)."""
+
+    def states(self, gemeente: str, run_id: str) -> dict[str, CaseState]: ...
+    def state(self, gemeente: str, run_id: str, case_id: str) -> CaseState | None: ...
+    def update(
+        self, gemeente: str, run_id: str, case_id: str, fields: Mapping[str, Any], *, by: str, at: datetime,
+        contactpoging: Contactpoging | None = None,
+    ) -> None: ...
+
+
+class CaseOutcomes(Protocol):
+    def outcomes(self, run_id: str, gemeente: str) -> Mapping[str, date | None]:
+        """For the cases of a run in a gemeente that were picked up: case id → the date their
+        outcome was recorded, or None while they are still being worked (kept)."""
+        ...
+
+
+class SupplierOutbox(Protocol):
+    """News for suppliers about their own customers: written by the gemeente's routes, read by
+    the supplier's."""
+
+    def send(self, messages: Sequence[tuple[str, SupplierMessage]]) -> list[str]: ...
+    def since(
+        self, leverancier: str, since: date, limit: int, after: str | None = None
+    ) -> tuple[list[SupplierMessage], bool]: ...

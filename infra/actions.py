@@ -18,7 +18,8 @@ from chalicelib.adapters.aws.storage import report_key
 from chalicelib.domain.registry import Registry
 from chalicelib.domain.report import Report
 from chalicelib.services.registry import import_reference, import_registry
-from chalicelib.services.uploads import CONTENT_TYPE, PresignedUpload, presign_upload
+from chalicelib.adapters.aws.presign import S3Presigner
+from chalicelib.domain.upload import CONTENT_TYPE, PresignedUpload
 from infra.local.target import Target
 
 
@@ -41,14 +42,8 @@ class Delivered:
 def upload(target: Target, leverancier: str, path: Path, *, now: datetime | None = None) -> Delivered:
     """POST one file through a presigned upload, as a supplier would."""
     data = path.read_bytes()
-    presigned = presign_upload(
-        target.client("s3"),
-        target.settings.upload_bucket,
-        leverancier=leverancier,
-        filename=path.name,
-        size=max(len(data), 1),
-        now=now or datetime.now(UTC),
-    )
+    presigner = S3Presigner(target.client("s3"), target.settings.upload_bucket)
+    presigned = presigner.presign(leverancier, path.name, max(len(data), 1), now or datetime.now(UTC))
     post_file(presigned, path.name, data)
     return Delivered(leverancier, presigned.levering, path)
 

@@ -1,9 +1,9 @@
-"""The API's request and response models.
+"""The API's request models, and the error envelope; what a request answers is in
+chalicelib.domain.views.
 
 Requests forbid unknown fields and bound every size, and accept a value only as the OpenAPI document
 spells it: a query string's "2", "true", "2026-10-01" or "1250.50" become typed values, while the
 laxer spellings pydantic alone would read ("1.0", "yes", "0" as a date) are refused.
-The responses reuse the domain's `Case`, so a case reads the same in the API as in the store.
 """
 
 from __future__ import annotations
@@ -15,11 +15,12 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
 
-from chalicelib.domain.cases import CASE_ID_HEX_CHARS, Case, Euro
-from chalicelib.domain.casework import CONTACTSOORTEN, DAGDELEN, EINDRESULTATEN, SIGNAALSTATUSSEN, SupplierMessage
+from chalicelib.domain.caselist import CaseFilter
+from chalicelib.domain.cases import CASE_ID_HEX_CHARS
+from chalicelib.domain.casework import CONTACTSOORTEN, DAGDELEN, EINDRESULTATEN, SIGNAALSTATUSSEN
+from chalicelib.domain.ids import LEVERING_ID_PATTERN
 from chalicelib.domain.signaaltype import SIGNAALTYPEN
 from chalicelib.domain.upload import MAX_BYTES
-from chalicelib.domain.report import Report
 
 MAX_PAGE_SIZE = 200
 DEFAULT_PAGE_SIZE = 50
@@ -73,12 +74,10 @@ RuleBedrag = Annotated[
         {"type": "string", "pattern": RULE_BEDRAG_TEXT},
     ]}),
 ]
-LeveringId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+LeveringId = Annotated[str, Field(pattern=f"^{LEVERING_ID_PATTERN}$")]
 MAX_APPROACH = 500
-MAX_OUTBOX = 1000
 MAX_SIGNAALTYPEN = 20  # far more than DDAS's EnumSignaalpartner has
 KnownSignaaltype = Literal[SIGNAALTYPEN]  # type: ignore[valid-type]  # spelled exactly, unlike the registry file
-Role = Literal["coordinator", "wijkteam", "leverancier", "operator"]
 
 
 class _Request(BaseModel):
@@ -97,8 +96,9 @@ class NoQuery(_Request):
     """A route without query parameters: any parameter is refused (400), none is silently ignored."""
 
 
-class CaseFilter(_Request):
-    """The list filters; each narrows the cases, none widens what the caller may see."""
+class FilterQuery(_Request):
+    """The list filters as the query string spells them; each narrows the cases, none widens
+    what the caller may see."""
 
     wijk: Code | None = Field(None, description="CBS wijkcode, e.g. WK036301")
     leverancier: Code | None = Field(None, description="supplier id")
@@ -111,19 +111,19 @@ class CaseFilter(_Request):
     team: Code | None = Field(None, description="the wijkteam the case is assigned to")
 
     @model_validator(mode="after")
-    def _range(self) -> CaseFilter:
+    def _range(self) -> FilterQuery:
         if self.min_bedrag is not None and self.max_bedrag is not None and self.min_bedrag > self.max_bedrag:
             raise ValueError("min_bedrag is greater than max_bedrag")
         return self
 
+    def filter(self) -> CaseFilter:
+        return CaseFilter.model_validate(self.model_dump(include=set(FilterQuery.model_fields)))
 
-class ExportQuery(CaseFilter):
+
+class ExportQuery(FilterQuery):
     """`GET /api/export.csv`: the run (latest when absent) and the list's filters; no paging."""
 
     run: RunId | None = Field(None, description="run id; the latest published run when absent")
-
-    def filter(self) -> CaseFilter:
-        return CaseFilter.model_validate(self.model_dump(include=set(CaseFilter.model_fields)))
 
 
 class CasesQuery(ExportQuery):
@@ -217,161 +217,7 @@ class Health(_Response):
     status: Literal["ok"] = "ok"
 
 
-class Me(_Response):
-    role: Role
-    gemeente: str | None
-    leverancier: str | None
-    team: str | None
-    display_name: str
-
-
-class RunSummary(_Response):
-    """A published run as its gemeente sees it: only its own case count, never other gemeenten'."""
-
-    run_id: str
-    as_of: date
-    published_at: datetime | None
-    cases: int
-
-
-class RunList(_Response):
-    latest: str | None = Field(description="the run GET /api/cases shows by default")
-    runs: list[RunSummary]
-
-
-class Facets(_Response):
-    """Per filter, how many cases each value would give with the other filters applied."""
-
-    wijk: dict[str, int]
-    leverancier: dict[str, int]
-    signaaltype: dict[str, int]
-    status: dict[str, int]
-    team: dict[str, int]
-    herhaald: dict[str, int]
-    crisis: dict[str, int]
-
-
-class CaseList(_Response):
-    run: str | None
-    as_of: date | None
-    total: int = Field(description="cases matching the filters")
-    visible: int = Field(description="cases the caller may see in the run, before filters")
-    page: int
-    page_size: int
-    pages: int
-    facets: Facets
-    cases: list[Case]
-
-
-class ContactPerson(_Response):
-    """A person a supplier named: names, phone, e-mail and street, nothing more (no birth date)."""
-
-    leverancier: str
-    voorletters: str | None = None
-    tussenvoegsel: str | None = None
-    achternaam: str | None = None
-    straat: str | None = None
-    woonplaats: str | None = None
-    telefoon: str | None = None
-    email: str | None = None
-
-
-class Approached(_Response):
-    run: str
-    case_ids: list[str]
-    approached_on: date
-    pause_until: date
-    berichten: int = Field(description="outbox entries written for the suppliers involved")
-
-
-class UploadTicket(_Response):
-    """A presigned POST: send `fields` and then the file as `file` to `url`, within `expires_in`."""
-
-    levering: str
-    url: str
-    fields: dict[str, str]
-    expires_in: int
-    max_bytes: int
-
-
-class Outbox(_Response):
-    since: date
-    entries: list[SupplierMessage]
-    truncated: bool = Field(description="more entries exist than this answer holds")
-    next: str | None = Field(description="when truncated: pass as `after` (same `since`) for the following entries")
-
-
 class StatsQuery(_Request):
     """`GET /api/stats`: the run (latest when absent)."""
 
     run: RunId | None = Field(None, description="run id; the latest published run when absent")
-
-
-class Count(_Response):
-    """A count, or null with `suppressed: true` when it is under the threshold (it could point
-    at a household)."""
-
-    count: int | None
-    suppressed: bool
-
-
-class Stats(_Response):
-    """Case counts of the gemeente's run per dimension; every count under `threshold` is
-    suppressed. A case with two suppliers or signal types counts once under each."""
-
-    run: str | None
-    as_of: date | None
-    threshold: int = Field(description="counts below this are suppressed")
-    total: Count
-    wijk: dict[str, Count] = Field(description="per CBS wijkcode")
-    signaaltype: dict[str, Count]
-    leverancier: dict[str, Count] = Field(description="per supplier id")
-    status: dict[str, Count] = Field(description="per DDAS EnumSignaalstatus")
-    resultaat: dict[str, Count] = Field(description="per DDAS EnumEindresultaat; cases without one are left out")
-    maand: dict[str, Count] = Field(description="per month (YYYY-MM) of the published runs' as_of, up to this run")
-
-
-class Settings(_Response):
-    """The gemeente's matching rule as the matching uses it (matching.md, [[gemeente]])."""
-
-    code: str = Field(description="CBS gemeentecode")
-    naam: str
-    min_leveranciers: int
-    min_dagen: int
-    max_dagen: int
-    min_bedrag: Euro
-    signaaltypen: list[str]
-    venster: dict[str, tuple[int, int]]
-
-
-class Contact(_Response):
-    case_id: str
-    run: str
-    personen: list[ContactPerson]
-
-
-__all__ = [
-    "SIGNAALSTATUSSEN",
-    "Report",
-    "Case",
-    "CaseFilter",
-    "CaseList",
-    "CasePath",
-    "CaseQuery",
-    "CasesQuery",
-    "Contact",
-    "ContactPerson",
-    "Count",
-    "ErrorResponse",
-    "Euro",
-    "ExportQuery",
-    "Facets",
-    "Health",
-    "Me",
-    "RunList",
-    "RunSummary",
-    "Settings",
-    "SettingsRequest",
-    "Stats",
-    "StatsQuery",
-]

@@ -14,41 +14,35 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from chalicelib.api.models import (
-    Approached,
     ApproachRequest,
     AssignRequest,
-    Case,
-    CaseList,
     CaseQuery,
     CasesQuery,
-    Contact,
     ContactpogingRequest,
     ErrorResponse,
     ExportQuery,
     Health,
-    Me,
     NoQuery,
-    Outbox,
     OutboxQuery,
-    Report,
     ResultaatRequest,
-    RunList,
-    Settings,
     SettingsRequest,
-    Stats,
     StatsQuery,
     UploadRequest,
-    UploadTicket,
 )
 from chalicelib.api.page import ASSET_NAME_PATTERN, SignInConfig
-from chalicelib.domain.cases import CASE_ID_HEX_CHARS
+from chalicelib.domain.audit import Route
+from chalicelib.domain.cases import CASE_ID_HEX_CHARS, Case
+from chalicelib.domain.identity import GEMEENTE_ROLES, Role
+from chalicelib.domain.ids import LEVERING_ID_PATTERN
+from chalicelib.domain.report import Report
+from chalicelib.domain.views import Approached, CaseList, Contact, MatchingRule, Me, OutboxPage, RunList, Stats, UploadTicket
 
 OPENAPI_VERSION = "3.1.0"
 _REF = "#/components/schemas/{model}"
-_GEMEENTE = ("coordinator", "wijkteam")
-_COORDINATOR = ("coordinator",)
-_SUPPLIER = ("leverancier",)
-_EVERYONE_SIGNED_IN = ("coordinator", "wijkteam", "leverancier", "operator")
+_GEMEENTE = tuple(sorted(GEMEENTE_ROLES))
+_COORDINATOR = (Role.COORDINATOR,)
+_SUPPLIER = (Role.LEVERANCIER,)
+_EVERYONE_SIGNED_IN = tuple(Role)
 _ERROR_TEXT = {
     400: "Ongeldig verzoek (onbekende of ongeldige parameter)",
     401: "Niet aangemeld: token ontbreekt of is ongeldig",
@@ -84,15 +78,15 @@ class Operation:
     own_record: bool = False  # reads the caller's own gemeente, which may not be registered (404)
 
 
-OPERATIONS: dict[tuple[str, str], Operation] = {
-    ("GET", "/api/health"): Operation("Liveness; no data", (), Health),
-    ("GET", "/api/me"): Operation("The caller: role, gemeente or supplier, display name", _EVERYONE_SIGNED_IN, Me),
-    ("GET", "/api/runs"): Operation("Published runs of the own gemeente, newest first", _GEMEENTE, RunList, NoQuery),
-    ("GET", "/api/cases"): Operation(
+OPERATIONS: dict[Route, Operation] = {
+    Route.HEALTH: Operation("Liveness; no data", (), Health),
+    Route.ME: Operation("The caller: role, gemeente or supplier, display name", _EVERYONE_SIGNED_IN, Me),
+    Route.RUNS: Operation("Published runs of the own gemeente, newest first", _GEMEENTE, RunList, NoQuery),
+    Route.CASES: Operation(
         "Cases of the latest run (or `run`), filtered and paged, with counts; no contact data",
         _GEMEENTE, CaseList, CasesQuery,
     ),
-    ("GET", "/api/export.csv"): Operation(
+    Route.EXPORT: Operation(
         "The filtered list (the filters of GET /api/cases, no paging) as CSV for a wijkteam; no contact data; "
         "audited",
         _COORDINATOR, None, ExportQuery, audited=True, media_type="text/csv",
@@ -101,88 +95,91 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         "leveranciers (ids joined with ';'). A cell starting with =, +, -, @, a tab or a carriage return is "
         "prefixed with a single quote so a spreadsheet does not read it as a formula.",
     ),
-    ("GET", "/api/stats"): Operation(
+    Route.STATS: Operation(
         "Case counts of the own gemeente per wijk, signaaltype, supplier, status, outcome and month",
         _COORDINATOR, Stats, StatsQuery,
         notes=" Every count under 5 is suppressed: returned as {\"count\": null, \"suppressed\": true}, "
         "because so small a group could point at a household. Per month counts the gemeente's published runs "
         "up to the run, by their as_of.",
     ),
-    ("GET", "/api/settings"): Operation(
-        "The own gemeente's matching rule (matching.md, [[gemeente]])", _COORDINATOR, Settings, NoQuery,
+    Route.SETTINGS: Operation(
+        "The own gemeente's matching rule (matching.md, [[gemeente]])", _COORDINATOR, MatchingRule, NoQuery,
         own_record=True,
     ),
-    ("PUT", "/api/settings"): Operation(
-        "Replace the own gemeente's matching rule; code and naam stay; audited", _COORDINATOR, Settings,
+    Route.SETTINGS_PUT: Operation(
+        "Replace the own gemeente's matching rule; code and naam stay; audited", _COORDINATOR, MatchingRule,
         body=SettingsRequest, own_record=True,
         notes=" Each change is written to the audit log. Checked as the registry checks it: min_dagen ≤ max_dagen, known signaaltypen, "
         "each venster [min_dagen, max_dagen] with 0 ≤ min ≤ max. Takes effect from the next run.",
     ),
-    ("GET", "/api/cases/{id}"): Operation(
+    Route.CASE: Operation(
         "One case with its signals, attempts and outcome; no contact data", _GEMEENTE, Case, CaseQuery
     ),
-    ("GET", "/api/cases/{id}/contact"): Operation(
+    Route.CONTACT: Operation(
         "Names, phone, e-mail and street of the people named for a case; audited",
         _GEMEENTE, Contact, CaseQuery, audited=True,
     ),
-    ("POST", "/api/cases/{id}/assign"): Operation(
+    Route.ASSIGN: Operation(
         "Assign the case to a wijkteam", _COORDINATOR, Case, body=AssignRequest
     ),
-    ("POST", "/api/cases/approach"): Operation(
+    Route.APPROACH: Operation(
         "Mark cases approached (Opgepakt); each supplier involved is told collection is paused until a date",
         _COORDINATOR, Approached, body=ApproachRequest,
     ),
-    ("POST", "/api/cases/{id}/contactpogingen"): Operation(
+    Route.CONTACTPOGING: Operation(
         "Record a contact attempt (DDAS EnumContactsoort, EnumDagdeel)", _GEMEENTE, Case, body=ContactpogingRequest
     ),
-    ("POST", "/api/cases/{id}/resultaat"): Operation(
+    Route.RESULTAAT: Operation(
         "Record the outcome (DDAS EnumEindresultaat); each supplier involved is told", _GEMEENTE, Case,
         body=ResultaatRequest,
     ),
-    ("POST", "/api/uploads"): Operation(
+    Route.UPLOAD: Operation(
         "A presigned POST for one CSV delivery under the supplier's own prefix", _SUPPLIER, UploadTicket,
         body=UploadRequest,
     ),
-    ("GET", "/api/uploads/{id}"): Operation(
+    Route.UPLOAD_REPORT: Operation(
         "Status and validation report of an own delivery", _SUPPLIER, Report, NoQuery
     ),
-    ("GET", "/api/outbox"): Operation(
-        "Approaches and outcomes for the supplier's own customers since a date", _SUPPLIER, Outbox, OutboxQuery
+    Route.OUTBOX: Operation(
+        "Approaches and outcomes for the supplier's own customers since a date", _SUPPLIER, OutboxPage, OutboxQuery
     ),
-    ("GET", "/api/openapi.json"): Operation("This document", (), None),
-    ("GET", "/"): Operation(
+    Route.OPENAPI: Operation("This document", (), None),
+    Route.PAGE: Operation(
         "The web page for gemeente users (sign-in, cases, overview); all its data comes from the routes "
         "under /api", (), None, media_type="text/html", etag=True,
         notes=" Served with a strict Content-Security-Policy (no inline script or style), frame-ancestors 'none', "
         "nosniff and no-referrer.",
     ),
-    ("GET", "/config.json"): Operation(
+    Route.PAGE_CONFIG: Operation(
         "The page's sign-in settings: region, Cognito app client id and endpoint; no secrets", (), SignInConfig,
         etag=True,
     ),
-    ("GET", "/static/{name}"): Operation(
+    Route.PAGE_ASSET: Operation(
         "A file of the web page (its scripts, styles and icon)", (), None, media_type="text/css",
         other_media_types=("text/javascript", "image/svg+xml"), etag=True,
     ),
 }
 
 
-def document(routes: Iterable[tuple[str, str]]) -> dict[str, Any]:
-    """The OpenAPI document for the (method, path) pairs, which must all be in OPERATIONS."""
-    routes = sorted(set(routes), key=lambda route: (route[1], route[0]))
-    unknown = [route for route in routes if route not in OPERATIONS]
+def document(routes: Iterable[tuple[str, str] | Route]) -> dict[str, Any]:
+    """The OpenAPI document for the routes ((method, path) pairs as the app lists them, or
+    `Route`s), which must all be in OPERATIONS."""
+    pairs = {(route.method, route.path) if isinstance(route, Route) else route for route in routes}
+    routes = sorted(pairs, key=lambda route: (route[1], route[0]))
+    unknown = [route for route in routes if " ".join(route) not in OPERATIONS]
     if unknown:
         raise UndocumentedRoute(f"routes without an OpenAPI operation: {unknown}")
-    models = {ErrorResponse} | {OPERATIONS[route].response for route in routes if OPERATIONS[route].response}
-    bodies = {OPERATIONS[route].body for route in routes if OPERATIONS[route].body}
+    operations = {(method, path): OPERATIONS[Route(f"{method} {path}")] for method, path in routes}
+    models = {ErrorResponse} | {op.response for op in operations.values() if op.response}
+    bodies = {op.body for op in operations.values() if op.body}
     _, schemas = models_json_schema(
         [(model, "serialization") for model in sorted(models, key=lambda m: m.__name__)]
         + [(model, "validation") for model in sorted(bodies, key=lambda m: m.__name__)],
         ref_template=_REF,
     )
     paths: dict[str, dict[str, Any]] = {}
-    for method, path in routes:
-        paths.setdefault(path, {})[method.lower()] = _operation(method, path, OPERATIONS[(method, path)])
+    for (method, path), op in operations.items():
+        paths.setdefault(path, {})[method.lower()] = _operation(method, path, op)
     return {
         "openapi": OPENAPI_VERSION,
         "info": {
@@ -292,7 +289,7 @@ def _path_parameters(path: str) -> list[dict[str, Any]]:
     if "{id}" not in path:
         return []
     if path.startswith("/api/uploads/"):
-        schema, description = {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"}, "delivery (levering) id"
+        schema, description = {"type": "string", "pattern": f"^{LEVERING_ID_PATTERN}$"}, "delivery (levering) id"
     else:
         schema, description = {"type": "string", "pattern": f"^[0-9a-f]{{{CASE_ID_HEX_CHARS}}}$"}, "case id"
     return [{"name": "id", "in": "path", "required": True, "schema": schema, "description": description}]

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from chalicelib.api.errors import NotFound
+from chalicelib.config import SignIn
+from chalicelib.domain.errors import NotFound
 
 CONTENT_TYPES = {
     ".css": "text/css; charset=utf-8",
@@ -50,21 +49,10 @@ class SignInConfig(BaseModel):
     cognito_endpoint: str = Field(description="the origin the page sends Cognito's InitiateAuth to")
 
     @classmethod
-    def from_environ(cls, environ: Mapping[str, str]) -> SignInConfig:
-        """From the variables template.yaml sets; the endpoint follows the AWS SDKs' own
-        `AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER` / `AWS_ENDPOINT_URL` (the local stack sets
-        the latter to moto) and is otherwise Cognito's regional endpoint."""
-        pool_id = environ.get("VINDPLAATS_USER_POOL_ID", "")
-        region = environ.get("AWS_REGION") or pool_id.split("_", 1)[0]
-        client_id = environ.get("VINDPLAATS_USER_POOL_CLIENT_ID", "")
-        endpoint = (
-            environ.get("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER")
-            or environ.get("AWS_ENDPOINT_URL")
-            or f"https://cognito-idp.{region}.amazonaws.com"
-        )
-        parts = urlsplit(endpoint)
-        origin = f"{parts.scheme}://{parts.netloc}"
-        # Each value lands in a header (the CSP) or in JSON the page trusts: refuse anything odd.
+    def of(cls, settings: SignIn) -> SignInConfig:
+        """From the API's sign-in settings; refused when a value could not safely land in the CSP
+        header or in JSON the page trusts."""
+        region, client_id, origin = settings.region, settings.user_pool_client_id, settings.cognito_origin
         if not (_REGION.fullmatch(region) and _CLIENT_ID.fullmatch(client_id) and _ORIGIN.fullmatch(origin)):
             raise ValueError("the page's sign-in settings (region, app client id, Cognito endpoint) are invalid")
         return cls(region=region, client_id=client_id, cognito_endpoint=origin)

@@ -9,50 +9,24 @@ from `cognito:groups`; nothing in a request can widen them. Failures raise:
   group, several groups, an unknown group, or a tenant that does not fit the role. Signing in
   again cannot help; an operator must fix the user.
 
-Both carry a stable English `code`; `AuthError.status` is the HTTP status to map them to.
+Both are chalicelib.domain.errors kinds and carry a stable English `code`.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
-# ASCII only: `\d` would also accept Arabic-Indic and other Unicode digits.
-GEMEENTE_CODE = re.compile(r"GM[0-9]{4}", re.ASCII)
-LEVERANCIER_ID = re.compile(r"[a-z0-9-]{2,40}", re.ASCII)
-TEAM = re.compile(r"[a-z0-9-]{2,40}", re.ASCII)
+from chalicelib.domain.errors import Forbidden, Unauthorized
+from chalicelib.domain.ids import GEMEENTE_CODE, LEVERANCIER_ID, TEAM
 
 GROUPS_CLAIM = "cognito:groups"
 GEMEENTE_CLAIM = "custom:gemeente"
 LEVERANCIER_CLAIM = "custom:leverancier"
 TEAM_CLAIM = "custom:team"
-
-
-class AuthError(Exception):
-    """A request that cannot go on as this caller; `code` is stable, `message` for people."""
-
-    status = 401
-
-    def __init__(self, code: str, message: str = "") -> None:
-        super().__init__(message or code)
-        self.code = code
-        self.message = message or code
-
-
-class Unauthorized(AuthError):
-    """No acceptable token (401)."""
-
-    status = 401
-
-
-class Forbidden(AuthError):
-    """A genuine token whose user has no usable role or tenant, or a role the route refuses (403)."""
-
-    status = 403
 
 
 class Role(StrEnum):
@@ -98,14 +72,14 @@ def identity_from_claims(claims: Mapping[str, Any]) -> Identity:
     """
     subject = claims.get("sub")
     if not isinstance(subject, str) or not subject:
-        raise Unauthorized("token_invalid", "het token heeft geen geldige gebruiker (sub)")
+        raise Unauthorized(code="token_invalid", message="het token heeft geen geldige gebruiker (sub)")
     role = _role(claims.get(GROUPS_CLAIM))
     gemeente = _optional_string(claims, GEMEENTE_CLAIM)
     leverancier = _optional_string(claims, LEVERANCIER_CLAIM)
     team = _optional_string(claims, TEAM_CLAIM)
     problem = _tenant_problem(role, gemeente, leverancier, team)
     if problem is not None:
-        raise Forbidden(*problem)
+        raise Forbidden(code=problem[0], message=problem[1])
     return Identity(
         subject=subject,
         role=role,
@@ -119,16 +93,16 @@ def identity_from_claims(claims: Mapping[str, Any]) -> Identity:
 
 def _role(groups: Any) -> Role:
     if groups is None or groups == []:
-        raise Forbidden("role_missing", "de gebruiker zit in geen rolgroep")
+        raise Forbidden(code="role_missing", message="de gebruiker zit in geen rolgroep")
     if not isinstance(groups, list) or not all(isinstance(g, str) for g in groups):
-        raise Unauthorized("token_invalid", "cognito:groups is geen lijst van namen")
+        raise Unauthorized(code="token_invalid", message="cognito:groups is geen lijst van namen")
     if len(groups) > 1:
         # Several groups would make the role depend on an order nobody chose: refuse.
-        raise Forbidden("role_ambiguous", "de gebruiker zit in meer dan één groep")
+        raise Forbidden(code="role_ambiguous", message="de gebruiker zit in meer dan één groep")
     try:
         return Role(groups[0])
     except ValueError:
-        raise Forbidden("role_unknown", "de gebruiker zit in een onbekende groep") from None
+        raise Forbidden(code="role_unknown", message="de gebruiker zit in een onbekende groep") from None
 
 
 def _optional_string(claims: Mapping[str, Any], name: str) -> str | None:
@@ -136,7 +110,7 @@ def _optional_string(claims: Mapping[str, Any], name: str) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        raise Unauthorized("token_invalid", f"{name} is geen tekst")
+        raise Unauthorized(code="token_invalid", message=f"{name} is geen tekst")
     return value
 
 

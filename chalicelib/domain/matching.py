@@ -8,6 +8,8 @@ arithmetic here so the query needs nothing beyond comparisons and `date_diff('da
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 from importlib.resources import files
@@ -167,7 +169,17 @@ def parameter_tables(registry: Registry, as_of: date) -> dict[str, pa.Table]:
     }
 
 
-def no_later_run_reads(deliveries, as_of: date) -> list[tuple[str, str]]:
+@dataclass(frozen=True)
+class DeliveryFile:
+    """One delivery in the lake within a run's window; `latest` when the run reads it."""
+
+    leverancier: str
+    levering: str
+    peildatum: date
+    latest: bool
+
+
+def no_later_run_reads(deliveries: Iterable[DeliveryFile], as_of: date) -> list[tuple[str, str]]:
     """Of the deliveries in the window of the run for `as_of` (objects with leverancier,
     levering, peildatum and latest), those no later run can read: superseded ones (a later run
     picks a delivery at least as new) and the ones read now whose peildatum P has P + 45 ≤ D (a

@@ -10,6 +10,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
+from chalicelib.domain.ids import GEMEENTE_CODE_PATTERN
+
 CSV_COLUMNS = ("postcode", "huisnummer", "gemeentecode", "wijkcode", "wijknaam", "buurtcode", "buurtnaam")
 AREA_COLUMNS = ("gemeente", "wijk", "wijknaam", "buurt", "buurtnaam")
 SCHEMA = pa.schema(
@@ -188,7 +190,7 @@ def _normalise(raw: pa.Table) -> tuple[pa.Table, list[Problem]]:
     number = text("huisnummer")
     number_ok = pc.or_(pc.equal(number, ""), pc.match_substring_regex(number, r"^0*[1-9][0-9]{0,4}$"))
     gemeente, wijk, buurt = code("gemeentecode"), code("wijkcode"), code("buurtcode")
-    gemeente_bad = wrong(gemeente, r"^GM[0-9]{4}$")
+    gemeente_bad = wrong(gemeente, f"^{GEMEENTE_CODE_PATTERN}$")
     wijk_bad = wrong(wijk, r"^WK[0-9]{6}$")
     buurt_bad = wrong(buurt, r"^BU[0-9]{8}$")
     wijk_outside = pc.and_(

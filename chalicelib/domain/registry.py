@@ -26,10 +26,9 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from chalicelib.domain.ids import GEMEENTE_CODE, LEVERANCIER_ID
 from chalicelib.domain.signaaltype import canonical_signaaltype
 
-GEMEENTE_CODE = re.compile(r"GM[0-9]{4}")
-LEVERANCIER_ID = re.compile(r"[a-z0-9-]{2,40}")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _CENT = Decimal("0.01")
 

@@ -1,13 +1,19 @@
-"""Where an upload lives: `incoming/<leverancier>/<levering>/<bestand>` (the presigned key)."""
+"""Where an upload lives: `incoming/<leverancier>/<levering>/<bestand>` (the presigned key), and
+the presigned POST a supplier gets for one."""
 
 import re
+import secrets
 from dataclasses import dataclass
+from datetime import datetime
+
+from chalicelib.domain.ids import LEVERANCIER_ID, LEVERING_ID
 
 INCOMING = "incoming/"
 QUARANTINE = "quarantine/"
-LEVERANCIER_ID = re.compile(r"[a-z0-9-]{2,40}")
+CONTENT_TYPE = "text/csv"
+EXPIRES_SECONDS = 300  # how long a presigned POST may be used
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 MAX_BYTES = 512 * 1024 * 1024  # the largest delivery accepted (csvfile.py reads it whole)
-_LEVERING = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
 class UploadKeyError(ValueError):
@@ -25,7 +31,7 @@ class UploadKey:
         if not key.startswith(INCOMING):
             raise UploadKeyError(key)
         parts = key[len(INCOMING):].split("/", 2)
-        if len(parts) != 3 or not LEVERANCIER_ID.fullmatch(parts[0]) or not _LEVERING.match(parts[1]) or not parts[2]:
+        if len(parts) != 3 or not LEVERANCIER_ID.fullmatch(parts[0]) or not LEVERING_ID.fullmatch(parts[1]) or not parts[2]:
             raise UploadKeyError(key)
         return cls(*parts)
 
@@ -34,3 +40,26 @@ class UploadKey:
 
     def quarantine_key(self) -> str:
         return f"{QUARANTINE}{self.leverancier}/{self.levering}/{self.bestand}"
+
+
+@dataclass(frozen=True)
+class PresignedUpload:
+    levering: str
+    key: str
+    url: str
+    fields: dict[str, str]
+    expires_in: int
+    max_bytes: int
+
+
+def safe_filename(name: str) -> str:
+    """The file's base name with anything but letters, digits, dot, dash and underscore replaced."""
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    cleaned = _UNSAFE.sub("_", base).strip("._") or "levering.csv"
+    return cleaned[:100]
+
+
+def new_levering_id(now: datetime) -> str:
+    """Sortable by the time it was handed out (to the microsecond), unguessable:
+    `20261128T012500123456-3fa9c1d2`. match.sql breaks ties between uploads on it."""
+    return f"{now:%Y%m%dT%H%M%S%f}-{secrets.token_hex(4)}"

@@ -8,13 +8,10 @@ and how many cases the gemeente has, new and herhaald, and in crisis. Suppliers'
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import Any
 
+from chalicelib.ports import Notifier
 from chalicelib.services.publish import PublishedRun
-
-
-class Notifier(Protocol):
-    def send(self, gemeente: str, run_id: str, message: Mapping[str, Any]) -> str: ...
 
 
 def gemeente_message(published: PublishedRun, gemeente: str) -> dict[str, Any]:

@@ -8,26 +8,12 @@ the local DuckDB stand-in read the same SQL over the same data.
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Protocol
 
 import pyarrow as pa
 
 from chalicelib.domain.matching import VORIGE_MATCHES_SCHEMA, levering_vanaf, match_sql, parameter_tables
 from chalicelib.domain.registry import Registry
-
-
-class ParameterStore(Protocol):
-    def put(self, name: str, run_id: str, table: pa.Table) -> str:
-        """Store one parameter table for the run; returns its location (a prefix)."""
-        ...
-
-    def point(self, name: str, location: str) -> None:
-        """Make the catalogue's table `name` read `location`."""
-        ...
-
-    def window(self, first: date, last: date) -> None:
-        """Limit the partitions of `signals` the catalogue offers to [first, last]."""
-        ...
+from chalicelib.ports import ParameterStore
 
 
 @dataclass(frozen=True)

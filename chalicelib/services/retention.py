@@ -22,36 +22,15 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict
 
-from chalicelib.domain.matching import LEVERING_DAGEN
+from chalicelib.config import Retention
 from chalicelib.domain.cases import RunStatus, add_months
-from chalicelib.ports import Vault
-from chalicelib.services.publish import CaseStore, RunLake, RunRegistry, VaultIndex
+from chalicelib.domain.matching import LEVERING_DAGEN
+from chalicelib.ports import CaseOutcomes, CaseStore, RunLake, RunRegistry, Vault, VaultIndex
 
 logger = logging.getLogger(__name__)
-
-
-class RetentionSettings(BaseSettings):
-    """The periods, each overridable as VINDPLAATS_RETENTION_<NAME>; defaults are matching.md's."""
-
-    model_config = SettingsConfigDict(env_prefix="VINDPLAATS_RETENTION_", frozen=True)
-
-    cases_months: int = Field(default=6, ge=1)
-    outcome_months: int = Field(default=18, ge=1)
-    unpublished_days: int = Field(default=1, ge=1)
-    signals_days: int = Field(default=190, ge=1)
-    vault_days: int = Field(default=LEVERING_DAGEN + 1, ge=1)
-
-
-class CaseOutcomes(Protocol):
-    def outcomes(self, run_id: str, gemeente: str) -> Mapping[str, date | None]:
-        """For the cases of a run in a gemeente that were picked up: case id → the date their
-        outcome was recorded, or None while they are still being worked (kept)."""
-        ...
 
 
 class NoOutcomes:
@@ -83,29 +62,30 @@ class Removed(BaseModel):
     vault_deliveries: int = 0
 
 
-def apply_retention(today: date, deps: RetentionDeps, settings: RetentionSettings) -> Removed:
+def apply_retention(today: date, deps: RetentionDeps, settings: Retention) -> Removed:
     """Remove what is due on `today`; returns the counts. Safe to run any number of times."""
     cases = unpublished_runs = unpublished_objects = run_files = 0
     for run in deps.runs.runs():
         if run.status is RunStatus.PUBLISHED:
-            if today >= add_months(run.as_of, settings.cases_months):
+            if today >= add_months(run.as_of, settings.retention_cases_months):
                 for gemeente in deps.store.gemeenten(run.run_id):
                     outcomes = deps.outcomes.outcomes(run.run_id, gemeente)
                     keep = {
                         case
                         for case, day in outcomes.items()
-                        if day is None or today < add_months(day, settings.outcome_months)
+                        if day is None or today < add_months(day, settings.retention_outcome_months)
                     }
                     cases += deps.store.keep(run.run_id, gemeente, keep)
-            if today >= run.as_of + timedelta(days=settings.signals_days):
+            if today >= run.as_of + timedelta(days=settings.retention_signals_days):
                 run_files += deps.lake.delete_run(run.run_id)
-        elif run.begun_at is not None and today > run.begun_at.date() + timedelta(days=settings.unpublished_days):
+        elif run.begun_at is not None and today > run.begun_at.date() + timedelta(days=settings.retention_unpublished_days):
             unpublished_objects += deps.store.delete_run(run.run_id) + deps.lake.delete_run(run.run_id)
             unpublished_runs += deps.runs.discard(run.run_id)
 
+    vault_days = settings.retention_vault_days or LEVERING_DAGEN + 1
     vault_deliveries = 0
     for leverancier, levering, day in deps.vault_index.deliveries():
-        if today >= day + timedelta(days=settings.vault_days):
+        if today >= day + timedelta(days=vault_days):
             deps.vault.delete(leverancier, levering)
             vault_deliveries += 1
 

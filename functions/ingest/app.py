@@ -1,5 +1,7 @@
 """Ingest handler: SQS batches of S3 events → one ingest per uploaded object."""
 
+from __future__ import annotations
+
 from datetime import UTC, datetime
 from urllib.parse import unquote_plus
 from zoneinfo import ZoneInfo
@@ -13,20 +15,21 @@ from aws_lambda_powertools.utilities.idempotency import (
     IdempotencyConfig,
     idempotent_function,
 )
+from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import PydanticSerializer
 from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
+from chalicelib import bootstrap
 from chalicelib.adapters.aws.events import S3EventNotification
-from chalicelib.bootstrap import ingest_deps
-from chalicelib.config import settings
+from chalicelib.domain.report import Report
 from chalicelib.services.ingest import Upload, ingest_upload
 
 logger = Logger()
 metrics = Metrics()
 processor = BatchProcessor(event_type=EventType.SQS)
 idempotency = IdempotencyConfig(expires_after_seconds=7 * 24 * 3600)
-persistence = DynamoDBPersistenceLayer(table_name=settings().idempotency_table)
+persistence = DynamoDBPersistenceLayer(table_name=bootstrap.settings().idempotency_table)
 _AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
 
@@ -40,18 +43,30 @@ class ObjectVersion(BaseModel):
     event_time: datetime
 
 
-@idempotent_function(data_keyword_argument="obj", config=idempotency, persistence_store=persistence)
-def ingest_object(obj: dict) -> dict:
-    upload = ObjectVersion.model_validate(obj)
+class Ingested(BaseModel):
+    leverancier: str
+    levering: str
+    status: str
+
+
+@idempotent_function(
+    data_keyword_argument="obj", config=idempotency, persistence_store=persistence,
+    output_serializer=PydanticSerializer,
+)
+def ingest_object(obj: ObjectVersion) -> Ingested:
     today = datetime.now(UTC).astimezone(_AMSTERDAM).date()
-    upload_date = settings().vandaag or upload.event_time.astimezone(_AMSTERDAM).date()
-    report = ingest_upload(Upload(upload.key, upload.event_time), ingest_deps(), upload_date=upload_date, today=today)
+    upload_date = obj.event_time.astimezone(_AMSTERDAM).date()
+    report = ingest_upload(Upload(obj.key, obj.event_time), bootstrap.ingest(), upload_date=upload_date, today=today)
+    _observe(report)
+    return Ingested(leverancier=report.leverancier, levering=report.levering, status=report.status.value)
+
+
+def _observe(report: Report) -> None:
     logger.info("delivery ingested", extra={"leverancier": report.leverancier, "levering": report.levering,
                                             "status": report.status.value, "counts": report.counts.model_dump()})
     metrics.add_metric(name=f"Deliveries_{report.status.value}", unit=MetricUnit.Count, value=1)
     metrics.add_metric(name="RowsAccepted", unit=MetricUnit.Count, value=report.counts.accepted)
     metrics.add_metric(name="RowsRejected", unit=MetricUnit.Count, value=report.counts.rejected)
-    return {"leverancier": report.leverancier, "levering": report.levering, "status": report.status.value}
 
 
 def record_handler(record: SQSRecord) -> None:
@@ -63,7 +78,7 @@ def record_handler(record: SQSRecord) -> None:
             version=item.s3.object.versionId,
             etag=item.s3.object.eTag,
             event_time=item.eventTime,
-        ).model_dump(mode="json"))
+        ))
 
 
 @logger.inject_lambda_context

@@ -13,6 +13,8 @@ from pathlib import Path
 from chalice.config import Config
 from chalice.local import ChaliceRequestHandler, LocalDevServer
 
+from chalicelib import bootstrap
+from chalicelib.config import ApiSettings
 from infra.local.stack import LocalStack
 
 API_FILE = Path(__file__).resolve().parents[2] / "functions" / "api" / "app.py"
@@ -41,6 +43,8 @@ class LocalApi:
         # start; this process is that Lambda's stand-in, so the variables are set for good.
         names = stack.body.get("Resources", {})
         os.environ.update(stack.env(function if function in names else None))
+        # Its own dependencies, kept: the local runtime in this process resets what it builds.
+        bootstrap.use(api=bootstrap.build_api(ApiSettings(), bootstrap.Aws()))
         self.app = load_app()
         self._server = LocalDevServer(self.app, Config(chalice_stage="local"), "127.0.0.1", port,
                                       handler_cls=_RequestHandler)
@@ -58,3 +62,4 @@ class LocalApi:
     def stop(self) -> None:
         self._server.shutdown()
         self._thread.join(timeout=5)
+        bootstrap.use()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import importlib.util
+import json
 import logging
 import os
 import sys
@@ -18,10 +19,13 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo
 
+from chalicelib import bootstrap
 from infra.local.stack import LocalStack
 from infra.template import function_properties, resources_of_type
 
@@ -29,6 +33,10 @@ logger = logging.getLogger(__name__)
 
 Handler = Callable[[dict[str, Any], Any], Any]
 _RECEIVE_LIMIT = 10  # SQS returns at most ten messages per ReceiveMessage
+# Replaying a past month (`vindplaats run --as-of`, the demo): the day uploads are taken to arrive.
+# Only this runtime reads it; the functions never see a replay.
+REPLAY_DATE = "VINDPLAATS_VANDAAG"
+_AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
 
 class SqsEventSource(NamedTuple):
@@ -67,16 +75,6 @@ def sqs_event_sources(body: Mapping[str, Any]) -> list[SqsEventSource]:
                 )
             )
     return wiring
-
-
-def _clear_cold_start_caches() -> None:
-    for module_name, names in (("chalicelib.config", ("settings",)),
-                               ("chalicelib.bootstrap", ("session", "ingest_deps", "match_deps"))):
-        module = sys.modules.get(module_name)
-        for name in names:
-            cached = getattr(module, name, None)
-            if cached is not None and hasattr(cached, "cache_clear"):
-                cached.cache_clear()
 
 
 def _direct(body: Mapping[str, Any], function: str) -> SqsEventSource:
@@ -250,9 +248,11 @@ class LocalRuntime:
 
     def _invoke(self, source: SqsEventSource, messages: list[dict[str, Any]]) -> None:
         queue_arn = self.stack.attribute(source.queue, "Arn")
-        event = {"Records": [_record(m, queue_arn, self.stack.region) for m in messages]}
+        environment = self.stack.env(source.function)
+        replay = environment.get(REPLAY_DATE)
+        event = {"Records": [_record(m, queue_arn, self.stack.region, replay) for m in messages]}
         context = self._context(source.function)
-        with self._lock, _environ(self.stack.env(source.function)):
+        with self._lock, _environ(environment):
             handler = self._handler(source)
             self.invocations += 1
             try:
@@ -299,7 +299,7 @@ class LocalRuntime:
             return self._handlers[source.function]
         # Settings and clients are cached per process (a Lambda's cold start); another stack's
         # names and endpoint may be in them, so a new function start clears them.
-        _clear_cold_start_caches()
+        bootstrap.reset()
         override = self._overrides.get(source.function)
         if callable(override):
             handler = override
@@ -331,12 +331,14 @@ def _import_file(path: Path, function: str) -> Any:
     return module
 
 
-def _record(message: Mapping[str, Any], queue_arn: str, region: str) -> dict[str, Any]:
-    """An SQS message as Lambda's event source mapping puts it in `event["Records"]`."""
+def _record(message: Mapping[str, Any], queue_arn: str, region: str, replay: str | None = None) -> dict[str, Any]:
+    """An SQS message as Lambda's event source mapping puts it in `event["Records"]`; when
+    replaying a past month, the S3 events in it dated that day."""
+    body = message.get("Body", "")
     return {
         "messageId": message["MessageId"],
         "receiptHandle": message["ReceiptHandle"],
-        "body": message.get("Body", ""),
+        "body": body if replay is None else _replayed(body, date.fromisoformat(replay)),
         "attributes": dict(message.get("Attributes", {})),
         "messageAttributes": {
             name: _message_attribute(value)
@@ -347,6 +349,20 @@ def _record(message: Mapping[str, Any], queue_arn: str, region: str) -> dict[str
         "eventSourceARN": queue_arn,
         "awsRegion": region,
     }
+
+
+def _replayed(body: str, day: date) -> str:
+    """The S3 notification in `body` with each event's time moved to `day` in the Netherlands
+    (the time of day kept), as if the file had been uploaded then; anything else as it is."""
+    try:
+        notification = json.loads(body)
+        for record in notification["Records"]:
+            sent = datetime.fromisoformat(record["eventTime"].replace("Z", "+00:00")).astimezone(_AMSTERDAM)
+            moved = datetime.combine(day, sent.timetz()).astimezone(UTC)
+            record["eventTime"] = moved.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    except (ValueError, KeyError, TypeError):
+        return body
+    return json.dumps(notification)
 
 
 def _message_attribute(value: Mapping[str, Any]) -> dict[str, Any]:

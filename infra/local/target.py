@@ -10,12 +10,12 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from functools import cached_property
+
 import boto3
-from botocore.config import Config
 
+from chalicelib.bootstrap import Aws
 from chalicelib.config import Settings
-
-_S3_CONFIG = Config(signature_version="s3v4")
 
 
 def state_file() -> Path:
@@ -29,6 +29,9 @@ class NoTarget(RuntimeError):
 
 @dataclass(frozen=True)
 class Target:
+    """The settings and AWS endpoint of the stack the commands act on (chalicelib.bootstrap
+    builds the same adapters from them as the functions do)."""
+
     env: dict[str, str]
 
     @property
@@ -37,22 +40,20 @@ class Target:
         values = {key[len(prefix):].lower(): value for key, value in self.env.items() if key.startswith(prefix)}
         return Settings.model_validate({name: value for name, value in values.items() if name in Settings.model_fields})
 
-    def client(self, service: str):
-        return self._session().client(
-            service,
-            endpoint_url=self.env.get("AWS_ENDPOINT_URL"),
-            config=_S3_CONFIG if service == "s3" else None,
-        )
-
-    def resource(self, service: str):
-        return self._session().resource(service, endpoint_url=self.env.get("AWS_ENDPOINT_URL"))
-
-    def _session(self) -> boto3.session.Session:
-        return boto3.session.Session(
+    @cached_property
+    def aws(self) -> Aws:
+        session = boto3.session.Session(
             aws_access_key_id=self.env.get("AWS_ACCESS_KEY_ID"),
             aws_secret_access_key=self.env.get("AWS_SECRET_ACCESS_KEY"),
             region_name=self.env.get("AWS_REGION") or self.env.get("AWS_DEFAULT_REGION"),
         )
+        return Aws(session, self.env.get("AWS_ENDPOINT_URL"))
+
+    def client(self, service: str):
+        return self.aws.client(service)
+
+    def resource(self, service: str):
+        return self.aws.resource(service)
 
 
 def save_local(env: dict[str, str], pid: int) -> Path:
@@ -79,7 +80,8 @@ def current() -> Target:
         state = json.loads(path.read_text())
         if _alive(state.get("pid", -1)):
             return Target(dict(state["env"]))
-    if all(f"VINDPLAATS_{name.upper()}" in os.environ for name in Settings.model_fields if name != "vandaag"):
+    required = [name for name, field in Settings.model_fields.items() if field.is_required()]
+    if all(f"VINDPLAATS_{name.upper()}" in os.environ for name in required):
         return Target(dict(os.environ))
     raise NoTarget(
         "Geen lokale stack gevonden: start die met `vindplaats up` (of `make demo`) in een ander venster, "

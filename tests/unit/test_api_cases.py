@@ -9,12 +9,20 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from chalicelib.api import errors
-from chalicelib.api.cases import checks, contact_person, facets, filter_cases, in_scope, page_of, profile
-from chalicelib.api.models import MAX_PAGE_SIZE, CaseFilter, CasesQuery
+from chalicelib.api.models import MAX_PAGE_SIZE, CasesQuery
+from chalicelib.domain import errors as caller_errors
+from chalicelib.domain.caselist import (
+    CaseFilter,
+    checks,
+    contact_person,
+    facets,
+    filter_cases,
+    in_scope,
+    page_of,
+    profile,
+)
 from chalicelib.domain.cases import Case, Person
-from chalicelib.domain.identity import Forbidden as RoleRefused
 from chalicelib.domain.identity import Identity
-from chalicelib.domain.identity import Unauthorized as TokenRejected
 
 RUN = "20261101-20261101T060000-a1b2c3"
 
@@ -196,13 +204,13 @@ def test_profile_shows_role_tenant_and_display_name():
 @pytest.mark.parametrize(
     ("exc", "status", "code"),
     [
-        (errors.InvalidRequest(), 400, "invalid_request"),
-        (errors.Unauthorized(), 401, "unauthorized"),
-        (errors.Forbidden(), 403, "forbidden"),
-        (errors.NotFound(), 404, "not_found"),
-        (errors.RunNotFound(), 404, "run_not_found"),
-        (TokenRejected("token_expired", "het token is verlopen"), 401, "token_expired"),
-        (RoleRefused("role_missing", "geen rol"), 403, "role_missing"),
+        (caller_errors.InvalidRequest(), 400, "invalid_request"),
+        (caller_errors.Unauthorized(), 401, "unauthorized"),
+        (caller_errors.Forbidden(), 403, "forbidden"),
+        (caller_errors.NotFound(), 404, "not_found"),
+        (caller_errors.RunNotFound(), 404, "run_not_found"),
+        (caller_errors.Unauthorized("het token is verlopen", code="token_expired"), 401, "token_expired"),
+        (caller_errors.Forbidden("geen rol", code="role_missing"), 403, "role_missing"),
         (KeyError("Jansen, Dorpsstraat 1"), 500, "internal"),
     ],
 )

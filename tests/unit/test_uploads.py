@@ -11,8 +11,8 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from chalicelib.domain.upload import UploadKey
-from chalicelib.services.uploads import EXPIRES_SECONDS, new_levering_id, presign_upload, safe_filename
+from chalicelib.adapters.aws.presign import S3Presigner
+from chalicelib.domain.upload import EXPIRES_SECONDS, UploadKey, new_levering_id, safe_filename
 
 NOW = datetime(2026, 11, 28, 9, 30, tzinfo=UTC)
 
@@ -30,7 +30,7 @@ def _policy(presigned) -> dict:
 
 
 def test_policy_binds_key_under_the_suppliers_prefix_content_type_and_size(s3):
-    presigned = presign_upload(s3, "uploads", leverancier="vivare", filename="levering okt.csv", size=1234, now=NOW)
+    presigned = S3Presigner(s3, "uploads").presign("vivare", "levering okt.csv", 1234, NOW)
     key = UploadKey.parse(presigned.key)
     assert (key.leverancier, key.levering, key.bestand) == ("vivare", presigned.levering, "levering_okt.csv")
     conditions = _policy(presigned)["conditions"]
@@ -42,7 +42,7 @@ def test_policy_binds_key_under_the_suppliers_prefix_content_type_and_size(s3):
 
 
 def test_policy_expires_within_minutes(s3):
-    presigned = presign_upload(s3, "uploads", leverancier="vivare", filename="a.csv", size=10, now=NOW)
+    presigned = S3Presigner(s3, "uploads").presign("vivare", "a.csv", 10, NOW)
     expiration = datetime.fromisoformat(_policy(presigned)["expiration"].replace("Z", "+00:00"))
     lifetime = (expiration - datetime.now(UTC)).total_seconds()
     assert 0 < lifetime <= EXPIRES_SECONDS
@@ -51,7 +51,7 @@ def test_policy_expires_within_minutes(s3):
 @pytest.mark.parametrize("size", [0, -1, 512 * 1024 * 1024 + 1])
 def test_sizes_outside_the_delivery_limits_are_refused(s3, size):
     with pytest.raises(ValueError):
-        presign_upload(s3, "uploads", leverancier="vivare", filename="a.csv", size=size, now=NOW)
+        S3Presigner(s3, "uploads").presign("vivare", "a.csv", size, NOW)
 
 
 @pytest.mark.parametrize(

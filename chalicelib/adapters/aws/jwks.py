@@ -1,4 +1,4 @@
-"""Cognito ID-token verification against the user pool's JWKS, and the settings it needs.
+"""Cognito ID-token verification against the user pool's JWKS (chalicelib.config.SignIn).
 
 The app verifies every token itself, also behind API Gateway's Cognito authorizer (defence in
 depth; the local stack has no authorizer). The JWKS URL is configuration: moto serves it at
@@ -16,49 +16,13 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import jwt
-from pydantic import field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from chalicelib.domain.identity import Identity, Unauthorized, identity_from_claims
+from chalicelib.domain.errors import Unauthorized
+from chalicelib.domain.identity import Identity, identity_from_claims
 
 ALGORITHM = "RS256"
 MAX_TOKEN_LENGTH = 8192
-_POOL_ID = re.compile(r"([a-z]{2}(?:-[a-z]+)+-\d+)_[0-9A-Za-z]+", re.ASCII)
 _BEARER = re.compile(r"Bearer +(\S+)", re.ASCII | re.IGNORECASE)
-
-
-class AuthSettings(BaseSettings):
-    """`VINDPLAATS_USER_POOL_ID`, `..._USER_POOL_CLIENT_ID`, and optionally `..._JWKS_URL` and
-    `..._TOKEN_ISSUER`, which default to Cognito's URLs for the pool's region."""
-
-    model_config = SettingsConfigDict(env_prefix="VINDPLAATS_", frozen=True, extra="ignore")
-
-    user_pool_id: str
-    user_pool_client_id: str
-    jwks_url: str | None = None
-    token_issuer: str | None = None
-
-    @field_validator("user_pool_id")
-    @classmethod
-    def _pool_id(cls, value: str) -> str:
-        if not _POOL_ID.fullmatch(value):
-            raise ValueError("not a Cognito user pool id (<region>_<id>)")
-        return value
-
-    @property
-    def issuer(self) -> str:
-        if self.token_issuer:
-            return self.token_issuer
-        region = self.user_pool_id.split("_", 1)[0]
-        return f"https://cognito-idp.{region}.amazonaws.com/{self.user_pool_id}"
-
-    @property
-    def jwks(self) -> str:
-        return self.jwks_url or f"{self.issuer}/.well-known/jwks.json"
-
-    def verifier(self, **options: Any) -> TokenVerifier:
-        """A `TokenVerifier` for this pool and app client; `options` go to its constructor."""
-        return TokenVerifier(self.jwks, self.issuer, self.user_pool_client_id, **options)
 
 
 def fetch_url(url: str, timeout: float = 5.0) -> bytes:
@@ -76,10 +40,10 @@ def bearer(header_value: str | None) -> str:
     `Unauthorized("token_invalid")` for another scheme or a malformed value.
     """
     if header_value is None or not header_value.strip():
-        raise Unauthorized("token_missing", "aanmelden is nodig")
+        raise Unauthorized(code="token_missing", message="aanmelden is nodig")
     match = _BEARER.fullmatch(header_value.strip())
     if match is None:
-        raise Unauthorized("token_invalid", "verwacht 'Authorization: Bearer <token>'")
+        raise Unauthorized(code="token_invalid", message="verwacht 'Authorization: Bearer <token>'")
     return match.group(1)
 
 
@@ -123,19 +87,19 @@ class TokenVerifier:
         token_wrong_issuer, token_wrong_audience.
         """
         if not token:
-            raise Unauthorized("token_missing", "aanmelden is nodig")
+            raise Unauthorized(code="token_missing", message="aanmelden is nodig")
         if len(token) > MAX_TOKEN_LENGTH:
-            raise Unauthorized("token_invalid", "het token is te lang")
+            raise Unauthorized(code="token_invalid", message="het token is te lang")
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
-            raise Unauthorized("token_invalid", "het token is onleesbaar") from None
+            raise Unauthorized(code="token_invalid", message="het token is onleesbaar") from None
         # Refuse before any key is chosen: no `none`, no HMAC with a public key as secret.
         if header.get("alg") != ALGORITHM:
-            raise Unauthorized("token_invalid", "het token is niet met RS256 ondertekend")
+            raise Unauthorized(code="token_invalid", message="het token is niet met RS256 ondertekend")
         kid = header.get("kid")
         if not isinstance(kid, str) or not kid:
-            raise Unauthorized("token_invalid", "het token noemt geen sleutel")
+            raise Unauthorized(code="token_invalid", message="het token noemt geen sleutel")
         key = self._key(kid)
         try:
             claims = jwt.decode(
@@ -155,17 +119,17 @@ class TokenVerifier:
                 },
             )
         except (jwt.ExpiredSignatureError, jwt.ImmatureSignatureError):
-            raise Unauthorized("token_expired", "het token is verlopen") from None
+            raise Unauthorized(code="token_expired", message="het token is verlopen") from None
         except jwt.PyJWTError:
-            raise Unauthorized("token_invalid", "het token is ongeldig") from None
+            raise Unauthorized(code="token_invalid", message="het token is ongeldig") from None
         if claims.get("token_use") != "id":
-            raise Unauthorized("token_wrong_use", "alleen een ID-token is toegestaan")
+            raise Unauthorized(code="token_wrong_use", message="alleen een ID-token is toegestaan")
         if claims.get("iss") != self.issuer:
-            raise Unauthorized("token_wrong_issuer", "het token komt van een andere gebruikerspool")
+            raise Unauthorized(code="token_wrong_issuer", message="het token komt van een andere gebruikerspool")
         if claims.get("aud") != self.audience:
-            raise Unauthorized("token_wrong_audience", "het token is voor een andere app")
+            raise Unauthorized(code="token_wrong_audience", message="het token is voor een andere app")
         if not isinstance(claims.get("sub"), str) or not claims["sub"]:
-            raise Unauthorized("token_invalid", "het token heeft geen gebruiker")
+            raise Unauthorized(code="token_invalid", message="het token heeft geen gebruiker")
         return claims
 
     def identity(self, authorization: str | None) -> Identity:
@@ -183,7 +147,7 @@ class TokenVerifier:
                 self._fetched_at = now
             key = self._keys.get(kid)
         if key is None:
-            raise Unauthorized("token_invalid", "het token is met een onbekende sleutel ondertekend")
+            raise Unauthorized(code="token_invalid", message="het token is met een onbekende sleutel ondertekend")
         return key
 
     def _load(self) -> dict[str, jwt.PyJWK]:

@@ -13,6 +13,7 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 
+from chalicelib.domain.matching import DeliveryFile
 from chalicelib.domain.signals import SIGNAL_SCHEMA
 
 PARTITION = "peildatum"
@@ -176,16 +177,6 @@ def _bytes_to_read(metadata) -> int:
     return chunks + metadata.serialized_size + 8  # footer length and magic
 
 
-@dataclass(frozen=True)
-class DeliveryFile:
-    """One delivery in the lake within a run's window; `latest` when the run reads it."""
-
-    leverancier: str
-    levering: str
-    peildatum: date
-    latest: bool
-
-
 def deliveries_in_window(
     source: str, levering_vanaf: date, as_of: date, *, filesystem: pafs.FileSystem | None = None
 ) -> list[DeliveryFile]:
@@ -207,3 +198,14 @@ def deliveries_in_window(
         DeliveryFile(leverancier, levering, peildatum, latest=key == best[leverancier])
         for leverancier, levering, peildatum, key in found
     ]
+
+
+class S3SignalFiles:
+    """The lake's signals files (signals/peildatum=<date>/...) as the run's window sees them."""
+
+    def __init__(self, lake_bucket: str, filesystem: pafs.FileSystem) -> None:
+        self._source = f"{lake_bucket}/signals"
+        self._filesystem = filesystem
+
+    def in_window(self, first: date, last: date) -> list[DeliveryFile]:
+        return deliveries_in_window(self._source, first, last, filesystem=self._filesystem)

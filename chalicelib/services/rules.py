@@ -1,4 +1,4 @@
-"""The coordinator's settings: its own gemeente's matching rule (matching.md, [[gemeente]]).
+"""The coordinator's matching rule: its own gemeente's (matching.md, [[gemeente]]).
 
 The gemeente is always the caller's own, from the token; a request carries only the rule, so it
 cannot name another gemeente, nor change the code or naam. The new rule is checked by the
@@ -7,59 +7,53 @@ registry's own `Gemeente` model, and every change is audited (ids and rule value
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Protocol
+from typing import Any
 
 from pydantic import ValidationError
 
-from chalicelib.api.audit import AuditEvent, AuditLog, Outcome
-from chalicelib.api.cases import COORDINATOR, Viewer
-from chalicelib.api.errors import Forbidden, InvalidRequest, NotFound
-from chalicelib.api.models import Settings, SettingsRequest
+from chalicelib.domain.audit import AuditEvent, Outcome, Route
+from chalicelib.domain.errors import Forbidden, InvalidRequest, NotFound
+from chalicelib.domain.identity import Identity, Role
 from chalicelib.domain.registry import Gemeente
+from chalicelib.domain.views import MatchingRule
+from chalicelib.ports import AuditLog, Gemeenten
 
-ROUTE_SETTINGS_PUT = "PUT /api/settings"
 _UNREGISTERED = "Uw gemeente staat (nog) niet in het register."
+_OWN_RULES = frozenset({"invalid_range", "invalid_field", "unknown_signaaltype"})
 
 
-class Gemeenten(Protocol):
-    def get(self, code: str) -> Gemeente | None: ...
-    def put(self, gemeente: Gemeente) -> bool: ...
-
-
-class SettingsDesk:
+class MatchingRules:
     def __init__(self, gemeenten: Gemeenten, audit: AuditLog, clock: Callable[[], datetime]) -> None:
         self._gemeenten = gemeenten
         self._audit = audit
         self._clock = clock
 
-    def read(self, viewer: Viewer) -> Settings:
+    def read(self, viewer: Identity) -> MatchingRule:
         """The rule of the caller's own gemeente; NotFound when it is not registered."""
-        return settings_of(self._own(viewer))
+        return rule_of(self._own(viewer))
 
-    def write(self, viewer: Viewer, request: SettingsRequest) -> Settings:
+    def write(self, viewer: Identity, rule: Mapping[str, Any]) -> MatchingRule:
         """Replace the own gemeente's rule (code and naam kept), audited before it is written."""
         current = self._own(viewer)
         try:
-            updated = Gemeente.model_validate(
-                {**request.model_dump(), "code": current.code, "naam": current.naam}
-            )
+            updated = Gemeente.model_validate({**rule, "code": current.code, "naam": current.naam})
         except ValidationError as exc:
             raise InvalidRequest(f"Ongeldige instelling: {_reason(exc)}") from None
         # No unaudited change: the event is stored first (a failed write leaves one extra event).
         self._audit.record(
             AuditEvent(
                 at=self._clock(), subject=viewer.subject, role=viewer.role, tenant=current.code,
-                route=ROUTE_SETTINGS_PUT, outcome=Outcome.ALLOWED, filters=_summary(updated),
+                route=Route.SETTINGS_PUT, outcome=Outcome.ALLOWED, filters=_summary(updated),
             )
         )
         if not self._gemeenten.put(updated):
             raise NotFound(_UNREGISTERED)
-        return settings_of(updated)
+        return rule_of(updated)
 
-    def _own(self, viewer: Viewer) -> Gemeente:
-        if viewer.role != COORDINATOR or not viewer.gemeente:
+    def _own(self, viewer: Identity) -> Gemeente:
+        if viewer.role != Role.COORDINATOR or not viewer.gemeente:
             raise Forbidden()
         gemeente = self._gemeenten.get(viewer.gemeente)
         if gemeente is None:
@@ -67,8 +61,8 @@ class SettingsDesk:
         return gemeente
 
 
-def settings_of(gemeente: Gemeente) -> Settings:
-    return Settings(
+def rule_of(gemeente: Gemeente) -> MatchingRule:
+    return MatchingRule(
         code=gemeente.code, naam=gemeente.naam, min_leveranciers=gemeente.min_leveranciers,
         min_dagen=gemeente.min_dagen, max_dagen=gemeente.max_dagen, min_bedrag=gemeente.min_bedrag,
         signaaltypen=list(gemeente.signaaltypen), venster=dict(gemeente.venster),
@@ -95,6 +89,3 @@ def _reason(exc: ValidationError) -> str:
         return str(first["msg"])[:200]
     field = ".".join(str(part) for part in first["loc"]) or "-"
     return f"{field[:40]} heeft een ongeldige waarde."
-
-
-_OWN_RULES = frozenset({"invalid_range", "invalid_field", "unknown_signaaltype"})

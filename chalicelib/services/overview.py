@@ -13,14 +13,14 @@ import io
 from collections import Counter
 from collections.abc import Iterable
 
-from chalicelib.api.audit import Outcome
-from chalicelib.api.cases import COORDINATOR, CaseReader, Viewer, filter_cases, in_scope
-from chalicelib.api.errors import Forbidden, RunNotFound
-from chalicelib.api.models import Count, ExportQuery, Stats, StatsQuery
+from chalicelib.domain.audit import Outcome, Route
+from chalicelib.domain.caselist import CaseFilter, filter_cases, in_scope
 from chalicelib.domain.cases import Case
+from chalicelib.domain.errors import Forbidden, RunNotFound
+from chalicelib.domain.identity import Identity, Role
+from chalicelib.domain.views import Count, Stats
+from chalicelib.services.cases import CaseReader
 
-ROUTE_EXPORT = "GET /api/export.csv"
-ROUTE_STATS = "GET /api/stats"
 SUPPRESS_BELOW = 5
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -71,33 +71,32 @@ def _flag(value: bool) -> str:
     return "ja" if value else "nee"
 
 
-class CaseReports:
+class CaseOverview:
     """The export and the stats over the reader's cases; both for a coordinator only."""
 
     def __init__(self, reader: CaseReader) -> None:
         self._reader = reader
 
-    def export(self, viewer: Viewer, query: ExportQuery) -> tuple[str, str]:
+    def export(self, viewer: Identity, run_id: str | None, wanted: CaseFilter) -> tuple[str, str]:
         """(filename, CSV text) of the run's cases passing the filters, in rank order. One audit
         event records the export, its filters and its row count before the text is returned."""
         gemeente = _coordinator_gemeente(viewer)
-        run = self._reader.run_for(viewer, query.run, ROUTE_EXPORT)
+        run = self._reader.run_for(viewer, run_id, Route.EXPORT)
         if run is None:
             raise RunNotFound()
         visible = [c for c in self._reader.worked_cases(run.run_id, gemeente) if in_scope(c, viewer)]
-        chosen = filter_cases(visible, query.filter())
+        chosen = filter_cases(visible, wanted)
         text = export_csv(chosen)
-        filters = {name: str(value) for name, value in query.filter().model_dump(mode="json").items()
-                   if value is not None}
-        self._reader.record(viewer, ROUTE_EXPORT, None, run.run_id, Outcome.ALLOWED,
+        filters = {name: str(value) for name, value in wanted.model_dump(mode="json").items() if value is not None}
+        self._reader.record(viewer, Route.EXPORT, None, run.run_id, Outcome.ALLOWED,
                             count=len(chosen), filters=filters)
         return f"cases-{gemeente}-{run.run_id}.csv", text
 
-    def stats(self, viewer: Viewer, query: StatsQuery) -> Stats:
+    def stats(self, viewer: Identity, run_id: str | None) -> Stats:
         """Counts of the run's cases per dimension, and per month the published runs' counts up
         to the run (from the registry's per-gemeente counts, so no older run is read)."""
         gemeente = _coordinator_gemeente(viewer)
-        run = self._reader.run_for(viewer, query.run, ROUTE_STATS)
+        run = self._reader.run_for(viewer, run_id, Route.STATS)
         cases = [] if run is None else self._reader.worked_cases(run.run_id, gemeente)
         counts: dict[str, Counter[str]] = {name: Counter() for name in
                                            ("wijk", "signaaltype", "leverancier", "status", "resultaat")}
@@ -123,7 +122,7 @@ class CaseReports:
         )
 
 
-def _coordinator_gemeente(viewer: Viewer) -> str:
-    if viewer.role != COORDINATOR or not viewer.gemeente:
+def _coordinator_gemeente(viewer: Identity) -> str:
+    if viewer.role != Role.COORDINATOR or not viewer.gemeente:
         raise Forbidden()
     return viewer.gemeente

@@ -1,0 +1,92 @@
+"""The gemeente's write side: assign, approach, record a contact attempt or an outcome.
+
+Every write first finds the case(s) as the reader does (own gemeente, a wijkteam only its own
+team's, another tenant's id 404 and audited; a role that may not write 403, audited too), then
+updates the case's state item and, for an approach or an outcome, tells each supplier involved
+through its outbox. The state is written before the outbox: the outbox keys are stable
+(SupplierMessage.id), so a retried request writes the same state and overwrites the same entries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date, datetime
+from typing import Any
+
+from chalicelib.domain.audit import Outcome, Route
+from chalicelib.domain.cases import Case, Contactpoging
+from chalicelib.domain.casework import PAUSE_MONTHS, STATUS_OPGEPAKT, add_months, messages, status_after
+from chalicelib.domain.errors import Forbidden
+from chalicelib.domain.identity import GEMEENTE_ROLES, Identity, Role
+from chalicelib.domain.views import Approached
+from chalicelib.ports import CaseStates, SupplierOutbox
+from chalicelib.services.cases import CaseReader
+
+COORDINATOR_ONLY = frozenset({Role.COORDINATOR})
+
+
+class CaseWriter:
+    """The write routes' logic; `reader` finds the cases, `states` and `outbox` take the writes."""
+
+    def __init__(
+        self, reader: CaseReader, states: CaseStates, outbox: SupplierOutbox, clock: Callable[[], datetime]
+    ) -> None:
+        self._reader = reader
+        self._states = states
+        self._outbox = outbox
+        self._clock = clock
+
+    def assign(self, viewer: Identity, case_id: str, run_id: str | None, team: str) -> Case:
+        case = self._one(viewer, case_id, run_id, Route.ASSIGN, COORDINATOR_ONLY)
+        return self._update(viewer, case, {"team": team})
+
+    def approach(self, viewer: Identity, case_ids: Sequence[str], run_id: str | None) -> Approached:
+        """Mark the cases "Opgepakt", collection paused a month; tell each supplier involved."""
+        unique = list(dict.fromkeys(case_ids))
+        cases = self._found(viewer, unique, run_id, Route.APPROACH, COORDINATOR_ONLY)
+        today = self._today()
+        pause_until = add_months(today, PAUSE_MONTHS)
+        fields = {"status": STATUS_OPGEPAKT, "approached_on": today, "pause_until": pause_until}
+        told = []
+        for case in cases:
+            self._update(viewer, case, fields)
+            told += messages(case, "benaderd", today, pauze_tot=pause_until)
+        self._outbox.send(told)
+        return Approached(run=cases[0].run, case_ids=unique, approached_on=today, pause_until=pause_until,
+                          berichten=len(told))
+
+    def contactpoging(self, viewer: Identity, case_id: str, run_id: str | None, poging: Contactpoging) -> Case:
+        case = self._one(viewer, case_id, run_id, Route.CONTACTPOGING, GEMEENTE_ROLES)
+        return self._update(viewer, case, {}, poging)
+
+    def resultaat(self, viewer: Identity, case_id: str, run_id: str | None, resultaat: str) -> Case:
+        """Record the outcome; each supplier learns it ("andere reden" only as "Niet opgepakt")."""
+        case = self._one(viewer, case_id, run_id, Route.RESULTAAT, GEMEENTE_ROLES)
+        updated = self._update(viewer, case, {"resultaat": resultaat, "status": status_after(resultaat)})
+        self._outbox.send(messages(case, "resultaat", self._today(), resultaat=resultaat))
+        return updated
+
+    def _one(self, viewer: Identity, case_id: str, run_id: str | None, route: Route, roles: frozenset[str]) -> Case:
+        return self._found(viewer, [case_id], run_id, route, roles)[0]
+
+    def _found(
+        self, viewer: Identity, case_ids: Sequence[str], run_id: str | None, route: Route, roles: frozenset[str]
+    ) -> list[Case]:
+        if viewer.role not in roles:
+            for case_id in case_ids:
+                self._reader.record(viewer, route, case_id, run_id, Outcome.DENIED)
+            raise Forbidden()
+        return self._reader.find(viewer, case_ids, run_id, route)
+
+    def _update(
+        self, viewer: Identity, case: Case, fields: Mapping[str, Any], poging: Contactpoging | None = None
+    ) -> Case:
+        self._states.update(case.gemeente, case.run, case.id, fields, by=viewer.subject, at=self._clock(),
+                            contactpoging=poging)
+        changes = dict(fields)
+        if poging is not None:
+            changes["contactpogingen"] = [*case.contactpogingen, poging]
+        return case.model_copy(update=changes)
+
+    def _today(self) -> date:
+        return self._clock().date()

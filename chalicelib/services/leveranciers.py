@@ -1,0 +1,61 @@
+"""The supplier's side: a presigned upload for a new delivery, a delivery's report, and the
+outbox of news about its own customers.
+
+The supplier is always the caller's own, from the token: every key is built under its prefix,
+so another supplier's delivery id is simply not found (404, audited).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+
+from chalicelib.domain.audit import AuditEvent, Outcome, Route
+from chalicelib.domain.errors import Forbidden, NotFound
+from chalicelib.domain.identity import Identity, Role
+from chalicelib.domain.report import Report
+from chalicelib.domain.views import OutboxPage, UploadTicket
+from chalicelib.ports import AuditLog, Presigner, Reports, SupplierOutbox
+
+MAX_OUTBOX = 1000  # entries per answer
+
+
+class LeverancierDesk:
+    def __init__(self, presigner: Presigner, reports: Reports, outbox: SupplierOutbox, audit: AuditLog,
+                 clock: Callable[[], datetime]) -> None:
+        self._presigner = presigner
+        self._reports = reports
+        self._outbox = outbox
+        self._audit = audit
+        self._clock = clock
+
+    def upload(self, viewer: Identity, filename: str, size: int) -> UploadTicket:
+        """A presigned POST for one CSV of at most `size` bytes under the supplier's own prefix."""
+        ticket = self._presigner.presign(_leverancier(viewer), filename, size, self._clock())
+        return UploadTicket(levering=ticket.levering, url=ticket.url, fields=ticket.fields,
+                            expires_in=ticket.expires_in, max_bytes=ticket.max_bytes)
+
+    def report(self, viewer: Identity, levering: str) -> Report:
+        """The validation report of the supplier's own delivery; NotFound until ingest wrote it.
+        A miss is audited: it may be another supplier's id (a pending own delivery looks the same)."""
+        leverancier = _leverancier(viewer)
+        report = self._reports.read(leverancier, levering)
+        if report is None:
+            self._audit.record(AuditEvent(
+                at=self._clock(), subject=viewer.subject, role=viewer.role, tenant=leverancier,
+                route=Route.UPLOAD_REPORT, levering=levering, outcome=Outcome.NOT_FOUND,
+            ))
+            raise NotFound("Deze levering bestaat niet of is nog niet verwerkt.")
+        return report
+
+    def outbox(self, viewer: Identity, since: date, after: str | None) -> OutboxPage:
+        entries, more = self._outbox.since(_leverancier(viewer), since, MAX_OUTBOX, after)
+        last = entries[-1] if more and entries else None
+        following = f"{last.datum.isoformat()}/{last.id}" if last else None
+        return OutboxPage(since=since, entries=entries, truncated=more, next=following)
+
+
+def _leverancier(viewer: Identity) -> str:
+    if viewer.role != Role.LEVERANCIER or not viewer.leverancier:
+        raise Forbidden()
+    return viewer.leverancier

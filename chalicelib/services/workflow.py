@@ -1,0 +1,90 @@
+"""The monthly run's steps (infra/statemachine/match.asl.json) over the match function's ports:
+prepare the query, publish its result, tell the gemeenten, forget on time.
+
+The date a run is for is chosen once, by the handler, and passed along; every step of the run
+uses it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import pyarrow as pa
+
+from chalicelib.config import Settings
+from chalicelib.domain.matching import VORIGE_MATCHES_SCHEMA, herhaald_vanaf, levering_vanaf, no_later_run_reads
+from chalicelib.ports import (
+    CaseStore,
+    Notifier,
+    ParameterStore,
+    ReferenceSource,
+    RegistrySource,
+    RunLake,
+    RunRegistry,
+    SignalFiles,
+    Vault,
+    VaultIndex,
+)
+from chalicelib.services.notify import notify_run
+from chalicelib.services.prepare import PreparedRun, new_run_id, prepare_run
+from chalicelib.services.publish import PublishDeps, PublishedRun, publish_run
+from chalicelib.services.retention import Removed, RetentionDeps, apply_retention
+
+
+@dataclass(frozen=True)
+class MatchDeps:
+    """What the match workflow's steps use."""
+
+    settings: Settings
+    registry: RegistrySource
+    reference: ReferenceSource
+    parameters: ParameterStore
+    runs: RunRegistry
+    run_lake: RunLake
+    store: CaseStore
+    vault: Vault
+    vault_index: VaultIndex
+    signal_files: SignalFiles
+    notifier: Notifier
+
+
+def prepare(deps: MatchDeps, as_of: date, now: datetime) -> PreparedRun:
+    """A new run for `as_of`: its parameters in place and its query, reading the households
+    matched in the published runs that count for herhaald."""
+    previous = [deps.run_lake.read_history(run.run_id) for run in deps.runs.published(since=herhaald_vanaf(as_of))]
+    return prepare_run(
+        registry=deps.registry.registry(),
+        as_of=as_of,
+        run_id=new_run_id(as_of, now),
+        previous_matches=pa.concat_tables(previous) if previous else VORIGE_MATCHES_SCHEMA.empty_table(),
+        parameters=deps.parameters,
+        lake_bucket=deps.settings.lake_bucket,
+    )
+
+
+def publish(deps: MatchDeps, run_id: str, as_of: date) -> PublishedRun:
+    """Publish the run's matches; then trim the vault objects no later run can read."""
+    to_trim = no_later_run_reads(deps.signal_files.in_window(levering_vanaf(as_of), as_of), as_of)
+    return publish_run(
+        run_id,
+        as_of,
+        PublishDeps(
+            lake=deps.run_lake, vault=deps.vault, vault_index=deps.vault_index, store=deps.store,
+            runs=deps.runs, registry=deps.registry, reference=deps.reference,
+        ),
+        deliveries_to_trim=to_trim,
+    )
+
+
+def notify(deps: MatchDeps, published: PublishedRun) -> int:
+    return notify_run(published, deps.notifier)
+
+
+def retention(deps: MatchDeps, today: date) -> Removed:
+    return apply_retention(
+        today,
+        RetentionDeps(runs=deps.runs, store=deps.store, lake=deps.run_lake, vault=deps.vault,
+                      vault_index=deps.vault_index),
+        deps.settings,
+    )
