@@ -21,7 +21,7 @@ from urllib.parse import urlparse
 import boto3
 from botocore.config import Config
 
-from chalicelib.config import ApiSettings, Settings
+from chalicelib.config import ApiSettings, Settings, SignIn
 from chalicelib.api.page import SignInConfig
 from chalicelib.ports import (
     AuditLog,
@@ -104,12 +104,11 @@ class ApiDeps:
     overview: CaseOverview
     leveranciers: LeverancierDesk
     rules: MatchingRules
-    sign_in: SignInConfig  # what the page signs in with
 
 
 def api_deps(
     *, authenticate: Authenticator, store: CaseStore, states: CaseStates, runs: RunRegistry, audit: AuditLog,
-    outbox: SupplierOutbox, presigner: Presigner, reports: Reports, gemeenten: Gemeenten, sign_in: SignInConfig,
+    outbox: SupplierOutbox, presigner: Presigner, reports: Reports, gemeenten: Gemeenten,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> ApiDeps:
     """The API's services over its ports: the one constructor the AWS root and tests share."""
@@ -121,7 +120,6 @@ def api_deps(
         overview=CaseOverview(reader),
         leveranciers=LeverancierDesk(presigner, reports, outbox, audit, clock),
         rules=MatchingRules(gemeenten, audit, clock),
-        sign_in=sign_in,
     )
 
 
@@ -191,7 +189,6 @@ def build_api(settings: ApiSettings, aws: Aws) -> ApiDeps:
         presigner=S3Presigner(s3, settings.upload_bucket),
         reports=S3Reports(s3, settings.lake_bucket),
         gemeenten=DynamoGemeenten(aws.table(settings.registry_table)),
-        sign_in=SignInConfig.of(settings),
     )
 
 
@@ -232,6 +229,11 @@ def match() -> MatchDeps:
 
 def api() -> ApiDeps:
     return cast(ApiDeps, _once("api", lambda: build_api(api_settings(), aws())))
+
+
+def sign_in() -> SignInConfig:
+    """What the page signs in with: only the API's sign-in settings, so the page needs no store."""
+    return cast(SignInConfig, _once("sign_in", lambda: SignInConfig.of(SignIn())))
 
 
 def reset() -> None:

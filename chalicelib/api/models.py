@@ -184,7 +184,7 @@ class OutboxQuery(_Request):
     )
 
 
-class SettingsRequest(_Request):
+class MatchingRuleRequest(_Request):
     """`PUT /api/settings`: the own gemeente's whole matching rule (matching.md); the gemeente is
     the caller's, never named here. Checked again as a registry `Gemeente` (min_dagen ≤ max_dagen)."""
 

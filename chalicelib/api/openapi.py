@@ -25,7 +25,7 @@ from chalicelib.api.models import (
     NoQuery,
     OutboxQuery,
     ResultaatRequest,
-    SettingsRequest,
+    MatchingRuleRequest,
     StatsQuery,
     UploadRequest,
 )
@@ -108,7 +108,7 @@ OPERATIONS: dict[Route, Operation] = {
     ),
     Route.SETTINGS_PUT: Operation(
         "Replace the own gemeente's matching rule; code and naam stay; audited", _COORDINATOR, MatchingRule,
-        body=SettingsRequest, own_record=True,
+        body=MatchingRuleRequest, own_record=True,
         notes=" Each change is written to the audit log. Checked as the registry checks it: min_dagen ≤ max_dagen, known signaaltypen, "
         "each venster [min_dagen, max_dagen] with 0 ≤ min ≤ max. Takes effect from the next run.",
     ),

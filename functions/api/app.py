@@ -24,7 +24,7 @@ from chalicelib.api.models import (
     NoQuery,
     OutboxQuery,
     ResultaatRequest,
-    SettingsRequest,
+    MatchingRuleRequest,
     StatsQuery,
     UploadPath,
     UploadRequest,
@@ -94,7 +94,7 @@ def read_settings():
 @http.route(Route.SETTINGS_PUT)
 def write_settings():
     viewer = http.caller(COORDINATOR)
-    return deps().rules.write(viewer, http.body(SettingsRequest).model_dump())
+    return deps().rules.write(viewer, http.body(MatchingRuleRequest).model_dump())
 
 
 @http.route(Route.CASE)
@@ -185,7 +185,7 @@ def openapi():
 @functools.cache
 def _page() -> Page:
     # The page's files ship with this function's code (CodeUri), not with the chalicelib layer.
-    return Page(Path(__file__).resolve().parent / "static", deps().sign_in)
+    return Page(Path(__file__).resolve().parent / "static", bootstrap.sign_in())
 
 
 @functools.cache

@@ -51,7 +51,7 @@ class Ingested(BaseModel):
 
 @idempotent_function(
     data_keyword_argument="obj", config=idempotency, persistence_store=persistence,
-    output_serializer=PydanticSerializer,
+    output_serializer=PydanticSerializer(model=Ingested),
 )
 def ingest_object(obj: ObjectVersion) -> Ingested:
     today = datetime.now(UTC).astimezone(_AMSTERDAM).date()

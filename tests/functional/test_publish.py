@@ -26,7 +26,8 @@ from chalicelib.domain.report import Report, Status
 from chalicelib.domain.signals import VAULT_COLUMNS
 from chalicelib.services.notify import notify_run
 from chalicelib.services.publish import PublishDeps, publish_run
-from chalicelib.services.retention import RetentionDeps, RetentionSettings, apply_retention
+from chalicelib.config import Retention
+from chalicelib.services.retention import RetentionDeps, apply_retention
 
 AS_OF = date(2026, 11, 1)
 PEIL = date(2026, 10, 28)
@@ -526,7 +527,7 @@ def _retain(world: World, today: date, outcomes: dict | None = None):
     if outcomes is not None:
         deps = RetentionDeps(runs=deps.runs, store=deps.store, lake=deps.lake, vault=deps.vault,
                              vault_index=deps.vault_index, outcomes=Outcomes(outcomes))
-    return apply_retention(today, deps, RetentionSettings())
+    return apply_retention(today, deps, Retention())
 
 
 def _publish_on(world, s: Scenario, as_of: date) -> None:

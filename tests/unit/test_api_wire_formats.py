@@ -15,7 +15,7 @@ from chalicelib.api.models import (
     CasesQuery,
     ContactpogingRequest,
     OutboxQuery,
-    SettingsRequest,
+    MatchingRuleRequest,
     UploadRequest,
 )
 from chalicelib.api.openapi import OPERATIONS, document
@@ -56,13 +56,13 @@ def test_a_query_value_spelled_outside_the_document_is_refused(model, values):
         (ContactpogingRequest, ATTEMPT | {"bereikt": "true"}),
         (ContactpogingRequest, ATTEMPT | {"bereikt": 1}),
         (ContactpogingRequest, ATTEMPT | {"datum": 0}),
-        (SettingsRequest, RULE | {"min_dagen": "10"}),
-        (SettingsRequest, RULE | {"venster": {"Energie": [-5, 10]}}),
-        (SettingsRequest, RULE | {"venster": {"energie": [5, 10]}}),
-        (SettingsRequest, RULE | {"signaaltypen": ["x-schemathesis-additional"]}),
-        (SettingsRequest, RULE | {"min_bedrag": 0.001}),
-        (SettingsRequest, RULE | {"min_bedrag": 1_000_000}),
-        (SettingsRequest, RULE | {"min_bedrag": ""}),
+        (MatchingRuleRequest, RULE | {"min_dagen": "10"}),
+        (MatchingRuleRequest, RULE | {"venster": {"Energie": [-5, 10]}}),
+        (MatchingRuleRequest, RULE | {"venster": {"energie": [5, 10]}}),
+        (MatchingRuleRequest, RULE | {"signaaltypen": ["x-schemathesis-additional"]}),
+        (MatchingRuleRequest, RULE | {"min_bedrag": 0.001}),
+        (MatchingRuleRequest, RULE | {"min_bedrag": 1_000_000}),
+        (MatchingRuleRequest, RULE | {"min_bedrag": ""}),
     ],
 )
 def test_a_body_value_outside_the_document_is_refused(model, body):
@@ -76,7 +76,7 @@ def test_the_documented_spellings_are_read():
     # The document sets no pattern on a signaaltype filter: one it does not know just matches nothing.
     assert CasesQuery.model_validate({"signaaltype": "\x0c"}).signaaltype == "\x0c"
     assert str(OutboxQuery.model_validate({"since": "2026-10-01"}).since) == "2026-10-01"
-    rule = SettingsRequest.model_validate_json(json.dumps(RULE | {"min_bedrag": "12.50", "venster": {"Energie": [5, 10]}}))
+    rule = MatchingRuleRequest.model_validate_json(json.dumps(RULE | {"min_bedrag": "12.50", "venster": {"Energie": [5, 10]}}))
     assert (rule.min_bedrag, rule.venster) == (Decimal("12.50"), {"Energie": (5, 10)})
     assert UploadRequest.model_validate_json('{"filename": "a.csv", "size": 3.0}').size == 3
 
