@@ -6,26 +6,24 @@ from datetime import date
 
 import boto3
 import pytest
-from chalice.test import Client
 from moto import mock_aws
 
 from chalicelib.adapters.aws.casework import DynamoCaseStates, S3Reports, S3SupplierOutbox, report_key
-from chalicelib.api.audit import MemoryAuditLog, Outcome
-from chalicelib.api.bootstrap import build_deps, overridden
+from chalicelib.api.audit import Outcome
 from chalicelib.domain.report import Report, Status
 from chalicelib.services.uploads import presign_upload
-from tests.functional.test_api import (
+from tests.fakes import (
     EDE,
-    NOW,
+    RUN,
     UTRECHT,
+    MemoryAuditLog,
     MemoryCaseStore,
     MemoryRuns,
-    api,
+    api_client,
     assert_error,
-    authenticate,
     get,
+    make_case,
 )
-from tests.unit.test_api_cases import RUN, make_case
 
 REGION = "eu-west-1"
 LAKE, UPLOADS, TABLE = "lake", "uploads", "cases"
@@ -83,11 +81,10 @@ def world():
         def presign(leverancier, filename, size, now):
             return presign_upload(s3, UPLOADS, leverancier=leverancier, filename=filename, size=size, now=now)
 
-        deps = build_deps(
-            authenticate, MemoryCaseStore(CASES), MemoryRuns(), audit, lambda: NOW,
+        with api_client(
+            MemoryCaseStore(CASES), MemoryRuns(), audit,
             states=states, outbox=S3SupplierOutbox(s3, LAKE), presign=presign, reports=S3Reports(s3, LAKE),
-        )
-        with overridden(deps), Client(api.app) as client:
+        ) as client:
             yield World(client, audit, s3, table, states)
 
 
