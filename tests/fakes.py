@@ -198,6 +198,21 @@ def assert_error(result, status, code=None):
         assert body["error"]["code"] == code
 
 
+# ------------------------------------------------------------------ moto
+
+
+def pk_sk_table(dynamodb, name):
+    """A pay-per-request table keyed by string `pk` and `sk`, as the template's tables are; `dynamodb`
+    is a boto3 resource (inside moto)."""
+    return dynamodb.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                              {"AttributeName": "sk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+
 # ------------------------------------------------------------------ tokens
 
 

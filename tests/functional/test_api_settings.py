@@ -10,7 +10,7 @@ from moto import mock_aws
 from chalicelib.adapters.aws.registry import DynamoGemeenten
 from chalicelib.api.audit import Outcome
 from chalicelib.services.registry import import_registry, load_registry
-from tests.fakes import UTRECHT, MemoryAuditLog, MemoryCaseStore, MemoryRuns, api_client, assert_error, get
+from tests.fakes import UTRECHT, MemoryAuditLog, MemoryCaseStore, MemoryRuns, api_client, assert_error, get, pk_sk_table
 
 REGION = "eu-west-1"
 RULE = {
@@ -34,13 +34,7 @@ class World:
 @pytest.fixture
 def world(registry_toml):
     with mock_aws():
-        table = boto3.resource("dynamodb", region_name=REGION).create_table(
-            TableName="registry",
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
-                                  {"AttributeName": "sk", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        table = pk_sk_table(boto3.resource("dynamodb", region_name=REGION), "registry")
         import_registry(registry_toml, table)
         audit = MemoryAuditLog()
         with api_client(MemoryCaseStore(UTRECHT), MemoryRuns(), audit, gemeenten=DynamoGemeenten(table)) as client:

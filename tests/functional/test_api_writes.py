@@ -23,6 +23,7 @@ from tests.fakes import (
     assert_error,
     get,
     make_case,
+    pk_sk_table,
 )
 
 REGION = "eu-west-1"
@@ -68,13 +69,7 @@ def world():
         s3 = boto3.client("s3", region_name=REGION)
         for bucket in (LAKE, UPLOADS):
             s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
-        table = boto3.resource("dynamodb", region_name=REGION).create_table(
-            TableName=TABLE,
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
-                                  {"AttributeName": "sk", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        table = pk_sk_table(boto3.resource("dynamodb", region_name=REGION), TABLE)
         audit = MemoryAuditLog()
         states = CountingStates(table)
 

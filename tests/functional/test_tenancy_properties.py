@@ -43,7 +43,7 @@ from chalicelib.domain.casework import EINDRESULTATEN, messages
 from chalicelib.domain.registry import Gemeente, Leverancier, Registry, registry_to_items
 from chalicelib.domain.report import Counts, Report, Status
 from chalicelib.services.uploads import presign_upload
-from tests.fakes import MemoryAuditLog, api_client, chalice_api, id_token, new_signing_key
+from tests.fakes import MemoryAuditLog, api_client, chalice_api, id_token, new_signing_key, pk_sk_table
 
 NOW = datetime(2026, 11, 3, 9, 30, tzinfo=UTC)
 REGION = "eu-west-1"
@@ -236,13 +236,7 @@ class Aws:
         return name
 
     def table(self, name: str):
-        return self.dynamodb.create_table(
-            TableName=name,
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
-                                  {"AttributeName": "sk", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        return pk_sk_table(self.dynamodb, name)
 
 
 @dataclass
