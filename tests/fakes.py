@@ -1,5 +1,6 @@
-"""What several test modules share: in-memory ports, the API's test world (two gemeenten, their
-cases, six callers), the API built on them, signed test tokens, and the shared registry file.
+"""What several test modules share: an in-memory stand-in for each of the API's ports, the API's
+test world (two gemeenten, their cases, six callers), the API built on them, a moto table,
+signed test tokens, and the shared registry file.
 
 Test modules import from here; no test module imports another.
 """
@@ -23,7 +24,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from chalicelib.api.audit import AuditEvent
 from chalicelib.api.bootstrap import build_deps, overridden
 from chalicelib.domain.cases import Case, Person, RunInfo, RunStatus
+from chalicelib.domain.casework import CaseState, SupplierMessage
 from chalicelib.domain.identity import Identity, Unauthorized
+from chalicelib.services.uploads import presign_upload
 
 ROOT = Path(__file__).resolve().parents[1]
 API_APP = ROOT / "functions" / "api" / "app.py"
@@ -136,6 +139,85 @@ class MemoryRuns:
         return [run for run in self._runs if gemeente in run.gemeenten]
 
 
+class MemoryCaseStates:
+    """What gemeenten recorded about their cases, per (gemeente, run, case id), as DynamoCaseStates keeps it."""
+
+    FIELDS = frozenset(CaseState.model_fields) - {"contactpogingen", "updated_at", "updated_by"}
+
+    def __init__(self) -> None:
+        self.recorded: dict[tuple[str, str, str], CaseState] = {}
+
+    def states(self, gemeente, run_id):
+        return {case_id: state for (g, r, case_id), state in self.recorded.items() if (g, r) == (gemeente, run_id)}
+
+    def state(self, gemeente, run_id, case_id):
+        return self.recorded.get((gemeente, run_id, case_id))
+
+    def update(self, gemeente, run_id, case_id, fields, *, by, at, contactpoging=None):
+        unknown = set(fields) - self.FIELDS
+        if unknown:
+            raise ValueError(f"not a case state field: {sorted(unknown)}")
+        current = self.recorded.get((gemeente, run_id, case_id), CaseState())
+        changed = current.model_dump() | dict(fields) | {"updated_at": at, "updated_by": by}
+        if contactpoging is not None:
+            changed["contactpogingen"] = [*current.contactpogingen, contactpoging]
+        self.recorded[(gemeente, run_id, case_id)] = CaseState.model_validate(changed)
+
+
+class MemoryOutbox:
+    """Suppliers' messages by `<leverancier>/<datum>/<id>`, listed in that order as S3SupplierOutbox lists its keys."""
+
+    def __init__(self) -> None:
+        self.messages: dict[str, SupplierMessage] = {}
+
+    def send(self, messages):
+        keys = [f"{leverancier}/{message.datum.isoformat()}/{message.id}" for leverancier, message in messages]
+        self.messages.update(zip(keys, (message for _, message in messages), strict=True))
+        return keys
+
+    def since(self, leverancier, since, limit, after=None):
+        prefix = f"{leverancier}/"
+        start = max(f"{prefix}{since.isoformat()}", f"{prefix}{after}" if after else "")
+        keys = sorted(key for key in self.messages if key.startswith(prefix) and key > start)
+        return [self.messages[key] for key in keys[:limit]], len(keys) > limit
+
+
+class MemoryReports:
+    """Delivery reports by (leverancier, levering)."""
+
+    def __init__(self, reports=()) -> None:
+        self.reports = {(report.leverancier, report.levering): report for report in reports}
+
+    def read(self, leverancier, levering):
+        return self.reports.get((leverancier, levering))
+
+
+class MemoryGemeenten:
+    """The registry's gemeenten by code; `put` replaces a registered one only."""
+
+    def __init__(self, gemeenten=()) -> None:
+        self.gemeenten = {gemeente.code: gemeente for gemeente in gemeenten}
+
+    def get(self, code):
+        return self.gemeenten.get(code)
+
+    def put(self, gemeente):
+        if gemeente.code not in self.gemeenten:
+            return False
+        self.gemeenten[gemeente.code] = gemeente
+        return True
+
+
+class MemoryPresigner:
+    """presign_upload's policy without S3: the same key and limits, a made-up URL, no signature."""
+
+    def __call__(self, leverancier, filename, size, now):
+        return presign_upload(self, "uploads", leverancier=leverancier, filename=filename, size=size, now=now)
+
+    def generate_presigned_post(self, Bucket, Key, Fields, Conditions, ExpiresIn):  # noqa: N803 - boto3's names
+        return {"url": f"https://{Bucket}.s3.test/", "fields": {**Fields, "key": Key}}
+
+
 class MemoryAuditLog:
     """The audit log in a list."""
 
@@ -175,9 +257,16 @@ def chalice_routes():
 @contextmanager
 def api_client(store, runs, audit, *, authenticate: Callable = authenticate, clock: Callable = lambda: NOW,
                states=None, outbox=None, presign=None, reports=None, gemeenten=None) -> Iterator[Client]:
-    """Chalice's test client on the API with these ports: the one place the tests build the API."""
-    deps = build_deps(authenticate, store, runs, audit, clock,
-                      states=states, outbox=outbox, presign=presign, reports=reports, gemeenten=gemeenten)
+    """Chalice's test client on the API with these ports, the one place the tests build the API.
+    A port left out is an empty in-memory one."""
+    deps = build_deps(
+        authenticate, store, runs, audit, clock,
+        states=MemoryCaseStates() if states is None else states,
+        outbox=MemoryOutbox() if outbox is None else outbox,
+        presign=MemoryPresigner() if presign is None else presign,
+        reports=MemoryReports() if reports is None else reports,
+        gemeenten=MemoryGemeenten() if gemeenten is None else gemeenten,
+    )
     with overridden(deps), Client(chalice_api().app) as client:
         yield client
 
