@@ -41,6 +41,7 @@ from chalicelib.services.overview import CaseOverview
 from chalicelib.services.rules import MatchingRules
 
 if TYPE_CHECKING:  # their modules load pyarrow, which the API function does not have
+    from chalicelib.adapters.aws.jwks import TokenVerifier
     from chalicelib.services.ingest import IngestDeps
     from chalicelib.services.workflow import MatchDeps
 
@@ -166,21 +167,26 @@ def build_match(settings: Settings, aws: Aws) -> MatchDeps:
     )
 
 
+def token_verifier(settings: SignIn, **options: Any) -> TokenVerifier:
+    """The verifier of the settings' user pool and app client; `options` go to TokenVerifier."""
+    from chalicelib.adapters.aws.jwks import TokenVerifier
+
+    return TokenVerifier(settings.jwks, settings.issuer, settings.user_pool_client_id, **options)
+
+
 def build_api(settings: ApiSettings, aws: Aws) -> ApiDeps:
     """Touches no network: the JWKS is fetched on the first token, the stores on first use."""
     from chalicelib.adapters.aws.audit import S3AuditLog
     from chalicelib.adapters.aws.casework import DynamoCaseStates, S3Reports, S3SupplierOutbox
     from chalicelib.adapters.aws.cases import S3CaseStore
-    from chalicelib.adapters.aws.jwks import TokenVerifier
     from chalicelib.adapters.aws.presign import S3Presigner
     from chalicelib.adapters.aws.registry import DynamoGemeenten
     from chalicelib.adapters.aws.runs import DynamoRunRegistry
 
     s3 = aws.client("s3")
     cases_table = aws.table(settings.cases_table)
-    verifier = TokenVerifier(settings.jwks, settings.issuer, settings.user_pool_client_id)
     return api_deps(
-        authenticate=verifier.identity,
+        authenticate=token_verifier(settings).identity,
         store=S3CaseStore(s3, aws.client("kms"), settings.vault_bucket, settings.vault_key_id),
         states=DynamoCaseStates(cases_table),
         runs=DynamoRunRegistry(cases_table),
@@ -212,11 +218,11 @@ def aws() -> Aws:
 
 def settings() -> Settings:
     """The function's settings, validated on first use (its cold start)."""
-    return cast(Settings, _once("settings", Settings))
+    return cast(Settings, _once("settings", lambda: Settings()))  # type: ignore[call-arg]  # from the environment
 
 
 def api_settings() -> ApiSettings:
-    return cast(ApiSettings, _once("api_settings", ApiSettings))
+    return cast(ApiSettings, _once("api_settings", lambda: ApiSettings()))  # type: ignore[call-arg]
 
 
 def ingest() -> IngestDeps:
@@ -233,7 +239,7 @@ def api() -> ApiDeps:
 
 def sign_in() -> SignInConfig:
     """What the page signs in with: only the API's sign-in settings, so the page needs no store."""
-    return cast(SignInConfig, _once("sign_in", lambda: SignInConfig.of(SignIn())))
+    return cast(SignInConfig, _once("sign_in", lambda: SignInConfig.of(SignIn())))  # type: ignore[call-arg]
 
 
 def reset() -> None:

@@ -14,8 +14,8 @@ from datetime import date, datetime
 from typing import Any
 
 from chalicelib.domain.audit import Outcome, Route
-from chalicelib.domain.cases import Case, Contactpoging
-from chalicelib.domain.casework import PAUSE_MONTHS, STATUS_OPGEPAKT, add_months, messages, status_after
+from chalicelib.domain.cases import Case, Contactpoging, add_months
+from chalicelib.domain.casework import PAUSE_MONTHS, STATUS_OPGEPAKT, messages, status_after
 from chalicelib.domain.errors import Forbidden
 from chalicelib.domain.identity import GEMEENTE_ROLES, Identity, Role
 from chalicelib.domain.views import Approached

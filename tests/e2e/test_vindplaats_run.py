@@ -12,43 +12,6 @@ from infra.demo import generate
 
 ROOT = Path(__file__).resolve().parents[2]
 
-REGISTRY = """
-[[gemeente]]
-code = "GM0202"
-naam = "Arnhem"
-min_bedrag = 75
-
-[[leverancier]]
-id = "vivare"
-naam = "Vivare"
-signaaltype = "Huur"
-
-[[leverancier]]
-id = "vitens"
-naam = "Vitens"
-signaaltype = "Water"
-
-[[leverancier]]
-id = "eneco"
-naam = "Eneco"
-signaaltype = "Energie"
-
-[[convenant]]
-gemeente = "GM0202"
-leverancier = "vivare"
-vanaf = "2026-01-01"
-
-[[convenant]]
-gemeente = "GM0202"
-leverancier = "vitens"
-vanaf = "2026-01-01"
-
-[[convenant]]
-gemeente = "GM0202"
-leverancier = "eneco"
-vanaf = "2026-01-01"
-tot = "2026-10-31"
-"""
 REFERENCE = "postcode,huisnummer,gemeentecode,wijkcode,wijknaam,buurtcode,buurtnaam\n6811AB,,GM0202,WK020201,Centrum,BU02020101,Binnenstad\n"
 
 
@@ -65,10 +28,11 @@ def _write(folder: Path, name: str, text: str, encoding: str = "utf-8") -> None:
 
 
 @pytest.fixture(scope="module")
-def scenario(tmp_path_factory) -> Path:
-    """One household written three ways by three suppliers; one supplier's convenant ended."""
+def scenario(tmp_path_factory, registry_toml) -> Path:
+    """One household written three ways by three suppliers; one supplier's convenant ended (the
+    shared registry: Arnhem's min_bedrag 75, eneco's convenant until 2026-10-31)."""
     root = tmp_path_factory.mktemp("scenario")
-    (root / "registry.toml").write_text(REGISTRY)
+    (root / "registry.toml").write_text(registry_toml)
     (root / "adressen.csv").write_text(REFERENCE)
     deliveries = root / "leveringen"
     _write(deliveries, "vivare/1-oud.csv",

@@ -1,4 +1,5 @@
-"""A local stack with the demo registry and reference, and helpers to deliver files through it."""
+"""Fixtures of the functional tests: the in-memory audit log the API tests read back, and a local
+stack with the demo registry and reference, with helpers to deliver files through it."""
 
 from pathlib import Path
 
@@ -9,6 +10,12 @@ from infra.demo import DemoSummary, generate
 from infra.local.runtime import LocalRuntime
 from infra.local.stack import LocalStack
 from infra.local.target import Target
+from tests.fakes import MemoryAuditLog
+
+
+@pytest.fixture
+def audit() -> MemoryAuditLog:
+    return MemoryAuditLog()
 
 
 class Platform:

@@ -4,108 +4,39 @@ errors, the audit log, the OpenAPI document, and the template's API events."""
 import json
 import subprocess
 import sys
-from datetime import UTC, date, datetime
 from pathlib import Path
 
 import boto3
 import pytest
-from chalice.test import Client
 from moto import mock_aws
 from openapi_spec_validator import validate
 
-from chalicelib.api.audit import AuditEvent, MemoryAuditLog, Outcome, S3AuditLog
-from chalicelib.api.bootstrap import build_deps, overridden
-from chalicelib.domain.cases import Person, RunInfo, RunStatus
-from chalicelib.domain.identity import Identity, Unauthorized
+from chalicelib.adapters.aws.audit import S3AuditLog
+from chalicelib.api.openapi import OPERATIONS
+from chalicelib.domain.audit import AuditEvent, Outcome, Route
 from infra.template import TEMPLATE_PATH, function_properties, load_template
-from tests.unit.test_api_cases import RUN, make_case
+from tests.fakes import (
+    EDE,
+    NOW,
+    OLD_RUN,
+    OLD_UTRECHT,
+    RUN,
+    UTRECHT,
+    MemoryCaseStore,
+    MemoryRuns,
+    api_client,
+    assert_error,
+    chalice_routes,
+    get,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "functions" / "api"))
-import app as api  # noqa: E402
-
-OLD_RUN = "20261001-20261001T060000-000000"
-NOW = datetime(2026, 11, 3, 9, 30, tzinfo=UTC)
-
-UTRECHT = [make_case(n, "GM0202", team="noord" if n == 1 else None) for n in range(1, 6)]
-EDE = [make_case(n, "GM0268") for n in range(1, 4)]
-OLD_UTRECHT = [make_case(7, "GM0202", run=OLD_RUN)]
-PEOPLE = {
-    UTRECHT[0].id: [Person(leverancier="vitens", achternaam="Jansen", straat="Dorpsstraat 1",
-                           telefoon="0612345678", email="jansen@example.nl", geboortedatum=date(1970, 1, 1))],
-    EDE[0].id: [Person(leverancier="vitens", achternaam="de Vries", telefoon="0687654321")],
-}
-
-IDENTITIES = {
-    "coord-utrecht": Identity(subject="s-1", role="coordinator", gemeente="GM0202", display_name="Anna"),
-    "coord-ede": Identity(subject="s-2", role="coordinator", gemeente="GM0268"),
-    "team-noord": Identity(subject="s-3", role="wijkteam", gemeente="GM0202", team="noord"),
-    "team-zuid": Identity(subject="s-4", role="wijkteam", gemeente="GM0202", team="zuid"),
-    "supplier": Identity(subject="s-5", role="leverancier", leverancier="vitens"),
-    "operator": Identity(subject="s-6", role="operator"),
-}
-
-
-class MemoryCaseStore:
-    def __init__(self, cases):
-        self._cases = cases
-
-    def cases(self, run_id, gemeente):
-        return [case for case in self._cases if case.run == run_id and case.gemeente == gemeente]
-
-    def contacts(self, run_id, gemeente, case_id):
-        assert any(c.id == case_id and c.gemeente == gemeente and c.run == run_id for c in self._cases)
-        return PEOPLE.get(case_id, [])
-
-
-class MemoryRuns:
-    def __init__(self):
-        counts = {"GM0202": len(UTRECHT), "GM0268": len(EDE)}
-        self._runs = [
-            RunInfo(run_id=RUN, as_of=date(2026, 11, 1), status=RunStatus.PUBLISHED, gemeenten=counts),
-            RunInfo(run_id=OLD_RUN, as_of=date(2026, 10, 1), status=RunStatus.PUBLISHED, gemeenten={"GM0202": 1}),
-        ]
-
-    def latest(self):
-        return self._runs[0]
-
-    def runs_for(self, gemeente):
-        return [run for run in self._runs if gemeente in run.gemeenten]
-
-
-def authenticate(header):
-    token = (header or "").removeprefix("Bearer ")
-    if token not in IDENTITIES:
-        raise Unauthorized("token_invalid", "het token is ongeldig")
-    return IDENTITIES[token]
-
-
-@pytest.fixture
-def audit():
-    return MemoryAuditLog()
 
 
 @pytest.fixture
 def client(audit):
-    deps = build_deps(authenticate, MemoryCaseStore(UTRECHT + EDE + OLD_UTRECHT), MemoryRuns(), audit, lambda: NOW)
-    with overridden(deps), Client(api.app) as test_client:
+    with api_client(MemoryCaseStore(UTRECHT + EDE + OLD_UTRECHT), MemoryRuns(), audit) as test_client:
         yield test_client
-
-
-def get(client, path, token=None):
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    response = client.http.get(path, headers=headers)
-    body = json.loads(response.body) if response.body else None
-    assert "Traceback" not in (response.body or b"").decode()
-    return response.status_code, body
-
-
-def assert_error(result, status, code=None):
-    got, body = result
-    assert got == status, body
-    assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}
-    if code:
-        assert body["error"]["code"] == code
 
 
 GEMEENTE_ROUTES = ["/api/runs", "/api/cases", f"/api/cases/{UTRECHT[0].id}", f"/api/cases/{UTRECHT[0].id}/contact"]
@@ -258,16 +189,11 @@ def test_an_unexpected_failure_is_a_generic_500_without_details(audit, caplog):
         def cases(self, run_id, gemeente):
             raise RuntimeError("s3://vault/cases/GM0202.json: Jansen, Dorpsstraat 1")
 
-    deps = build_deps(authenticate, Exploding([]), MemoryRuns(), audit, lambda: NOW)
-    with overridden(deps), Client(api.app) as client:
+    with api_client(Exploding([]), MemoryRuns(), audit) as client:
         status, body = get(client, "/api/cases", "coord-utrecht")
     assert_error((status, body), 500, "internal")
     assert "Jansen" not in json.dumps(body) and "s3://" not in json.dumps(body)
     assert "RuntimeError" in caplog.text and "Jansen" not in caplog.text
-
-
-def chalice_routes():
-    return {(method, path) for path, methods in api.app.routes.items() for method in methods}
 
 
 def test_the_openapi_document_validates_and_lists_every_route(client):
@@ -287,10 +213,12 @@ def test_importing_the_app_does_not_import_pyarrow():
     assert result.stdout.strip() == "False"
 
 
-def test_the_template_has_one_api_event_per_chalice_route():
+def test_the_template_app_and_document_serve_exactly_the_route_list():
     function = function_properties(load_template(TEMPLATE_PATH), "ApiFunction")
     events = {(e["Properties"]["Method"].upper(), e["Properties"]["Path"]) for e in function["Events"].values()}
-    assert events == chalice_routes()
+    routes = {(route.method, route.path) for route in Route}
+    assert events == chalice_routes() == routes
+    assert set(OPERATIONS) == set(Route)
     assert all(e["Type"] == "Api" for e in function["Events"].values())
     assert function["Handler"] == "app.app" and function["CodeUri"] == "functions/api/"
     assert all(e["Properties"]["RestApiId"] == {"Ref": "Api"} for e in function["Events"].values())

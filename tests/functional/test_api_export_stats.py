@@ -9,47 +9,37 @@ import time
 from datetime import date
 
 import pytest
-from chalice.test import Client
 from openapi_spec_validator import validate
 
-from chalicelib.api.audit import MemoryAuditLog, Outcome
-from chalicelib.api.bootstrap import build_deps, overridden
-from chalicelib.api.reports import EXPORT_COLUMNS, neutralised
+from chalicelib.domain.audit import Outcome
+from chalicelib.services.overview import EXPORT_COLUMNS, neutralised
 from chalicelib.domain.cases import RunInfo, RunStatus
 from infra.template import TEMPLATE_PATH, function_properties, load_template
-from tests.functional.test_api import (
+from tests.fakes import (
     EDE,
-    NOW,
     OLD_RUN,
+    RUN,
     UTRECHT,
     MemoryCaseStore,
     MemoryRuns,
-    api,
+    api_client,
     assert_error,
-    authenticate,
     chalice_routes,
     get,
+    make_case,
 )
-from tests.unit.test_api_cases import RUN, make_case
 
 ROUTES = ["/api/export.csv", "/api/stats"]
 INJECTIONS = ["=", "+", "-", "@", "\t", "\r"]
 
 
-@pytest.fixture
-def audit():
-    return MemoryAuditLog()
-
-
 def client_for(cases, audit, runs=None):
-    deps = build_deps(authenticate, MemoryCaseStore(cases), runs or MemoryRuns(), audit, lambda: NOW)
-    return overridden(deps), Client(api.app)
+    return api_client(MemoryCaseStore(cases), runs or MemoryRuns(), audit)
 
 
 @pytest.fixture
 def client(audit):
-    context, test_client = client_for(UTRECHT + EDE, audit)
-    with context, test_client:
+    with client_for(UTRECHT + EDE, audit) as test_client:
         yield test_client
 
 
@@ -119,8 +109,7 @@ def test_every_text_cell_starting_a_formula_is_neutralised(audit, start):
                                                "toevoeging": f"{start}b"}),
         "status": f"{start}status",
     })
-    context, test_client = client_for([case], audit)
-    with context, test_client:
+    with client_for([case], audit) as test_client:
         _, rows = download(test_client, "/api/export.csv")
     (row,) = rows[1:]
     cells = dict(zip(rows[0], row))
@@ -137,8 +126,7 @@ def test_neutralised_leaves_ordinary_text_alone():
 
 def test_5000_cases_export_in_well_under_two_seconds(audit):
     cases = [make_case(n, "GM0202", team="noord") for n in range(1, 5001)]
-    context, test_client = client_for(cases, audit)
-    with context, test_client:
+    with client_for(cases, audit) as test_client:
         started = time.perf_counter()
         _, rows = download(test_client, "/api/export.csv")
         elapsed = time.perf_counter() - started
@@ -155,8 +143,7 @@ def test_stats_suppress_counts_under_five_and_show_five(audit):
         RunInfo(run_id=RUN, as_of=date(2026, 11, 1), status=RunStatus.PUBLISHED, gemeenten={"GM0202": 9}),
         RunInfo(run_id=OLD_RUN, as_of=date(2026, 10, 1), status=RunStatus.PUBLISHED, gemeenten={"GM0202": 4}),
     ]
-    context, test_client = client_for(cases, audit, runs)
-    with context, test_client:
+    with client_for(cases, audit, runs) as test_client:
         status, body = get(test_client, "/api/stats", "coord-utrecht")
         old_status, old = get(test_client, f"/api/stats?run={OLD_RUN}", "coord-utrecht")
     shown, hidden = {"count": 5, "suppressed": False}, {"count": None, "suppressed": True}

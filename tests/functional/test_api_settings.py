@@ -5,41 +5,14 @@ import json
 
 import boto3
 import pytest
-from chalice.test import Client
 from moto import mock_aws
 
 from chalicelib.adapters.aws.registry import DynamoGemeenten
-from chalicelib.api.audit import MemoryAuditLog, Outcome
-from chalicelib.api.bootstrap import build_deps, overridden
+from chalicelib.domain.audit import Outcome
 from chalicelib.services.registry import import_registry, load_registry
-from tests.functional.test_api import NOW, UTRECHT, MemoryCaseStore, MemoryRuns, api, assert_error, authenticate, get
+from tests.fakes import UTRECHT, MemoryAuditLog, MemoryCaseStore, MemoryRuns, api_client, assert_error, get, pk_sk_table
 
 REGION = "eu-west-1"
-REGISTRY = """
-[[gemeente]]
-code = "GM0202"
-naam = "Arnhem"
-min_leveranciers = 2
-max_dagen = 100
-
-[[gemeente]]
-code = "GM0268"
-naam = "Nijmegen"
-min_leveranciers = 3
-min_dagen = 10
-max_dagen = 200
-signaaltypen = ["Water"]
-
-[[leverancier]]
-id = "vitens"
-naam = "Vitens"
-signaaltype = "Water"
-
-[[convenant]]
-gemeente = "GM0202"
-leverancier = "vitens"
-vanaf = "2026-01-01"
-"""
 RULE = {
     "min_leveranciers": 3,
     "min_dagen": 30,
@@ -59,20 +32,12 @@ class World:
 
 
 @pytest.fixture
-def world():
+def world(registry_toml):
     with mock_aws():
-        table = boto3.resource("dynamodb", region_name=REGION).create_table(
-            TableName="registry",
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
-                                  {"AttributeName": "sk", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
-        import_registry(REGISTRY, table)
+        table = pk_sk_table(boto3.resource("dynamodb", region_name=REGION), "registry")
+        import_registry(registry_toml, table)
         audit = MemoryAuditLog()
-        deps = build_deps(authenticate, MemoryCaseStore(UTRECHT), MemoryRuns(), audit, lambda: NOW,
-                          gemeenten=DynamoGemeenten(table))
-        with overridden(deps), Client(api.app) as client:
+        with api_client(MemoryCaseStore(UTRECHT), MemoryRuns(), audit, gemeenten=DynamoGemeenten(table)) as client:
             yield World(client, audit, table)
 
 
@@ -111,7 +76,7 @@ def test_a_coordinator_reads_its_own_gemeentes_rule(world):
                     "max_dagen": 200, "min_bedrag": 0.0, "signaaltypen": ["Water"], "venster": {}}
 
 
-def test_a_change_is_stored_read_back_and_audited_without_touching_another_gemeente(world):
+def test_a_change_is_stored_read_back_and_audited_without_touching_another_gemeente(world, registry):
     other = world.table.get_item(Key={"pk": "GEMEENTE", "sk": "GM0268"})["Item"]
     status, body = put(world.client, RULE)
     assert status == 200, body
@@ -122,7 +87,7 @@ def test_a_change_is_stored_read_back_and_audited_without_touching_another_gemee
     assert (stored.min_leveranciers, stored.min_dagen, stored.max_dagen, str(stored.min_bedrag)) == (3, 30, 365, "25.50")
     assert stored.signaaltypen == ("Water", "Energie") and stored.venster == {"Water": (60, 3650)}
     assert world.table.get_item(Key={"pk": "GEMEENTE", "sk": "GM0268"})["Item"] == other
-    assert len(load_registry(world.table).convenanten) == 1  # the rest of the registry stays
+    assert load_registry(world.table).convenanten == registry.convenanten  # the rest of the registry stays
     (event,) = world.audit.events
     assert (event.route, event.tenant, event.subject, event.outcome) == ("PUT /api/settings", "GM0202", "s-1",
                                                                           Outcome.ALLOWED)

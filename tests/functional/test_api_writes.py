@@ -6,26 +6,25 @@ from datetime import date
 
 import boto3
 import pytest
-from chalice.test import Client
 from moto import mock_aws
 
 from chalicelib.adapters.aws.casework import DynamoCaseStates, S3Reports, S3SupplierOutbox, report_key
-from chalicelib.api.audit import MemoryAuditLog, Outcome
-from chalicelib.api.bootstrap import build_deps, overridden
+from chalicelib.domain.audit import Outcome
 from chalicelib.domain.report import Report, Status
-from chalicelib.services.uploads import presign_upload
-from tests.functional.test_api import (
+from chalicelib.adapters.aws.presign import S3Presigner
+from tests.fakes import (
     EDE,
-    NOW,
+    RUN,
     UTRECHT,
+    MemoryAuditLog,
     MemoryCaseStore,
     MemoryRuns,
-    api,
+    api_client,
     assert_error,
-    authenticate,
     get,
+    make_case,
+    pk_sk_table,
 )
-from tests.unit.test_api_cases import RUN, make_case
 
 REGION = "eu-west-1"
 LAKE, UPLOADS, TABLE = "lake", "uploads", "cases"
@@ -70,24 +69,15 @@ def world():
         s3 = boto3.client("s3", region_name=REGION)
         for bucket in (LAKE, UPLOADS):
             s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
-        table = boto3.resource("dynamodb", region_name=REGION).create_table(
-            TableName=TABLE,
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
-                                  {"AttributeName": "sk", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        table = pk_sk_table(boto3.resource("dynamodb", region_name=REGION), TABLE)
         audit = MemoryAuditLog()
         states = CountingStates(table)
 
-        def presign(leverancier, filename, size, now):
-            return presign_upload(s3, UPLOADS, leverancier=leverancier, filename=filename, size=size, now=now)
-
-        deps = build_deps(
-            authenticate, MemoryCaseStore(CASES), MemoryRuns(), audit, lambda: NOW,
-            states=states, outbox=S3SupplierOutbox(s3, LAKE), presign=presign, reports=S3Reports(s3, LAKE),
-        )
-        with overridden(deps), Client(api.app) as client:
+        with api_client(
+            MemoryCaseStore(CASES), MemoryRuns(), audit,
+            states=states, outbox=S3SupplierOutbox(s3, LAKE), presign=S3Presigner(s3, UPLOADS),
+            reports=S3Reports(s3, LAKE),
+        ) as client:
             yield World(client, audit, s3, table, states)
 
 
@@ -333,7 +323,7 @@ def test_the_outbox_shows_only_the_suppliers_own_entries_since_the_date(world):
 
 
 def test_a_long_outbox_is_read_page_by_page_without_gaps_or_repeats(world, monkeypatch):
-    monkeypatch.setattr("chalicelib.api.suppliers.MAX_OUTBOX", 1)
+    monkeypatch.setattr("chalicelib.services.leveranciers.MAX_OUTBOX", 1)
     post(world.client, "/api/cases/approach", {"case_ids": [UTRECHT[0].id, TWO_SUPPLIERS.id]}, "coord-utrecht")
     status, _ = post(world.client, f"/api/cases/{UTRECHT[0].id}/resultaat",
                      {"resultaat": "Vervolghulp en/of verwijzing"}, "coord-utrecht")
@@ -354,7 +344,7 @@ def test_a_long_outbox_is_read_page_by_page_without_gaps_or_repeats(world, monke
 
 
 def test_the_outbox_date_helper_keeps_month_ends():
-    from chalicelib.domain.casework import add_months
+    from chalicelib.domain.cases import add_months
 
     assert add_months(date(2026, 1, 31), 1) == date(2026, 2, 28)
     assert add_months(date(2026, 12, 15), 1) == date(2027, 1, 15)

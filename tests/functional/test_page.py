@@ -2,7 +2,6 @@
 files it serves, the headers they carry, and the names it refuses."""
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
@@ -11,11 +10,11 @@ from chalice.test import Client
 from chalicelib import bootstrap
 from chalicelib.api.page import AssetNotFound, Page, SignInConfig, content_security_policy
 from chalicelib.config import SignIn
+from tests.fakes import chalice_api
 
 ROOT = Path(__file__).resolve().parents[2]
 STATIC = ROOT / "functions" / "api" / "static"
-sys.path.insert(0, str(ROOT / "functions" / "api"))
-import app as api  # noqa: E402
+api = chalice_api()
 
 ENVIRON = {
     "AWS_REGION": "eu-west-1",

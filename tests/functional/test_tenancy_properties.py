@@ -37,15 +37,13 @@ from chalicelib.adapters.aws.casework import DynamoCaseStates, S3Reports, S3Supp
 from chalicelib.adapters.aws.jwks import TokenVerifier
 from chalicelib.adapters.aws.registry import DynamoGemeenten
 from chalicelib.adapters.aws.runs import DynamoRunRegistry
-from chalicelib.api.audit import AuditEvent, MemoryAuditLog, Outcome
-from chalicelib.api.bootstrap import build_deps, overridden
+from chalicelib.domain.audit import AuditEvent, Outcome
 from chalicelib.domain.cases import Case, Person, case_id
 from chalicelib.domain.casework import EINDRESULTATEN, messages
 from chalicelib.domain.registry import Gemeente, Leverancier, Registry, registry_to_items
 from chalicelib.domain.report import Counts, Report, Status
-from chalicelib.services.uploads import presign_upload
-from tests.functional.test_api import api
-from tests.functional.test_tokens import _id_token, _signing_key
+from chalicelib.adapters.aws.presign import S3Presigner
+from tests.fakes import MemoryAuditLog, api_client, chalice_api, id_token, new_signing_key, pk_sk_table
 
 NOW = datetime(2026, 11, 3, 9, 30, tzinfo=UTC)
 REGION = "eu-west-1"
@@ -98,7 +96,7 @@ CONTACTPOGING = {"soort": "Telefoon", "bereikt": False, "datum": "2026-11-02", "
 RULE = {"min_leveranciers": 2, "min_dagen": 30, "max_dagen": 365, "min_bedrag": 10, "signaaltypen": ["Water"],
         "venster": {}}
 
-
+api = chalice_api()
 ASSETS = sorted(p.name for p in (Path(api.__file__).parent / "static").iterdir() if p.suffix in (".css", ".js", ".svg"))
 
 
@@ -132,13 +130,13 @@ class User:
 
 @cache
 def signing_key():
-    return _signing_key(KID)
+    return new_signing_key(KID)
 
 
 @cache
 def token(user: User) -> str:
     """A genuine RS256 ID token for the user, as Cognito would sign it (valid for the session)."""
-    return _id_token(signing_key()[0], KID, exp=int(time.time()) + 6 * 3600, **user.claims())
+    return id_token(signing_key()[0], KID, exp=int(time.time()) + 6 * 3600, **user.claims())
 
 
 def verifier() -> TokenVerifier:
@@ -238,13 +236,7 @@ class Aws:
         return name
 
     def table(self, name: str):
-        return self.dynamodb.create_table(
-            TableName=name,
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
-                                  {"AttributeName": "sk", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        return pk_sk_table(self.dynamodb, name)
 
 
 @dataclass
@@ -297,12 +289,9 @@ class World:
                      for m in messages(c, "benaderd", date(2026, 11, 2), pauze_tot=date(2026, 12, 2))])
         self.audit = MemoryAuditLog()
 
-        def presign(leverancier, filename, size, now):
-            return presign_upload(aws.s3, uploads, leverancier=leverancier, filename=filename, size=size, now=now)
-
-        self.deps = build_deps(
-            verifier().identity, store, runs, self.audit, lambda: NOW,
-            states=DynamoCaseStates(self.cases_table), outbox=outbox, presign=presign,
+        self.ports = dict(
+            store=store, runs=runs, audit=self.audit, authenticate=verifier().identity, clock=lambda: NOW,
+            states=DynamoCaseStates(self.cases_table), outbox=outbox, presign=S3Presigner(aws.s3, uploads),
             reports=S3Reports(aws.s3, self.lake), gemeenten=DynamoGemeenten(self.registry_table),
         )
         self.team = {(c.run, c.id): c.team for c in plan.cases}
@@ -577,8 +566,9 @@ def aws():
 
 
 def session(aws: Aws, plan: Plan):
+    """A world stored on moto, and the API over it (a context manager giving the test client)."""
     world = World(aws, plan)
-    return world, overridden(world.deps), Client(api.app)
+    return world, api_client(**world.ports)
 
 
 # Each example stores a world on moto, so shrinking a failure would take minutes: the assertion
@@ -595,8 +585,8 @@ REQUESTS = st.integers(6, 14)
 @PROPERTY
 @given(plan=plans(), data=st.data())
 def test_no_response_ever_carries_another_tenants_data(aws, plan, data):
-    world, context, client = session(aws, plan)
-    with context, client:
+    world, context = session(aws, plan)
+    with context as client:
         for _ in range(data.draw(REQUESTS)):
             route = data.draw(routes())
             user = data.draw(users_for(world, route))
@@ -653,8 +643,8 @@ def check_status_and_audit(world: World, sent: Sent, expected: tuple[int, str | 
 @settings(PROPERTY, max_examples=40)
 @given(plan=plans(), data=st.data())
 def test_foreign_ids_are_404_refused_roles_403_and_both_are_audited(aws, plan, data):
-    world, context, client = session(aws, plan)
-    with context, client:
+    world, context = session(aws, plan)
+    with context as client:
         for _ in range(data.draw(REQUESTS)):
             route = data.draw(routes(public=False))
             user = data.draw(users_for(world, route, anonymous=False))
@@ -668,10 +658,10 @@ def test_a_missing_or_tampered_token_is_401_and_logged_but_not_audited(aws, capl
     goes into the Object Lock log (anyone could fill it); the app logs the refusal's code and
     route instead, never the token."""
     plan = fixed_plan()
-    world, context, client = session(aws, plan)
+    world, context = session(aws, plan)
     own, other = (token(User(COORDINATOR, gemeente)).split(".") for gemeente in plan.gemeenten)
     tampered = ".".join([own[0], other[1], own[2]])  # another gemeente's claims under this signature
-    with context, client:
+    with context as client:
         for route in app_routes():
             if MATRIX[route] is ANYONE:
                 continue
@@ -692,11 +682,11 @@ def test_a_missing_or_tampered_token_is_401_and_logged_but_not_audited(aws, capl
 @settings(PROPERTY, max_examples=30)
 @given(plan=plans(), data=st.data())
 def test_a_wijkteam_only_ever_sees_and_writes_its_own_teams_cases(aws, plan, data):
-    world, context, client = session(aws, plan)
+    world, context = session(aws, plan)
     gemeente = data.draw(st.sampled_from(plan.gemeenten))
     member = User(WIJKTEAM, gemeente, team=data.draw(st.sampled_from(TEAMS)))
     coordinator = User(COORDINATOR, gemeente)
-    with context, client:
+    with context as client:
         for _ in range(data.draw(st.integers(2, 5))):
             for run_id in [None] + [r for r, _ in plan.runs]:
                 query = {"page_size": "200"} | ({"run": run_id} if run_id else {})
@@ -744,8 +734,8 @@ def own_run_call(route: str, case: Case, **body) -> Call:
 @settings(PROPERTY, max_examples=30)
 @given(plan=plans(), data=st.data())
 def test_writes_with_foreign_ids_change_nothing_and_allowed_ones_only_the_own_tenant(aws, plan, data):
-    world, context, client = session(aws, plan)
-    with context, client:
+    world, context = session(aws, plan)
+    with context as client:
         before = world.state()
         for _ in range(data.draw(REQUESTS)):
             route = data.draw(st.sampled_from(sorted(WRITES)))
@@ -831,8 +821,8 @@ MATRIX_USERS = {
 
 @pytest.fixture(scope="module")
 def matrix_world(aws):
-    world, context, client = session(aws, fixed_plan())
-    with context, client:
+    world, context = session(aws, fixed_plan())
+    with context as client:
         yield world, client
 
 

@@ -12,38 +12,32 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from moto.utilities.utils import load_resource
 
-from chalicelib.adapters.aws.jwks import AuthSettings, TokenVerifier, bearer, fetch_url
-from chalicelib.domain.identity import Forbidden, Role, Unauthorized
-from chalicelib.domain.registry import parse_registry_toml
+from chalicelib.adapters.aws.jwks import TokenVerifier, bearer, fetch_url
+from chalicelib.api.errors import status_of
+from chalicelib.bootstrap import token_verifier
+from chalicelib.config import SignIn
+from chalicelib.domain.errors import Forbidden, Unauthorized
+from chalicelib.domain.identity import Role
 from infra.local.stack import LocalStack
 from infra.local.users import DEMO_PASSWORD, SignInFailed, create_demo_users, sign_in
+from tests.fakes import id_token, new_signing_key
 
-REGISTRY = parse_registry_toml("""
-[[gemeente]]
-code = "GM0202"
-naam = "Arnhem"
-
-[[gemeente]]
-code = "GM0268"
-naam = "Nijmegen"
-
-[[leverancier]]
-id = "vitens"
-naam = "Vitens"
-signaaltype = "Water"
-""")
+@pytest.fixture(scope="module")
+def demo_registry(registry):
+    """The shared registry with vitens as its one supplier: the demo users of two gemeenten and one supplier."""
+    return registry.model_copy(update={"leveranciers": (registry.leverancier("vitens"),), "convenanten": ()})
 
 
 @pytest.fixture(scope="module")
-def stack():
+def stack(demo_registry):
     with LocalStack() as local:
-        create_demo_users(local, REGISTRY)
+        create_demo_users(local, demo_registry)
         yield local
 
 
 @pytest.fixture(scope="module")
 def settings(stack):
-    return AuthSettings(**{
+    return SignIn(**{
         key[len("VINDPLAATS_"):].lower(): value
         for key, value in stack.env().items()
         if key in ("VINDPLAATS_USER_POOL_ID", "VINDPLAATS_USER_POOL_CLIENT_ID", "VINDPLAATS_JWKS_URL")
@@ -52,7 +46,7 @@ def settings(stack):
 
 @pytest.fixture(scope="module")
 def verifier(settings):
-    return settings.verifier()
+    return token_verifier(settings)
 
 
 @pytest.fixture(scope="module")
@@ -93,7 +87,7 @@ def rejected(verifier, token, code):
     with pytest.raises(Unauthorized) as caught:
         verifier.verify(token)
     assert caught.value.code == code, caught.value.message
-    assert caught.value.status == 401
+    assert status_of(caught.value) == 401
 
 
 # ------------------------------------------------------------------ genuine tokens
@@ -121,8 +115,8 @@ def test_every_demo_user_signs_in_to_its_own_identity(stack, verifier, username,
     assert (identity.role, identity.gemeente, identity.leverancier, identity.team) == (role, gemeente, leverancier, team)
 
 
-def test_demo_users_are_deterministic_and_creating_them_twice_is_harmless(stack):
-    users = create_demo_users(stack, REGISTRY)
+def test_demo_users_are_deterministic_and_creating_them_twice_is_harmless(stack, demo_registry):
+    users = create_demo_users(stack, demo_registry)
     assert [u.username for u in users] == [
         "coordinator-gm0202", "wijkteam-gm0202-noord", "wijkteam-gm0202-zuid",
         "coordinator-gm0268", "wijkteam-gm0268-noord", "wijkteam-gm0268-zuid",
@@ -274,21 +268,9 @@ def test_bearer_refuses_another_scheme(header):
     assert caught.value.code == "token_invalid"
 
 
-def _signing_key(kid):
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key())) | {"kid": kid, "alg": "RS256", "use": "sig"}
-    return key, jwk
-
-
-def _id_token(key, kid, **changes):
-    now = int(time.time())
-    claims = {"iss": "https://issuer", "aud": "client", "sub": "s", "token_use": "id", "iat": now, "exp": now + 600}
-    return jwt.encode(claims | changes, key, algorithm="RS256", headers={"kid": kid})
-
-
 def test_an_unknown_kid_refetches_the_key_set_once():
-    first, first_jwk = _signing_key("one")
-    second, second_jwk = _signing_key("two")
+    first, first_jwk = new_signing_key("one")
+    second, second_jwk = new_signing_key("two")
     served = [{"keys": [first_jwk]}]
     fetched = []
 
@@ -298,41 +280,41 @@ def test_an_unknown_kid_refetches_the_key_set_once():
 
     clock = [1000.0]
     verifier = TokenVerifier("https://jwks", "https://issuer", "client", fetch=fetch, clock=lambda: clock[0])
-    assert verifier.verify(_id_token(first, "one"))["sub"] == "s"
-    assert verifier.verify(_id_token(first, "one"))["sub"] == "s"
+    assert verifier.verify(id_token(first, "one"))["sub"] == "s"
+    assert verifier.verify(id_token(first, "one"))["sub"] == "s"
     assert len(fetched) == 1
     served[0] = {"keys": [first_jwk, second_jwk]}  # the pool rotated its keys
     clock[0] += 61
-    assert verifier.verify(_id_token(second, "two"))["sub"] == "s"
+    assert verifier.verify(id_token(second, "two"))["sub"] == "s"
     assert len(fetched) == 2
     # Random kids do not turn every request into a fetch.
     for _ in range(5):
-        rejected(verifier, _id_token(second, "three"), "token_invalid")
+        rejected(verifier, id_token(second, "three"), "token_invalid")
     assert len(fetched) == 2
 
 
 def test_the_key_set_is_refetched_when_the_cache_expires():
-    key, jwk = _signing_key("one")
+    key, jwk = new_signing_key("one")
     fetched = []
     clock = [0.0]
     verifier = TokenVerifier("https://jwks", "https://issuer", "client", cache_seconds=3600,
                              fetch=lambda url: fetched.append(url) or {"keys": [jwk]}, clock=lambda: clock[0])
-    verifier.verify(_id_token(key, "one"))
+    verifier.verify(id_token(key, "one"))
     clock[0] += 3601
-    verifier.verify(_id_token(key, "one"))
+    verifier.verify(id_token(key, "one"))
     assert len(fetched) == 2
 
 
 def test_keys_that_are_not_rs256_signing_keys_are_ignored():
-    key, jwk = _signing_key("one")
+    key, jwk = new_signing_key("one")
     for other in ({"alg": "RS512"}, {"use": "enc"}):
         verifier = TokenVerifier("https://jwks", "https://issuer", "client", fetch=lambda url: {"keys": [jwk | other]})
-        rejected(verifier, _id_token(key, "one"), "token_invalid")
+        rejected(verifier, id_token(key, "one"), "token_invalid")
 
 
 def test_leeway_accepts_a_token_just_expired():
-    key, jwk = _signing_key("one")
-    token = _id_token(key, "one", exp=int(time.time()) - 5)
+    key, jwk = new_signing_key("one")
+    token = id_token(key, "one", exp=int(time.time()) - 5)
     strict = TokenVerifier("https://jwks", "https://issuer", "client", fetch=lambda url: {"keys": [jwk]})
     lenient = TokenVerifier("https://jwks", "https://issuer", "client", leeway=30, fetch=lambda url: {"keys": [jwk]})
     rejected(strict, token, "token_expired")
@@ -343,14 +325,14 @@ def test_an_unreachable_key_set_is_a_server_error_not_a_401():
     def fetch(url):
         raise OSError("connection refused")
 
-    key, _ = _signing_key("one")
+    key, _ = new_signing_key("one")
     verifier = TokenVerifier("https://jwks", "https://issuer", "client", fetch=fetch)
     with pytest.raises(RuntimeError):
-        verifier.verify(_id_token(key, "one"))
+        verifier.verify(id_token(key, "one"))
 
 
 def test_auth_settings_refuse_a_pool_id_that_is_not_one(monkeypatch):
     with pytest.raises(ValueError):
-        AuthSettings(user_pool_id="../evil", user_pool_client_id="c")
-    settings = AuthSettings(user_pool_id="eu-central-1_AbC123", user_pool_client_id="c")
+        SignIn(user_pool_id="../evil", user_pool_client_id="c")
+    settings = SignIn(user_pool_id="eu-central-1_AbC123", user_pool_client_id="c")
     assert settings.jwks == "https://cognito-idp.eu-central-1.amazonaws.com/eu-central-1_AbC123/.well-known/jwks.json"

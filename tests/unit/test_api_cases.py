@@ -21,60 +21,9 @@ from chalicelib.domain.caselist import (
     page_of,
     profile,
 )
-from chalicelib.domain.cases import Case, Person
+from chalicelib.domain.cases import Person
 from chalicelib.domain.identity import Identity
-
-RUN = "20261101-20261101T060000-a1b2c3"
-
-
-def make_case(
-    n: int,
-    gemeente: str = "GM0202",
-    *,
-    wijk: str = "WK020201",
-    signalen: tuple[tuple[str, str, str], ...] = (("vitens", "Water", "120.00"),),
-    herhaald: bool = False,
-    crisis: bool = False,
-    status: str = "Nog niet opgepakt",
-    team: str | None = None,
-    run: str = RUN,
-) -> Case:
-    """A case with id `<gemeente digits><n>` padded to 16 hex chars; signalen are
-    (leverancier, signaaltype, bedrag)."""
-    total = sum(Decimal(bedrag) for _, _, bedrag in signalen)
-    return Case.model_validate(
-        {
-            "id": f"{gemeente[2:]}{n:012x}",
-            "run": run,
-            "as_of": date(2026, 11, 1),
-            "gemeente": gemeente,
-            "wijk": {"code": wijk, "naam": ""},
-            "buurt": {"code": "BU02020101", "naam": ""},
-            "adres": {"postcode": "6811AB", "huisnummer": n, "huisletter": "", "toevoeging": ""},
-            "signalen": [
-                {
-                    "leverancier": leverancier,
-                    "leverancier_naam": leverancier.title(),
-                    "klantnummer": f"K{n}",
-                    "signaaltype": signaaltype,
-                    "bedrag": bedrag,
-                    "achterstand_sinds": date(2026, 8, 1),
-                    "peildatum": date(2026, 10, 1),
-                    "crisis": crisis,
-                }
-                for leverancier, signaaltype, bedrag in signalen
-            ],
-            "aantal_leveranciers": len({s[0] for s in signalen}),
-            "totaal_bedrag": total,
-            "oudste_achterstand": date(2026, 8, 1),
-            "herhaald": herhaald,
-            "crisis": crisis,
-            "rank": n,
-            "status": status,
-            "team": team,
-        }
-    )
-
+from tests.fakes import make_case
 
 COORDINATOR = Identity(subject="u-coord", role="coordinator", gemeente="GM0202")
 WIJKTEAM_NOORD = Identity(subject="u-noord", role="wijkteam", gemeente="GM0202", team="noord")

@@ -22,33 +22,13 @@ from chalicelib.domain.matching import MATCH_SCHEMA
 from chalicelib.domain.reference import parse_reference_csv
 from chalicelib.domain.registry import parse_registry_toml
 from chalicelib.domain.signals import VAULT_COLUMNS
+from tests.fakes import REGISTRY_FILE
 
 RUN = "2026-11-01-a"
 AS_OF = date(2026, 11, 1)
 PEIL = date(2026, 10, 28)
 
-REGISTRY = parse_registry_toml(
-    """
-[[gemeente]]
-code = "GM0202"
-naam = "Arnhem"
-[[gemeente]]
-code = "GM0268"
-naam = "Nijmegen"
-[[leverancier]]
-id = "vivare"
-naam = "Vivare"
-signaaltype = "Huur"
-[[leverancier]]
-id = "vitens"
-naam = "Vitens"
-signaaltype = "Water"
-[[leverancier]]
-id = "eneco"
-naam = "Eneco"
-signaaltype = "Energie"
-"""
-)
+REGISTRY = parse_registry_toml(REGISTRY_FILE.read_text(encoding="utf-8"))
 REFERENCE = parse_reference_csv(
     b"postcode,huisnummer,gemeentecode,wijkcode,wijknaam,buurtcode,buurtnaam\n"
     b"6811AB,,GM0202,WK020201,Centrum,BU02020101,Binnenstad\n"

@@ -17,7 +17,7 @@ from infra.local.driver import (
     steps_in_order,
     task_keys,
 )
-from infra.template import TEMPLATE_PATH, Resolver, load_template
+from infra.template import Resolver
 
 RUN = {
     "run_id": "2026-05-01-abc",
@@ -41,11 +41,6 @@ SUBSTITUTIONS = {
     "GlueDatabase": "db",
     "AlarmTopicArn": "arn:topic",
 }
-
-
-@pytest.fixture(scope="module")
-def body():
-    return load_template(TEMPLATE_PATH)
 
 
 @pytest.fixture(scope="module")

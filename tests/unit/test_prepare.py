@@ -6,25 +6,7 @@ import pyarrow as pa
 import sqlglot
 
 from chalicelib.domain.matching import VORIGE_MATCHES_SCHEMA, match_sql
-from chalicelib.domain.registry import parse_registry_toml
 from chalicelib.services.prepare import new_run_id, prepare_run
-
-REGISTRY = parse_registry_toml("""
-[[gemeente]]
-code = "GM0202"
-naam = "Arnhem"
-
-[[leverancier]]
-id = "vivare"
-naam = "Vivare"
-signaaltype = "Huur"
-
-[[convenant]]
-gemeente = "GM0202"
-leverancier = "vivare"
-vanaf = "2026-01-01"
-""")
-
 
 class MemoryParameters:
     def __init__(self) -> None:
@@ -42,9 +24,9 @@ class MemoryParameters:
         self.windowed = (first, last)
 
 
-def test_every_parameter_table_is_stored_and_pointed_at_for_this_run():
+def test_every_parameter_table_is_stored_and_pointed_at_for_this_run(registry):
     parameters = MemoryParameters()
-    prepare_run(registry=REGISTRY, as_of=date(2026, 11, 1), run_id="r1",
+    prepare_run(registry=registry, as_of=date(2026, 11, 1), run_id="r1",
                 previous_matches=VORIGE_MATCHES_SCHEMA.empty_table(), parameters=parameters, lake_bucket="lake")
     names = {"run", "gemeente_regels", "gemeente_signaaltypen", "gemeente_vensters", "convenanten", "vorige_matches"}
     assert set(parameters.tables) == names
@@ -55,8 +37,8 @@ def test_every_parameter_table_is_stored_and_pointed_at_for_this_run():
     ]
 
 
-def test_query_unloads_match_sql_unpartitioned_to_the_runs_prefix_and_parses_as_athena():
-    prepared = prepare_run(registry=REGISTRY, as_of=date(2026, 11, 1), run_id="r1",
+def test_query_unloads_match_sql_unpartitioned_to_the_runs_prefix_and_parses_as_athena(registry):
+    prepared = prepare_run(registry=registry, as_of=date(2026, 11, 1), run_id="r1",
                            previous_matches=VORIGE_MATCHES_SCHEMA.empty_table(), parameters=MemoryParameters(),
                            lake_bucket="lake")
     assert prepared.output == "s3://lake/runs/r1/matches/"
@@ -66,11 +48,11 @@ def test_query_unloads_match_sql_unpartitioned_to_the_runs_prefix_and_parses_as_
     assert statement is not None
 
 
-def test_previous_matches_pass_through_in_their_schema():
+def test_previous_matches_pass_through_in_their_schema(registry):
     previous = pa.table({"huishouden": ["a" * 32], "gemeente": ["GM0202"], "as_of": [date(2026, 10, 1)],
                          "extra": [1]})
     parameters = MemoryParameters()
-    prepare_run(registry=REGISTRY, as_of=date(2026, 11, 1), run_id="r1", previous_matches=previous,
+    prepare_run(registry=registry, as_of=date(2026, 11, 1), run_id="r1", previous_matches=previous,
                 parameters=parameters, lake_bucket="lake")
     assert parameters.tables["vorige_matches"].schema == VORIGE_MATCHES_SCHEMA
     assert parameters.tables["vorige_matches"].num_rows == 1

@@ -19,11 +19,6 @@ from infra.template import (
 BUCKETS = ("UploadBucket", "LakeBucket", "VaultBucket")
 
 
-@pytest.fixture(scope="module")
-def body():
-    return load_template(TEMPLATE_PATH)
-
-
 def resource(body, logical_id, resource_type):
     found = body["Resources"][logical_id]
     assert found["Type"] == resource_type

@@ -19,7 +19,7 @@ from infra.local.driver import (
     state_machine_functions,
     steps_in_order,
 )
-from infra.template import PROJECT_ROOT, TEMPLATE_PATH, function_properties, load_template, resources_of_type
+from infra.template import PROJECT_ROOT, function_properties, resources_of_type
 
 STEPS = ["Prepare", "RunQuery", "Publish", "Notify", "Retention"]
 FUNCTIONS = {
@@ -34,11 +34,6 @@ LAMBDA_SERVICE_ERRORS = {
     "Lambda.SdkClientException",
     "Lambda.TooManyRequestsException",
 }
-
-
-@pytest.fixture(scope="module")
-def body():
-    return load_template(TEMPLATE_PATH)
 
 
 @pytest.fixture(scope="module")

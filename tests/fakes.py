@@ -1,0 +1,325 @@
+"""What several test modules share: an in-memory stand-in for each of the API's ports, the API's
+test world (two gemeenten, their cases, six callers), the API built on them, a moto table,
+signed test tokens, and the shared registry file.
+
+Test modules import from here; no test module imports another.
+"""
+
+import importlib.util
+import json
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from types import ModuleType
+
+import jwt
+from chalice.test import Client
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from chalicelib import bootstrap
+from chalicelib.adapters.aws.presign import S3Presigner
+from chalicelib.domain.audit import AuditEvent
+from chalicelib.domain.cases import Case, Person, RunInfo, RunStatus
+from chalicelib.domain.casework import CaseState, SupplierMessage
+from chalicelib.domain.errors import Unauthorized
+from chalicelib.domain.identity import Identity
+
+ROOT = Path(__file__).resolve().parents[1]
+API_APP = ROOT / "functions" / "api" / "app.py"
+# The registry the tests share; tests/conftest.py offers it as the `registry_toml` and `registry` fixtures.
+REGISTRY_FILE = Path(__file__).resolve().parent / "fixtures" / "registry.toml"
+
+# ------------------------------------------------------------------ cases
+
+RUN = "20261101-20261101T060000-a1b2c3"
+
+
+def make_case(
+    n: int,
+    gemeente: str = "GM0202",
+    *,
+    wijk: str = "WK020201",
+    signalen: tuple[tuple[str, str, str], ...] = (("vitens", "Water", "120.00"),),
+    herhaald: bool = False,
+    crisis: bool = False,
+    status: str = "Nog niet opgepakt",
+    team: str | None = None,
+    run: str = RUN,
+) -> Case:
+    """A case with id `<gemeente digits><n>` padded to 16 hex chars; signalen are
+    (leverancier, signaaltype, bedrag)."""
+    total = sum(Decimal(bedrag) for _, _, bedrag in signalen)
+    return Case.model_validate(
+        {
+            "id": f"{gemeente[2:]}{n:012x}",
+            "run": run,
+            "as_of": date(2026, 11, 1),
+            "gemeente": gemeente,
+            "wijk": {"code": wijk, "naam": ""},
+            "buurt": {"code": "BU02020101", "naam": ""},
+            "adres": {"postcode": "6811AB", "huisnummer": n, "huisletter": "", "toevoeging": ""},
+            "signalen": [
+                {
+                    "leverancier": leverancier,
+                    "leverancier_naam": leverancier.title(),
+                    "klantnummer": f"K{n}",
+                    "signaaltype": signaaltype,
+                    "bedrag": bedrag,
+                    "achterstand_sinds": date(2026, 8, 1),
+                    "peildatum": date(2026, 10, 1),
+                    "crisis": crisis,
+                }
+                for leverancier, signaaltype, bedrag in signalen
+            ],
+            "aantal_leveranciers": len({s[0] for s in signalen}),
+            "totaal_bedrag": total,
+            "oudste_achterstand": date(2026, 8, 1),
+            "herhaald": herhaald,
+            "crisis": crisis,
+            "rank": n,
+            "status": status,
+            "team": team,
+        }
+    )
+
+
+# ------------------------------------------------------------------ the API's test world
+
+OLD_RUN = "20261001-20261001T060000-000000"
+NOW = datetime(2026, 11, 3, 9, 30, tzinfo=UTC)
+
+UTRECHT = [make_case(n, "GM0202", team="noord" if n == 1 else None) for n in range(1, 6)]
+EDE = [make_case(n, "GM0268") for n in range(1, 4)]
+OLD_UTRECHT = [make_case(7, "GM0202", run=OLD_RUN)]
+PEOPLE = {
+    UTRECHT[0].id: [Person(leverancier="vitens", achternaam="Jansen", straat="Dorpsstraat 1",
+                           telefoon="0612345678", email="jansen@example.nl", geboortedatum=date(1970, 1, 1))],
+    EDE[0].id: [Person(leverancier="vitens", achternaam="de Vries", telefoon="0687654321")],
+}
+
+# Bearer tokens of the in-memory `authenticate`, and whom each stands for.
+IDENTITIES = {
+    "coord-utrecht": Identity(subject="s-1", role="coordinator", gemeente="GM0202", display_name="Anna"),
+    "coord-ede": Identity(subject="s-2", role="coordinator", gemeente="GM0268"),
+    "team-noord": Identity(subject="s-3", role="wijkteam", gemeente="GM0202", team="noord"),
+    "team-zuid": Identity(subject="s-4", role="wijkteam", gemeente="GM0202", team="zuid"),
+    "supplier": Identity(subject="s-5", role="leverancier", leverancier="vitens"),
+    "operator": Identity(subject="s-6", role="operator"),
+}
+
+
+class MemoryCaseStore:
+    def __init__(self, cases):
+        self._cases = cases
+
+    def cases(self, run_id, gemeente):
+        return [case for case in self._cases if case.run == run_id and case.gemeente == gemeente]
+
+    def contacts(self, run_id, gemeente, case_id):
+        assert any(c.id == case_id and c.gemeente == gemeente and c.run == run_id for c in self._cases)
+        return PEOPLE.get(case_id, [])
+
+
+class MemoryRuns:
+    def __init__(self):
+        counts = {"GM0202": len(UTRECHT), "GM0268": len(EDE)}
+        self._runs = [
+            RunInfo(run_id=RUN, as_of=date(2026, 11, 1), status=RunStatus.PUBLISHED, gemeenten=counts),
+            RunInfo(run_id=OLD_RUN, as_of=date(2026, 10, 1), status=RunStatus.PUBLISHED, gemeenten={"GM0202": 1}),
+        ]
+
+    def latest(self):
+        return self._runs[0]
+
+    def runs_for(self, gemeente):
+        return [run for run in self._runs if gemeente in run.gemeenten]
+
+
+class MemoryCaseStates:
+    """What gemeenten recorded about their cases, per (gemeente, run, case id), as DynamoCaseStates keeps it."""
+
+    FIELDS = frozenset(CaseState.model_fields) - {"contactpogingen", "updated_at", "updated_by"}
+
+    def __init__(self) -> None:
+        self.recorded: dict[tuple[str, str, str], CaseState] = {}
+
+    def states(self, gemeente, run_id):
+        return {case_id: state for (g, r, case_id), state in self.recorded.items() if (g, r) == (gemeente, run_id)}
+
+    def state(self, gemeente, run_id, case_id):
+        return self.recorded.get((gemeente, run_id, case_id))
+
+    def update(self, gemeente, run_id, case_id, fields, *, by, at, contactpoging=None):
+        unknown = set(fields) - self.FIELDS
+        if unknown:
+            raise ValueError(f"not a case state field: {sorted(unknown)}")
+        current = self.recorded.get((gemeente, run_id, case_id), CaseState())
+        changed = current.model_dump() | dict(fields) | {"updated_at": at, "updated_by": by}
+        if contactpoging is not None:
+            changed["contactpogingen"] = [*current.contactpogingen, contactpoging]
+        self.recorded[(gemeente, run_id, case_id)] = CaseState.model_validate(changed)
+
+
+class MemoryOutbox:
+    """Suppliers' messages by `<leverancier>/<datum>/<id>`, listed in that order as S3SupplierOutbox lists its keys."""
+
+    def __init__(self) -> None:
+        self.messages: dict[str, SupplierMessage] = {}
+
+    def send(self, messages):
+        keys = [f"{leverancier}/{message.datum.isoformat()}/{message.id}" for leverancier, message in messages]
+        self.messages.update(zip(keys, (message for _, message in messages), strict=True))
+        return keys
+
+    def since(self, leverancier, since, limit, after=None):
+        prefix = f"{leverancier}/"
+        start = max(f"{prefix}{since.isoformat()}", f"{prefix}{after}" if after else "")
+        keys = sorted(key for key in self.messages if key.startswith(prefix) and key > start)
+        return [self.messages[key] for key in keys[:limit]], len(keys) > limit
+
+
+class MemoryReports:
+    """Delivery reports by (leverancier, levering)."""
+
+    def __init__(self, reports=()) -> None:
+        self.reports = {(report.leverancier, report.levering): report for report in reports}
+
+    def read(self, leverancier, levering):
+        return self.reports.get((leverancier, levering))
+
+
+class MemoryGemeenten:
+    """The registry's gemeenten by code; `put` replaces a registered one only."""
+
+    def __init__(self, gemeenten=()) -> None:
+        self.gemeenten = {gemeente.code: gemeente for gemeente in gemeenten}
+
+    def get(self, code):
+        return self.gemeenten.get(code)
+
+    def put(self, gemeente):
+        if gemeente.code not in self.gemeenten:
+            return False
+        self.gemeenten[gemeente.code] = gemeente
+        return True
+
+
+class MemoryPresigner:
+    """S3Presigner's policy without S3: the same key and limits, a made-up URL, no signature."""
+
+    def presign(self, leverancier, filename, size, now):
+        return S3Presigner(self, "uploads").presign(leverancier, filename, size, now)
+
+    def generate_presigned_post(self, Bucket, Key, Fields, Conditions, ExpiresIn):  # noqa: N803 - boto3's names
+        return {"url": f"https://{Bucket}.s3.test/", "fields": {**Fields, "key": Key}}
+
+
+class MemoryAuditLog:
+    """The audit log in a list."""
+
+    def __init__(self) -> None:
+        self.events: list[AuditEvent] = []
+
+    def record(self, event: AuditEvent) -> None:
+        self.events.append(event)
+
+
+def authenticate(header):
+    token = (header or "").removeprefix("Bearer ")
+    if token not in IDENTITIES:
+        raise Unauthorized("het token is ongeldig", code="token_invalid")
+    return IDENTITIES[token]
+
+
+# ------------------------------------------------------------------ the API
+
+
+@cache
+def chalice_api() -> ModuleType:
+    """functions/api/app.py, imported once from its file (under a name of its own, so that no
+    folder goes on sys.path and no other `app` module is shadowed)."""
+    spec = importlib.util.spec_from_file_location("vindplaats_api_under_test", API_APP)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def chalice_routes():
+    return {(method, path) for path, methods in chalice_api().app.routes.items() for method in methods}
+
+
+@contextmanager
+def api_client(store, runs, audit, *, authenticate: Callable = authenticate, clock: Callable = lambda: NOW,
+               states=None, outbox=None, presign=None, reports=None, gemeenten=None) -> Iterator[Client]:
+    """Chalice's test client on the API with these ports, the one place the tests build the API.
+    A port left out is an empty in-memory one."""
+    deps = bootstrap.api_deps(
+        authenticate=authenticate, store=store, runs=runs, audit=audit, clock=clock,
+        states=MemoryCaseStates() if states is None else states,
+        outbox=MemoryOutbox() if outbox is None else outbox,
+        presigner=MemoryPresigner() if presign is None else presign,
+        reports=MemoryReports() if reports is None else reports,
+        gemeenten=MemoryGemeenten() if gemeenten is None else gemeenten,
+    )
+    bootstrap.use(api=deps)
+    try:
+        with Client(chalice_api().app) as client:
+            yield client
+    finally:
+        bootstrap.use()
+
+
+def get(client, path, token=None):
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    response = client.http.get(path, headers=headers)
+    body = json.loads(response.body) if response.body else None
+    assert "Traceback" not in (response.body or b"").decode()
+    return response.status_code, body
+
+
+def assert_error(result, status, code=None):
+    got, body = result
+    assert got == status, body
+    assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}
+    if code:
+        assert body["error"]["code"] == code
+
+
+# ------------------------------------------------------------------ moto
+
+
+def pk_sk_table(dynamodb, name):
+    """A pay-per-request table keyed by string `pk` and `sk`, as the template's tables are; `dynamodb`
+    is a boto3 resource (inside moto)."""
+    return dynamodb.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                              {"AttributeName": "sk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+
+# ------------------------------------------------------------------ tokens
+
+
+def new_signing_key(kid):
+    """A fresh RSA key and its public JWK under `kid`, as a key set serves it."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key())) | {"kid": kid, "alg": "RS256", "use": "sig"}
+    return key, jwk
+
+
+def id_token(key, kid, **changes):
+    """An RS256 ID token for issuer https://issuer and audience client, valid for ten minutes;
+    `changes` replace or add claims."""
+    now = int(time.time())
+    claims = {"iss": "https://issuer", "aud": "client", "sub": "s", "token_use": "id", "iat": now, "exp": now + 600}
+    return jwt.encode(claims | changes, key, algorithm="RS256", headers={"kid": kid})
