@@ -11,8 +11,10 @@ from urllib.parse import urlparse
 import boto3
 from botocore.config import Config
 
-from chalicelib.adapters.aws.sources import DynamoRegistrySource, S3ReferenceSource
-from chalicelib.adapters.aws.storage import S3Lake, S3Uploads
+from chalicelib.adapters.aws.lake import S3Lake
+from chalicelib.adapters.aws.reference import S3ReferenceSource
+from chalicelib.adapters.aws.registry import DynamoRegistrySource
+from chalicelib.adapters.aws.uploads import S3Uploads
 from chalicelib.adapters.aws.vault import KmsVault
 from chalicelib.config import Settings, settings
 from chalicelib.domain.signals import Pseudonymiser
@@ -71,7 +73,9 @@ class MatchDeps:
 @lru_cache(maxsize=1)
 def match_deps() -> MatchDeps:
     from chalicelib.adapters.aws.cases import S3CaseStore
-    from chalicelib.adapters.aws.runs import DynamoRunRegistry, S3GemeenteOutbox, S3RunLake, S3VaultIndex
+    from chalicelib.adapters.aws.outbox import S3GemeenteOutbox
+    from chalicelib.adapters.aws.runs import DynamoRunRegistry, S3RunLake
+    from chalicelib.adapters.aws.vault import S3VaultIndex
     from chalicelib.adapters.aws.parameters import S3GlueParameters
 
     config = settings()

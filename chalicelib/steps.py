@@ -35,7 +35,7 @@ def prepare(event: dict) -> dict:
         run_id=run_id,
         previous_matches=pa.concat_tables(previous) if previous else VORIGE_MATCHES_SCHEMA.empty_table(),
         parameters=deps.parameters,
-        lake_bucket=deps.settings.lake_bucket,
+        output=deps.run_lake.matches_location(run_id),
     )
     return {"run_id": prepared.run_id, "as_of": as_of.isoformat(), "query": prepared.query, "output": prepared.output}
 

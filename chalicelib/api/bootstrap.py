@@ -108,7 +108,9 @@ def aws_deps() -> ApiDeps:
 
     from chalicelib.adapters.aws.cases import S3CaseStore
     from chalicelib.adapters.aws.runs import DynamoRunRegistry
-    from chalicelib.adapters.aws.casework import DynamoCaseStates, S3Reports, S3SupplierOutbox
+    from chalicelib.adapters.aws.case_states import DynamoCaseStates
+    from chalicelib.adapters.aws.outbox import S3SupplierOutbox
+    from chalicelib.adapters.aws.reports import S3Reports
     from chalicelib.adapters.aws.jwks import AuthSettings
     from chalicelib.adapters.aws.registry import DynamoGemeenten
     from chalicelib.api.audit import S3AuditLog

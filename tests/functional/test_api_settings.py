@@ -8,10 +8,9 @@ import pytest
 from chalice.test import Client
 from moto import mock_aws
 
-from chalicelib.adapters.aws.registry import DynamoGemeenten
+from chalicelib.adapters.aws.registry import DynamoGemeenten, import_registry, load_registry
 from chalicelib.api.audit import MemoryAuditLog, Outcome
 from chalicelib.api.bootstrap import build_deps, overridden
-from chalicelib.services.registry import import_registry, load_registry
 from tests.functional.test_api import NOW, UTRECHT, MemoryCaseStore, MemoryRuns, api, assert_error, authenticate, get
 
 REGION = "eu-west-1"

@@ -9,7 +9,9 @@ import pytest
 from chalice.test import Client
 from moto import mock_aws
 
-from chalicelib.adapters.aws.casework import DynamoCaseStates, S3Reports, S3SupplierOutbox, report_key
+from chalicelib.adapters.aws.case_states import DynamoCaseStates
+from chalicelib.adapters.aws.outbox import S3SupplierOutbox
+from chalicelib.adapters.aws.reports import S3Reports, report_key
 from chalicelib.api.audit import MemoryAuditLog, Outcome
 from chalicelib.api.bootstrap import build_deps, overridden
 from chalicelib.domain.report import Report, Status

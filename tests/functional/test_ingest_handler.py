@@ -8,7 +8,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from chalicelib.adapters.aws.storage import S3Lake
+from chalicelib.adapters.aws.lake import S3Lake
 from chalicelib.adapters.aws.vault import KmsVault
 from chalicelib.domain.report import Status
 from infra import actions

@@ -32,16 +32,18 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 from moto import mock_aws
 
+from chalicelib.adapters.aws.case_states import DynamoCaseStates
 from chalicelib.adapters.aws.cases import S3CaseStore
-from chalicelib.adapters.aws.casework import DynamoCaseStates, S3Reports, S3SupplierOutbox, report_key
 from chalicelib.adapters.aws.jwks import TokenVerifier
-from chalicelib.adapters.aws.registry import DynamoGemeenten
+from chalicelib.adapters.aws.outbox import S3SupplierOutbox
+from chalicelib.adapters.aws.registry import DynamoGemeenten, registry_to_items
+from chalicelib.adapters.aws.reports import S3Reports, report_key
 from chalicelib.adapters.aws.runs import DynamoRunRegistry
 from chalicelib.api.audit import AuditEvent, MemoryAuditLog, Outcome
 from chalicelib.api.bootstrap import build_deps, overridden
 from chalicelib.domain.cases import Case, Person, case_id
 from chalicelib.domain.casework import EINDRESULTATEN, messages
-from chalicelib.domain.registry import Gemeente, Leverancier, Registry, registry_to_items
+from chalicelib.domain.registry import Gemeente, Leverancier, Registry
 from chalicelib.domain.report import Counts, Report, Status
 from chalicelib.services.uploads import presign_upload
 from tests.functional.test_api import api

@@ -5,6 +5,7 @@ from datetime import UTC, date, datetime
 import pyarrow as pa
 import sqlglot
 
+from chalicelib.adapters.aws.runs import S3RunLake
 from chalicelib.domain.matching import VORIGE_MATCHES_SCHEMA, match_sql
 from chalicelib.domain.registry import parse_registry_toml
 from chalicelib.services.prepare import new_run_id, prepare_run
@@ -24,6 +25,7 @@ gemeente = "GM0202"
 leverancier = "vivare"
 vanaf = "2026-01-01"
 """)
+OUTPUT = S3RunLake(s3=None, lake_bucket="lake").matches_location("r1")  # the run lake owns where matches go
 
 
 class MemoryParameters:
@@ -45,7 +47,7 @@ class MemoryParameters:
 def test_every_parameter_table_is_stored_and_pointed_at_for_this_run():
     parameters = MemoryParameters()
     prepare_run(registry=REGISTRY, as_of=date(2026, 11, 1), run_id="r1",
-                previous_matches=VORIGE_MATCHES_SCHEMA.empty_table(), parameters=parameters, lake_bucket="lake")
+                previous_matches=VORIGE_MATCHES_SCHEMA.empty_table(), parameters=parameters, output=OUTPUT)
     names = {"run", "gemeente_regels", "gemeente_signaaltypen", "gemeente_vensters", "convenanten", "vorige_matches"}
     assert set(parameters.tables) == names
     assert parameters.pointed == {name: f"s3://lake/params/{name}/run=r1/" for name in names}
@@ -58,7 +60,7 @@ def test_every_parameter_table_is_stored_and_pointed_at_for_this_run():
 def test_query_unloads_match_sql_unpartitioned_to_the_runs_prefix_and_parses_as_athena():
     prepared = prepare_run(registry=REGISTRY, as_of=date(2026, 11, 1), run_id="r1",
                            previous_matches=VORIGE_MATCHES_SCHEMA.empty_table(), parameters=MemoryParameters(),
-                           lake_bucket="lake")
+                           output=OUTPUT)
     assert prepared.output == "s3://lake/runs/r1/matches/"
     assert match_sql().strip() in prepared.query
     assert "partitioned_by" not in prepared.query.lower()
@@ -71,7 +73,7 @@ def test_previous_matches_pass_through_in_their_schema():
                          "extra": [1]})
     parameters = MemoryParameters()
     prepare_run(registry=REGISTRY, as_of=date(2026, 11, 1), run_id="r1", previous_matches=previous,
-                parameters=parameters, lake_bucket="lake")
+                parameters=parameters, output=OUTPUT)
     assert parameters.tables["vorige_matches"].schema == VORIGE_MATCHES_SCHEMA
     assert parameters.tables["vorige_matches"].num_rows == 1
 
