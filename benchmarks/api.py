@@ -324,7 +324,7 @@ def run(n_cases: int, requests: int, warmup: int, import_runs: int, export_reque
 
     from chalicelib.adapters.aws.cases import S3CaseStore
     from chalicelib.adapters.aws.runs import DynamoRunRegistry
-    from chalicelib.services.registry import import_registry
+    from chalicelib.adapters.aws.registry import import_registry
     from infra.local.api import LocalApi
     from infra.local.stack import FAKE_CREDENTIALS, LocalStack
     from infra.local.users import create_demo_users, sign_in

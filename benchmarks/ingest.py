@@ -136,7 +136,7 @@ class _MemoryS3:
 
 def measure_pipeline(delivery: Path, reference_csv: Path) -> dict:
     _one_core()
-    from chalicelib.adapters.aws.storage import S3Lake
+    from chalicelib.adapters.aws.lake import S3Lake
     from chalicelib.adapters.aws.vault import KmsVault
     from chalicelib.domain.delivery import Supplier, read_delivery
     from chalicelib.domain.reference import parse_reference_csv

@@ -125,8 +125,11 @@ def api_deps(
 
 
 def build_ingest(settings: Settings, aws: Aws) -> IngestDeps:
-    from chalicelib.adapters.aws.sources import DynamoRegistrySource, S3ReferenceSource
-    from chalicelib.adapters.aws.storage import S3Lake, S3Uploads
+    from chalicelib.adapters.aws.lake import S3Lake
+    from chalicelib.adapters.aws.reference import S3ReferenceSource
+    from chalicelib.adapters.aws.registry import DynamoRegistrySource
+    from chalicelib.adapters.aws.reports import S3Reports
+    from chalicelib.adapters.aws.uploads import S3Uploads
     from chalicelib.adapters.aws.vault import KmsVault
     from chalicelib.domain.signals import Pseudonymiser
     from chalicelib.services.ingest import IngestDeps
@@ -135,6 +138,7 @@ def build_ingest(settings: Settings, aws: Aws) -> IngestDeps:
     return IngestDeps(
         uploads=S3Uploads(s3, settings.upload_bucket),
         lake=S3Lake(s3, settings.lake_bucket),
+        reports=S3Reports(s3, settings.lake_bucket),
         vault=KmsVault(s3, aws.client("kms"), settings.vault_bucket, settings.vault_key_id),
         registry=DynamoRegistrySource(aws.table(settings.registry_table)),
         reference=S3ReferenceSource(s3, settings.lake_bucket),
@@ -146,9 +150,11 @@ def build_match(settings: Settings, aws: Aws) -> MatchDeps:
     from chalicelib.adapters.aws.cases import S3CaseStore
     from chalicelib.adapters.aws.lake_scan import S3SignalFiles
     from chalicelib.adapters.aws.parameters import S3GlueParameters
-    from chalicelib.adapters.aws.runs import DynamoRunRegistry, S3GemeenteOutbox, S3RunLake, S3VaultIndex
-    from chalicelib.adapters.aws.sources import DynamoRegistrySource, S3ReferenceSource
-    from chalicelib.adapters.aws.vault import KmsVault
+    from chalicelib.adapters.aws.outbox import S3GemeenteOutbox
+    from chalicelib.adapters.aws.reference import S3ReferenceSource
+    from chalicelib.adapters.aws.registry import DynamoRegistrySource
+    from chalicelib.adapters.aws.runs import DynamoRunRegistry, S3RunLake
+    from chalicelib.adapters.aws.vault import KmsVault, S3VaultIndex
     from chalicelib.services.workflow import MatchDeps
 
     s3, kms = aws.client("s3"), aws.client("kms")
@@ -177,7 +183,9 @@ def token_verifier(settings: SignIn, **options: Any) -> TokenVerifier:
 def build_api(settings: ApiSettings, aws: Aws) -> ApiDeps:
     """Touches no network: the JWKS is fetched on the first token, the stores on first use."""
     from chalicelib.adapters.aws.audit import S3AuditLog
-    from chalicelib.adapters.aws.casework import DynamoCaseStates, S3Reports, S3SupplierOutbox
+    from chalicelib.adapters.aws.case_states import DynamoCaseStates
+    from chalicelib.adapters.aws.outbox import S3SupplierOutbox
+    from chalicelib.adapters.aws.reports import S3Reports
     from chalicelib.adapters.aws.cases import S3CaseStore
     from chalicelib.adapters.aws.presign import S3Presigner
     from chalicelib.adapters.aws.registry import DynamoGemeenten

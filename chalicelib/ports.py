@@ -59,13 +59,14 @@ class Presigner(Protocol):
 
 class Lake(Protocol):
     def write_signals(self, signals: pa.Table, *, peildatum: str, leverancier: str, levering: str) -> str: ...
-    def write_report(self, report: Report) -> str: ...
-    def read_report(self, leverancier: str, levering: str) -> Report | None: ...
 
 
 class Reports(Protocol):
+    """Each delivery's validation report: written by ingest, read by its supplier."""
+
+    def write(self, report: Report) -> str: ...
     def read(self, leverancier: str, levering: str) -> Report | None:
-        """A delivery's validation report; None until ingest wrote it."""
+        """The report; None until ingest wrote it."""
         ...
 
 
@@ -127,6 +128,10 @@ class ParameterStore(Protocol):
 
 class RunLake(Protocol):
     """A run's pseudonymous files: the match output and the match history."""
+
+    def matches_location(self, run_id: str) -> str:
+        """Where the run's match query writes its output (an s3:// prefix)."""
+        ...
 
     def read_matches(self, run_id: str) -> pa.Table: ...
     def read_history(self, run_id: str) -> pa.Table: ...

@@ -4,7 +4,6 @@ Deliveries go through the real path: a presigned POST under the supplier's prefi
 event, the queue and the ingest handler. Nothing here writes the lake directly.
 """
 
-import json
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -12,12 +11,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import requests
-from botocore.exceptions import ClientError
 
-from chalicelib.adapters.aws.storage import report_key
+from chalicelib.adapters.aws.reference import import_reference
+from chalicelib.adapters.aws.registry import import_registry
+from chalicelib.adapters.aws.reports import S3Reports
 from chalicelib.domain.registry import Registry
 from chalicelib.domain.report import Report
-from chalicelib.services.registry import import_reference, import_registry
 from chalicelib.adapters.aws.presign import S3Presigner
 from chalicelib.domain.upload import CONTENT_TYPE, PresignedUpload
 from infra.local.target import Target
@@ -67,16 +66,7 @@ def deliveries(folder: Path) -> Iterator[tuple[str, Path]]:
 
 
 def read_report(target: Target, delivered: Delivered) -> Report | None:
-    s3 = target.client("s3")
-    try:
-        body = s3.get_object(
-            Bucket=target.settings.lake_bucket, Key=report_key(delivered.leverancier, delivered.levering)
-        )["Body"].read()
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] in ("NoSuchKey", "404"):
-            return None
-        raise
-    return Report.model_validate(json.loads(body))
+    return S3Reports(target.client("s3"), target.settings.lake_bucket).read(delivered.leverancier, delivered.levering)
 
 
 def wait_for_reports(

@@ -1,8 +1,8 @@
 """The registry: gemeenten with their rules, leveranciers, and the convenanten between them.
 
-Operators write it as TOML (matching.md); the cloud keeps it in DynamoDB as one item per entry
-(`registry_to_items` / `registry_from_items`). Every way in raises `RegistryError` with a stable
-English code and a Dutch message that names the entry and the field at fault.
+Operators write it as TOML (matching.md); a store hands its entries back as sections
+(`registry_from_sections`). Every way in raises `RegistryError` with a stable English code and a
+Dutch message that names the entry and the field at fault.
 """
 
 from __future__ import annotations
@@ -300,10 +300,12 @@ def parse_registry_toml(text: str) -> Registry:
         if not isinstance(value, list):
             raise RegistryError("invalid_field", f"schrijf '{name}' als [[{name}]], een lijst van tabellen")
         sections[_SECTIONS[name]] = value
-    return _validate(sections).canonical()
+    return registry_from_sections(sections).canonical()
 
 
-def _validate(sections: Mapping[str, Sequence[Any]]) -> Registry:
+def registry_from_sections(sections: Mapping[str, Sequence[Any]]) -> Registry:
+    """The registry of `sections` (`gemeenten`, `leveranciers`, `convenanten`: lists of entries as
+    mappings), in the given order; RegistryError for anything `parse_registry_toml` would reject."""
     try:
         return Registry.model_validate(sections)
     except ValidationError as error:
@@ -381,87 +383,3 @@ def _registry_error(error: ValidationError, sections: Mapping[str, Sequence[Any]
         return RegistryError(code, f"{where}: {text}")
     path = ".".join(str(part) for part in field if part != "[key]")
     return RegistryError(code, f"{where}, veld {path}: {text}")
-
-
-_KINDS = {"GEMEENTE": "gemeenten", "LEVERANCIER": "leveranciers", "CONVENANT": "convenanten"}
-
-
-def registry_to_items(registry: Registry) -> list[dict[str, Any]]:
-    """One item per entry for a single DynamoDB table keyed by string `pk` and `sk`.
-
-    Values are plain JSON (no floats that boto3 would reject): amounts and percentages as
-    strings, dates ISO, an absent `tot` left out.
-    """
-    items: list[dict[str, Any]] = []
-    for g in registry.gemeenten:
-        items.append(
-            {
-                "pk": "GEMEENTE",
-                "sk": g.code,
-                "naam": g.naam,
-                "min_leveranciers": g.min_leveranciers,
-                "min_dagen": g.min_dagen,
-                "max_dagen": g.max_dagen,
-                "min_bedrag": str(g.min_bedrag),
-                "signaaltypen": list(g.signaaltypen),
-                "venster": {t: [low, high] for t, (low, high) in g.venster.items()},
-            }
-        )
-    for l in registry.leveranciers:
-        items.append(
-            {
-                "pk": "LEVERANCIER",
-                "sk": l.id,
-                "naam": l.naam,
-                "signaaltype": l.signaaltype,
-                "max_fout_percentage": repr(l.max_fout_percentage),
-            }
-        )
-    for c in registry.convenanten:
-        item = {
-            "pk": "CONVENANT",
-            "sk": c.key,
-            "gemeente": c.gemeente,
-            "leverancier": c.leverancier,
-            "vanaf": c.vanaf.isoformat(),
-        }
-        if c.tot is not None:
-            item["tot"] = c.tot.isoformat()
-        items.append(item)
-    return items
-
-
-def registry_from_items(items: Iterable[Mapping[str, Any]]) -> Registry:
-    """The registry stored as `items` (any order; numbers may be Decimal), in canonical order.
-
-    Raises RegistryError for an item of unknown kind, an `sk` that does not match the entry, or
-    anything `parse_registry_toml` would reject.
-    """
-    items = list(items)
-    sections: dict[str, list[dict[str, Any]]] = {name: [] for name in _KINDS.values()}
-    for item in sorted(items, key=lambda i: (str(i.get("pk")), str(i.get("sk")))):
-        kind = _KINDS.get(str(item.get("pk")))
-        if kind is None:
-            raise RegistryError("invalid_item", f"onbekend soort item in het register: pk '{item.get('pk')}'")
-        entry = {k: _plain(v) for k, v in item.items() if k not in ("pk", "sk")}
-        if kind in _IDENTITY:
-            entry[_IDENTITY[kind]] = item.get("sk")
-        sections[kind].append(entry)
-    registry = _validate(sections)
-    expected = {(item["pk"], item["sk"]) for item in registry_to_items(registry)}
-    for item in items:
-        if (item.get("pk"), item.get("sk")) not in expected:
-            raise RegistryError(
-                "invalid_item", f"item {item.get('pk')} '{item.get('sk')}': de sk past niet bij de inhoud"
-            )
-    return registry.canonical()
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Decimal) and value == value.to_integral_value():
-        return int(value)
-    if isinstance(value, Mapping):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value

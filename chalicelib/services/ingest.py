@@ -12,7 +12,7 @@ from chalicelib.domain.delivery import Supplier, read_delivery
 from chalicelib.domain.report import Counts, Finding, Report, Status, finding
 from chalicelib.domain.signals import Pseudonymiser, build_signals
 from chalicelib.domain.upload import UploadKey
-from chalicelib.ports import Lake, ReferenceSource, RegistrySource, Uploads, Vault
+from chalicelib.ports import Lake, ReferenceSource, RegistrySource, Reports, Uploads, Vault
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,7 @@ class Upload:
 class IngestDeps:
     uploads: Uploads
     lake: Lake
+    reports: Reports
     vault: Vault
     registry: RegistrySource
     reference: ReferenceSource
@@ -38,7 +39,7 @@ def ingest_upload(upload: Upload, deps: IngestDeps, *, upload_date: date, today:
     key = UploadKey.parse(upload.key)
     size = deps.uploads.size(upload.key)
     if size is None:
-        existing = deps.lake.read_report(key.leverancier, key.levering)
+        existing = deps.reports.read(key.leverancier, key.levering)
         if existing is not None:
             return existing
         raise FileNotFoundError(upload.key)
@@ -85,7 +86,7 @@ def ingest_upload(upload: Upload, deps: IngestDeps, *, upload_date: date, today:
         errors=delivery.errors,
         warnings=warnings,
     )
-    deps.lake.write_report(report)
+    deps.reports.write(report)
     deps.uploads.delete(upload.key)
     return report
 
@@ -112,6 +113,6 @@ def _reject(
         errors=errors,
         warnings=warnings,
     )
-    deps.lake.write_report(report)
+    deps.reports.write(report)
     deps.uploads.quarantine(upload.key, key, reason.code)
     return report

@@ -29,10 +29,6 @@ def new_run_id(as_of: date, now: datetime) -> str:
     return f"{as_of:%Y%m%d}-{now:%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
 
 
-def matches_prefix(bucket: str, run_id: str) -> str:
-    return f"s3://{bucket}/runs/{run_id}/matches/"
-
-
 def unload(query: str, output: str) -> str:
     """Athena's UNLOAD of the query to Parquet, unpartitioned (342 gemeenten > 100 partitions)."""
     return f"UNLOAD (\n{query.strip()}\n) TO '{output}' WITH (format = 'PARQUET', compression = 'ZSTD')"
@@ -45,13 +41,14 @@ def prepare_run(
     run_id: str,
     previous_matches: pa.Table,
     parameters: ParameterStore,
-    lake_bucket: str,
+    output: str,
 ) -> PreparedRun:
+    """Store and point at the run's parameter tables; the query UNLOADs to `output` (the run lake's
+    matches location, e.g. `s3://<lake>/runs/<run>/matches/`)."""
     tables = parameter_tables(registry, as_of) | {
         "vorige_matches": previous_matches.select(VORIGE_MATCHES_SCHEMA.names).cast(VORIGE_MATCHES_SCHEMA)
     }
     for name, table in tables.items():
         parameters.point(name, parameters.put(name, run_id, table))
     parameters.window(levering_vanaf(as_of), as_of)
-    output = matches_prefix(lake_bucket, run_id)
     return PreparedRun(run_id=run_id, as_of=as_of, query=unload(match_sql(), output), output=output)

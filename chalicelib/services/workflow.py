@@ -53,13 +53,14 @@ def prepare(deps: MatchDeps, as_of: date, now: datetime) -> PreparedRun:
     """A new run for `as_of`: its parameters in place and its query, reading the households
     matched in the published runs that count for herhaald."""
     previous = [deps.run_lake.read_history(run.run_id) for run in deps.runs.published(since=herhaald_vanaf(as_of))]
+    run_id = new_run_id(as_of, now)
     return prepare_run(
         registry=deps.registry.registry(),
         as_of=as_of,
-        run_id=new_run_id(as_of, now),
+        run_id=run_id,
         previous_matches=pa.concat_tables(previous) if previous else VORIGE_MATCHES_SCHEMA.empty_table(),
         parameters=deps.parameters,
-        lake_bucket=deps.settings.lake_bucket,
+        output=deps.run_lake.matches_location(run_id),
     )
 
 

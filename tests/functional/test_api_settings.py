@@ -7,9 +7,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from chalicelib.adapters.aws.registry import DynamoGemeenten
+from chalicelib.adapters.aws.registry import DynamoGemeenten, import_registry, load_registry
 from chalicelib.domain.audit import Outcome
-from chalicelib.services.registry import import_registry, load_registry
 from tests.fakes import UTRECHT, MemoryAuditLog, MemoryCaseStore, MemoryRuns, api_client, assert_error, get, pk_sk_table
 
 REGION = "eu-west-1"

@@ -8,7 +8,9 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from chalicelib.adapters.aws.casework import DynamoCaseStates, S3Reports, S3SupplierOutbox, report_key
+from chalicelib.adapters.aws.case_states import DynamoCaseStates
+from chalicelib.adapters.aws.outbox import S3SupplierOutbox
+from chalicelib.adapters.aws.reports import S3Reports, report_key
 from chalicelib.domain.audit import Outcome
 from chalicelib.domain.report import Report, Status
 from chalicelib.adapters.aws.presign import S3Presigner

@@ -9,7 +9,7 @@ import io
 import pyarrow.parquet as pq
 import pytest
 
-from chalicelib.adapters.aws.storage import signals_key
+from chalicelib.adapters.aws.lake import signals_key
 from chalicelib.adapters.aws.vault import KmsVault, vault_key
 from chalicelib.domain.report import Status
 from infra import actions

@@ -8,7 +8,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from chalicelib.adapters.aws.storage import S3Lake
+from chalicelib.adapters.aws.reports import S3Reports
 from chalicelib.adapters.aws.vault import KmsVault
 from chalicelib.domain.report import Status
 from infra import actions
@@ -130,7 +130,7 @@ def test_crash_between_writing_and_acknowledging_converges_on_redelivery(platfor
 
 
 def test_crash_half_way_is_retried_and_converges(platform, monkeypatch):
-    real = S3Lake.write_report
+    real = S3Reports.write
     calls = []
 
     def crash_once(self, report):
@@ -139,7 +139,7 @@ def test_crash_half_way_is_retried_and_converges(platform, monkeypatch):
             raise ConnectionError("simulated crash after the signals were written")
         return real(self, report)
 
-    monkeypatch.setattr(S3Lake, "write_report", crash_once)
+    monkeypatch.setattr(S3Reports, "write", crash_once)
     delivered, report = platform.deliver("vitens", _demo_file(platform, "vitens"))
     assert len(calls) == 2
     assert report.status is not Status.REJECTED

@@ -15,11 +15,13 @@ from botocore.exceptions import ClientError
 from cryptography.exceptions import InvalidTag
 
 from chalicelib.adapters.aws.cases import S3CaseStore
-from chalicelib.adapters.aws.envelope import RECORDS_MAGIC, open_index, seal
-from chalicelib.adapters.aws.runs import DynamoRunRegistry, S3GemeenteOutbox, S3RunLake, S3VaultIndex
-from chalicelib.adapters.aws.sources import DynamoRegistrySource, S3ReferenceSource
-from chalicelib.adapters.aws.storage import S3Lake
-from chalicelib.adapters.aws.vault import KmsVault
+from chalicelib.adapters.aws.envelope import open_index, seal
+from chalicelib.adapters.aws.reports import S3Reports
+from chalicelib.adapters.aws.outbox import S3GemeenteOutbox
+from chalicelib.adapters.aws.reference import S3ReferenceSource
+from chalicelib.adapters.aws.registry import DynamoRegistrySource
+from chalicelib.adapters.aws.runs import DynamoRunRegistry, S3RunLake
+from chalicelib.adapters.aws.vault import KmsVault, S3VaultIndex
 from chalicelib.domain.cases import RunStatus, case_id
 from chalicelib.domain.matching import MATCH_SCHEMA, VORIGE_MATCHES_SCHEMA
 from chalicelib.domain.report import Report, Status
@@ -111,7 +113,7 @@ class World:
         ])
         self.vault.put(leverancier, levering, pa.Table.from_pylist(records, schema=schema))
         if peildatum is not None:
-            S3Lake(self.platform.s3, self.settings.lake_bucket).write_report(Report(
+            S3Reports(self.platform.s3, self.settings.lake_bucket).write(Report(
                 leverancier=leverancier, levering=levering, bestand="x.csv", status=Status.ACCEPTED,
                 peildatum=peildatum.isoformat(),
             ))
@@ -492,24 +494,6 @@ def test_a_warm_store_follows_its_contacts_object_when_it_is_rewritten_or_delete
 
     world.store.delete(s.run_id, "GM0202")
     assert warm.store.contacts(s.run_id, "GM0202", a) == []
-
-
-def test_contacts_sealed_whole_by_the_earlier_format_still_open_and_keep_reseals_them_per_case(world):
-    s = scenario(world)
-    publish_run(s.run_id, AS_OF, world.deps, s.read)
-    a, b = _id(s, 0), _id(s, 1)
-    people = {case: world.store.contacts(s.run_id, "GM0202", case) for case in (a, b)}
-    whole = json.dumps({case: [p.model_dump(mode="json", exclude_none=True) for p in its]
-                        for case, its in people.items()}).encode()
-    context = {"run": s.run_id, "gemeente": "GM0202"}
-    _put_contacts_body(world, s.run_id, "GM0202", seal(world.kms, world.settings.vault_key_id, context, whole))
-
-    assert world.store.contacts(s.run_id, "GM0202", b) == people[b]
-    world.store.keep(s.run_id, "GM0202", {a})
-    body = _contacts_body(world, s.run_id, "GM0202")
-    assert body.startswith(RECORDS_MAGIC) and set(_spans(world, s.run_id, "GM0202", body)) == {a}
-    assert world.store.contacts(s.run_id, "GM0202", a) == people[a]
-    assert world.store.contacts(s.run_id, "GM0202", b) == []
 
 
 # ---------------------------------------------------------------- retention

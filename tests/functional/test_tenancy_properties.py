@@ -32,15 +32,17 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 from moto import mock_aws
 
+from chalicelib.adapters.aws.case_states import DynamoCaseStates
 from chalicelib.adapters.aws.cases import S3CaseStore
-from chalicelib.adapters.aws.casework import DynamoCaseStates, S3Reports, S3SupplierOutbox, report_key
 from chalicelib.adapters.aws.jwks import TokenVerifier
-from chalicelib.adapters.aws.registry import DynamoGemeenten
+from chalicelib.adapters.aws.outbox import S3SupplierOutbox
+from chalicelib.adapters.aws.registry import DynamoGemeenten, registry_to_items
+from chalicelib.adapters.aws.reports import S3Reports, report_key
 from chalicelib.adapters.aws.runs import DynamoRunRegistry
 from chalicelib.domain.audit import AuditEvent, Outcome
 from chalicelib.domain.cases import Case, Person, case_id
 from chalicelib.domain.casework import EINDRESULTATEN, messages
-from chalicelib.domain.registry import Gemeente, Leverancier, Registry, registry_to_items
+from chalicelib.domain.registry import Gemeente, Leverancier, Registry
 from chalicelib.domain.report import Counts, Report, Status
 from chalicelib.adapters.aws.presign import S3Presigner
 from tests.fakes import MemoryAuditLog, api_client, chalice_api, id_token, new_signing_key, pk_sk_table

@@ -12,7 +12,7 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from chalicelib.adapters.aws.storage import S3Lake
+from chalicelib.adapters.aws.lake import S3Lake
 from chalicelib.adapters.local.duckdb_engine import DuckDbQueryEngine, read_signals, scan_signals
 from chalicelib.domain.matching import (
     MATCH_SCHEMA,

@@ -5,8 +5,12 @@ from datetime import UTC, date, datetime
 import pyarrow as pa
 import sqlglot
 
+from chalicelib.adapters.aws.runs import S3RunLake
 from chalicelib.domain.matching import VORIGE_MATCHES_SCHEMA, match_sql
 from chalicelib.services.prepare import new_run_id, prepare_run
+
+OUTPUT = S3RunLake(s3=None, lake_bucket="lake").matches_location("r1")  # the run lake owns where matches go
+
 
 class MemoryParameters:
     def __init__(self) -> None:
@@ -27,7 +31,7 @@ class MemoryParameters:
 def test_every_parameter_table_is_stored_and_pointed_at_for_this_run(registry):
     parameters = MemoryParameters()
     prepare_run(registry=registry, as_of=date(2026, 11, 1), run_id="r1",
-                previous_matches=VORIGE_MATCHES_SCHEMA.empty_table(), parameters=parameters, lake_bucket="lake")
+                previous_matches=VORIGE_MATCHES_SCHEMA.empty_table(), parameters=parameters, output=OUTPUT)
     names = {"run", "gemeente_regels", "gemeente_signaaltypen", "gemeente_vensters", "convenanten", "vorige_matches"}
     assert set(parameters.tables) == names
     assert parameters.pointed == {name: f"s3://lake/params/{name}/run=r1/" for name in names}
@@ -40,7 +44,7 @@ def test_every_parameter_table_is_stored_and_pointed_at_for_this_run(registry):
 def test_query_unloads_match_sql_unpartitioned_to_the_runs_prefix_and_parses_as_athena(registry):
     prepared = prepare_run(registry=registry, as_of=date(2026, 11, 1), run_id="r1",
                            previous_matches=VORIGE_MATCHES_SCHEMA.empty_table(), parameters=MemoryParameters(),
-                           lake_bucket="lake")
+                           output=OUTPUT)
     assert prepared.output == "s3://lake/runs/r1/matches/"
     assert match_sql().strip() in prepared.query
     assert "partitioned_by" not in prepared.query.lower()
@@ -53,7 +57,7 @@ def test_previous_matches_pass_through_in_their_schema(registry):
                          "extra": [1]})
     parameters = MemoryParameters()
     prepare_run(registry=registry, as_of=date(2026, 11, 1), run_id="r1", previous_matches=previous,
-                parameters=parameters, lake_bucket="lake")
+                parameters=parameters, output=OUTPUT)
     assert parameters.tables["vorige_matches"].schema == VORIGE_MATCHES_SCHEMA
     assert parameters.tables["vorige_matches"].num_rows == 1
 

@@ -3,6 +3,7 @@ import io
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from botocore.exceptions import ClientError
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -191,10 +192,6 @@ def test_malformed_row_after_empty_lines_reports_its_physical_line():
 
 
 class FakeS3:
-    class exceptions:
-        class NoSuchKey(Exception):
-            pass
-
     def __init__(self) -> None:
         self.objects: dict[tuple[str, str], bytes] = {}
 
@@ -203,12 +200,12 @@ class FakeS3:
 
     def get_object(self, Bucket, Key):
         if (Bucket, Key) not in self.objects:
-            raise self.exceptions.NoSuchKey(Key)
+            raise ClientError({"Error": {"Code": "NoSuchKey", "Message": Key}}, "GetObject")
         return {"Body": io.BytesIO(self.objects[(Bucket, Key)])}
 
 
 def test_imported_reference_is_stored_as_zstd_parquet_and_loads_back():
-    from chalicelib.services.registry import import_reference, load_reference
+    from chalicelib.adapters.aws.reference import import_reference, load_reference
 
     s3 = FakeS3()
 
@@ -220,7 +217,7 @@ def test_imported_reference_is_stored_as_zstd_parquet_and_loads_back():
 
 
 def test_loading_a_reference_never_imported_is_a_clear_error():
-    from chalicelib.services.registry import load_reference
+    from chalicelib.adapters.aws.reference import load_reference
 
     with pytest.raises(AddressReferenceError) as raised:
         load_reference(FakeS3(), "lake")
@@ -228,7 +225,7 @@ def test_loading_a_reference_never_imported_is_a_clear_error():
 
 
 def test_invalid_reference_import_writes_nothing():
-    from chalicelib.services.registry import import_reference
+    from chalicelib.adapters.aws.reference import import_reference
 
     s3 = FakeS3()
     with pytest.raises(AddressReferenceError):

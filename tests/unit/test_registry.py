@@ -8,6 +8,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from chalicelib.adapters.aws.registry import registry_from_items, registry_to_items
 from chalicelib.domain.registry import (
     Convenant,
     Gemeente,
@@ -15,8 +16,6 @@ from chalicelib.domain.registry import (
     Registry,
     RegistryError,
     parse_registry_toml,
-    registry_from_items,
-    registry_to_items,
 )
 from chalicelib.domain.signaaltype import SIGNAALTYPEN
 
@@ -362,7 +361,7 @@ class FakeTable:
 
 
 def test_import_registry_replaces_the_previous_one_and_leaves_other_items():
-    from chalicelib.services.registry import import_registry, load_registry
+    from chalicelib.adapters.aws.registry import import_registry, load_registry
 
     table = FakeTable([{"pk": "RUN", "sk": "2026-10"}])
     import_registry(SPEC_EXAMPLE + '[[leverancier]]\nid = "oud"\nnaam = "Oud"\nsignaaltype = "DUO"\n', table)
@@ -376,7 +375,7 @@ def test_import_registry_replaces_the_previous_one_and_leaves_other_items():
 
 
 def test_invalid_registry_import_writes_nothing():
-    from chalicelib.services.registry import import_registry
+    from chalicelib.adapters.aws.registry import import_registry
 
     table = FakeTable()
     with pytest.raises(RegistryError):

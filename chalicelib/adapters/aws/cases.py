@@ -7,7 +7,7 @@ vault bucket.
                                     JSON [person], one data key with KMS encryption context
                                     {run, gemeente}
 
-Case state lives in the cases table (casework.py); runs and their lake files in runs.py.
+Case state lives in the cases table (case_states.py); runs and their lake files in runs.py.
 """
 
 from __future__ import annotations
@@ -19,17 +19,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict
 
-from chalicelib.adapters.aws.envelope import (
-    MAGIC,
-    RecordIndex,
-    open_index,
-    open_record,
-    open_records,
-    seal_records,
-    unseal,
-    unwrap,
-)
-from chalicelib.adapters.aws.objects import MISSING, delete_keys, delete_prefix, keys
+from chalicelib.adapters.aws.envelope import RecordIndex, open_index, open_record, open_records, seal_records, unwrap
+from chalicelib.adapters.aws.objects import delete_keys, delete_prefix, is_missing, keys
 from chalicelib.domain.cases import Case, Person
 
 _CHANGED = ("412", "PreconditionFailed")
@@ -109,7 +100,7 @@ class S3CaseStore:
             code = exc.response["Error"]["Code"]
             if cached is not None and code in _UNCHANGED:
                 return list(cached[1])
-            if code in MISSING:
+            if is_missing(exc):
                 self._parsed.pop(key, None)
                 return []
             raise
@@ -142,8 +133,6 @@ class S3CaseStore:
         if response is None:
             return []
         body = response["Body"].read()
-        if body.startswith(MAGIC):
-            return self._all_contacts(run_id, gemeente, body).get(case_id, [])
         data_key, index = open_index(self._kms, self._key_id, context, body)
         if len(self._indexes) >= self._CACHED_OBJECTS:
             self._indexes.pop(next(iter(self._indexes)))
@@ -178,12 +167,8 @@ class S3CaseStore:
         )
 
     def _all_contacts(self, run_id: str, gemeente: str, body: bytes) -> dict[str, list[Person]]:
-        """Every case's people in a contacts object: for rewriting it, and for objects sealed
-        whole (`VPV1`, before contacts were sealed per case)."""
+        """Every case's people in a contacts object, for rewriting it."""
         context = _context(run_id, gemeente)
-        if body.startswith(MAGIC):
-            whole = json.loads(unseal(self._kms, self._key_id, context, body))
-            return {case: [Person.model_validate(p) for p in people] for case, people in whole.items()}
         return {case: _people(plain) for case, plain in open_records(self._kms, self._key_id, context, body).items()}
 
     def _read(self, key: str) -> bytes | None:
@@ -195,7 +180,7 @@ class S3CaseStore:
         try:
             return self._s3.get_object(Bucket=self._bucket, Key=key, **conditions)
         except ClientError as exc:
-            if exc.response["Error"]["Code"] in MISSING + _CHANGED:
+            if is_missing(exc) or exc.response["Error"]["Code"] in _CHANGED:
                 return None
             raise
 
@@ -211,7 +196,7 @@ class S3CaseStore:
         except ClientError as exc:
             if exc.response["Error"]["Code"] in _UNCHANGED:
                 return True
-            if exc.response["Error"]["Code"] in MISSING:
+            if is_missing(exc):
                 return False
             raise
         return False

@@ -13,10 +13,10 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 
+from chalicelib.adapters.aws.lake import PARTITION, SIGNALS
 from chalicelib.domain.matching import DeliveryFile
 from chalicelib.domain.signals import SIGNAL_SCHEMA
 
-PARTITION = "peildatum"
 _PARTITIONING = ds.partitioning(pa.schema([(PARTITION, pa.date32())]), flavor="hive")
 _FILE_COLUMNS = tuple(name for name in SIGNAL_SCHEMA.names if name != PARTITION)
 
@@ -204,7 +204,7 @@ class S3SignalFiles:
     """The lake's signals files (signals/peildatum=<date>/...) as the run's window sees them."""
 
     def __init__(self, lake_bucket: str, filesystem: pafs.FileSystem) -> None:
-        self._source = f"{lake_bucket}/signals"
+        self._source = f"{lake_bucket}/{SIGNALS}"
         self._filesystem = filesystem
 
     def in_window(self, first: date, last: date) -> list[DeliveryFile]:

@@ -1,10 +1,19 @@
-"""Listing and deleting S3 objects under a prefix, for the adapters that keep a run's files."""
+"""S3 objects in general: whether an error means "no such object", and listing and deleting the
+objects under a prefix, for the adapters that own a key scheme."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-MISSING = ("404", "NoSuchKey", "NotFound")  # a GET or HEAD of an object that is not there
+from botocore.exceptions import ClientError
+
+# A GET or HEAD of an object that is not there (HEAD answers a bare 404).
+_MISSING = frozenset({"404", "NoSuchKey", "NotFound"})
+
+
+def is_missing(error: ClientError) -> bool:
+    """Whether S3 answered `error` because the object (or key) does not exist."""
+    return error.response.get("Error", {}).get("Code") in _MISSING
 
 
 def keys(s3, bucket: str, prefix: str) -> list[str]:

@@ -1,9 +1,8 @@
-"""AWS adapters of a run: the run registry (DynamoDB), the run's pseudonymous lake files, the
-gemeente outbox and the vault's list of deliveries.
+"""AWS adapters of a run: the run registry (DynamoDB) and the run's pseudonymous lake files.
 
-    lake bucket   runs/<run>/matches/...              the match step's Parquet (MATCH_SCHEMA)
+    lake bucket   runs/<run>/matches/...              the match step's Parquet (MATCH_SCHEMA): the
+                                                      query UNLOADs to matches_location(run)
                   matches/run=<run>/part-0.parquet    (huishouden, gemeente, as_of) of the run's cases
-                  outbox/gemeente/<code>/<run>.json   the counts-only message that a run is ready
     table         pk=RUN sk=<run>                     as_of, status, begun_at, published_at, gemeenten
                   pk=RUN sk=LATEST                    run_id, as_of: the run the gemeenten see
 
@@ -13,14 +12,14 @@ Only the lake's Parquet methods import pyarrow, and lazily: the API uses the reg
 from __future__ import annotations
 
 import io
-import json
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from chalicelib.adapters.aws.objects import MISSING, delete_prefix, keys
+from chalicelib.adapters.aws.dynamo import query_all
+from chalicelib.adapters.aws.objects import delete_prefix, is_missing, keys
 from chalicelib.domain.cases import RunInfo, RunStatus
 
 if TYPE_CHECKING:
@@ -28,6 +27,22 @@ if TYPE_CHECKING:
 
 _RUN = "RUN"
 _LATEST = "LATEST"
+
+
+def _run_prefix(run_id: str) -> str:
+    return f"runs/{run_id}/"
+
+
+def _matches_prefix(run_id: str) -> str:
+    return f"{_run_prefix(run_id)}matches/"
+
+
+def _history_prefix(run_id: str) -> str:
+    return f"matches/run={run_id}/"
+
+
+def _history_key(run_id: str) -> str:
+    return f"{_history_prefix(run_id)}part-0.parquet"
 
 
 class DynamoRunRegistry:
@@ -111,18 +126,12 @@ class DynamoRunRegistry:
 
     def runs(self) -> list[RunInfo]:
         """Every run, whatever its status, newest first (by as-of, then publication)."""
-        items: list[dict[str, Any]] = []
-        arguments: dict[str, Any] = {
-            "KeyConditionExpression": "pk = :run",
-            "ExpressionAttributeValues": {":run": _RUN},
-            "ConsistentRead": True,
-        }
-        while True:
-            page = self._table.query(**arguments)
-            items += page.get("Items", [])
-            if "LastEvaluatedKey" not in page:
-                break
-            arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        items = query_all(
+            self._table,
+            KeyConditionExpression="pk = :run",
+            ExpressionAttributeValues={":run": _RUN},
+            ConsistentRead=True,
+        )
         runs = [_run_info(item) for item in items if item["sk"] != _LATEST]
         return sorted(runs, key=lambda run: (run.as_of, run.published_at or datetime.min.replace(tzinfo=UTC)),
                       reverse=True)
@@ -167,6 +176,10 @@ class S3RunLake:
         self._s3 = s3
         self._bucket = lake_bucket
 
+    def matches_location(self, run_id: str) -> str:
+        """Where the run's match query writes its Parquet: `s3://<lake>/runs/<run>/matches/`."""
+        return f"s3://{self._bucket}/{_matches_prefix(run_id)}"
+
     def read_matches(self, run_id: str) -> pa.Table:
         """Every Parquet object under runs/<run>/matches/ as one MATCH_SCHEMA table (empty if none)."""
         import pyarrow as pa
@@ -175,7 +188,7 @@ class S3RunLake:
         from chalicelib.domain.matching import MATCH_SCHEMA
 
         tables = []
-        for key in keys(self._s3, self._bucket, f"runs/{run_id}/matches/"):
+        for key in keys(self._s3, self._bucket, _matches_prefix(run_id)):
             name = key.rsplit("/", 1)[-1]
             if name.startswith(("_", ".")):
                 continue  # writers' markers such as _SUCCESS
@@ -191,16 +204,18 @@ class S3RunLake:
         from chalicelib.domain.matching import VORIGE_MATCHES_SCHEMA
 
         try:
-            body = self._s3.get_object(Bucket=self._bucket, Key=f"matches/run={run_id}/part-0.parquet")["Body"].read()
-        except self._s3.exceptions.NoSuchKey:
-            return VORIGE_MATCHES_SCHEMA.empty_table()
+            body = self._s3.get_object(Bucket=self._bucket, Key=_history_key(run_id))["Body"].read()
+        except ClientError as exc:
+            if is_missing(exc):
+                return VORIGE_MATCHES_SCHEMA.empty_table()
+            raise
         return pq.read_table(io.BytesIO(body)).select(VORIGE_MATCHES_SCHEMA.names).cast(VORIGE_MATCHES_SCHEMA)
 
     def write_match_history(self, run_id: str, history: pa.Table) -> str:
         """Store (huishouden, gemeente, as_of) rows as matches/run=<run>/part-0.parquet."""
         import pyarrow.parquet as pq
 
-        key = f"matches/run={run_id}/part-0.parquet"
+        key = _history_key(run_id)
         body = io.BytesIO()
         pq.write_table(history, body, compression="zstd")
         self._s3.put_object(
@@ -210,61 +225,6 @@ class S3RunLake:
 
     def delete_run(self, run_id: str) -> int:
         """Delete runs/<run>/ and matches/run=<run>/; returns how many objects there were."""
-        return delete_prefix(self._s3, self._bucket, f"runs/{run_id}/") + delete_prefix(
-            self._s3, self._bucket, f"matches/run={run_id}/"
+        return delete_prefix(self._s3, self._bucket, _run_prefix(run_id)) + delete_prefix(
+            self._s3, self._bucket, _history_prefix(run_id)
         )
-
-
-class S3GemeenteOutbox:
-    """The Notifier for gemeenten: one JSON object per gemeente and run in the lake's outbox."""
-
-    def __init__(self, s3, lake_bucket: str) -> None:
-        self._s3 = s3
-        self._bucket = lake_bucket
-
-    def send(self, gemeente: str, run_id: str, message: Mapping[str, Any]) -> str:
-        key = f"outbox/gemeente/{gemeente}/{run_id}.json"
-        body = json.dumps(message, ensure_ascii=False, sort_keys=True, default=str).encode()
-        self._s3.put_object(Bucket=self._bucket, Key=key, Body=body, ContentType="application/json")
-        return key
-
-
-class S3VaultIndex:
-    """Which deliveries have a vault object, and how old each delivery is."""
-
-    def __init__(self, s3, vault_bucket: str, lake_bucket: str) -> None:
-        self._s3 = s3
-        self._vault = vault_bucket
-        self._lake = lake_bucket
-
-    def present(self) -> set[tuple[str, str]]:
-        """(leverancier, levering) of every vault object."""
-        return {key for key, _ in self._objects()}
-
-    def deliveries(self) -> list[tuple[str, str, date]]:
-        """(leverancier, levering, date) per vault object: the peildatum from the delivery's
-        report, else the day the object was last written."""
-        from chalicelib.adapters.aws.storage import report_key
-
-        found = []
-        for (leverancier, levering), written in self._objects():
-            day = written
-            try:
-                body = self._s3.get_object(Bucket=self._lake, Key=report_key(leverancier, levering))["Body"].read()
-                peildatum = json.loads(body).get("peildatum")
-                day = date.fromisoformat(peildatum) if peildatum else written
-            except ClientError as exc:
-                if exc.response["Error"]["Code"] not in MISSING:
-                    raise
-            found.append((leverancier, levering, day))
-        return found
-
-    def _objects(self) -> list[tuple[tuple[str, str], date]]:
-        pages = self._s3.get_paginator("list_objects_v2").paginate(Bucket=self._vault, Prefix="vault/")
-        found = []
-        for page in pages:
-            for item in page.get("Contents", []):
-                parts = item["Key"].split("/")
-                if len(parts) == 3 and parts[2].endswith(".bin"):
-                    found.append(((parts[1], parts[2][: -len(".bin")]), item["LastModified"].date()))
-        return found

@@ -3,19 +3,35 @@
 One object per delivery, `vault/<leverancier>/<levering>.bin`: the records as an Arrow IPC
 stream (zstd; about twice as fast to write as Parquet, and only ever read whole), sealed by
 `envelope.seal` under a fresh data key. The encryption context binds the key to the delivery,
-so a copied blob will not open elsewhere.
+so a copied blob will not open elsewhere. S3VaultIndex lists the vault's deliveries for retention,
+with each one's peildatum from its report (reports.py).
+
+    vault bucket   vault/<leverancier>/<levering>.bin   a delivery's personal fields, sealed
 """
 
 import io
+from datetime import date
 
 import pyarrow as pa
 import pyarrow.ipc as ipc
 
 from chalicelib.adapters.aws.envelope import seal, unseal
+from chalicelib.adapters.aws.reports import S3Reports
+
+_PREFIX = "vault/"
+_SUFFIX = ".bin"
 
 
 def vault_key(leverancier: str, levering: str) -> str:
-    return f"vault/{leverancier}/{levering}.bin"
+    return f"{_PREFIX}{leverancier}/{levering}{_SUFFIX}"
+
+
+def _delivery(key: str) -> tuple[str, str] | None:
+    """(leverancier, levering) of a vault key; None for any other key."""
+    parts = key.split("/")
+    if len(parts) == 3 and parts[2].endswith(_SUFFIX):
+        return parts[1], parts[2][: -len(_SUFFIX)]
+    return None
 
 
 class KmsVault:
@@ -48,3 +64,36 @@ class KmsVault:
 
 def _context(leverancier: str, levering: str) -> dict[str, str]:
     return {"leverancier": leverancier, "levering": levering}
+
+
+class S3VaultIndex:
+    """Which deliveries have a vault object, and how old each delivery is."""
+
+    def __init__(self, s3, vault_bucket: str, lake_bucket: str) -> None:
+        self._s3 = s3
+        self._vault = vault_bucket
+        self._reports = S3Reports(s3, lake_bucket)
+
+    def present(self) -> set[tuple[str, str]]:
+        """(leverancier, levering) of every vault object."""
+        return {key for key, _ in self._objects()}
+
+    def deliveries(self) -> list[tuple[str, str, date]]:
+        """(leverancier, levering, date) per vault object: the peildatum from the delivery's
+        report, else the day the object was last written."""
+        found = []
+        for (leverancier, levering), written in self._objects():
+            report = self._reports.read(leverancier, levering)
+            peildatum = report.peildatum if report is not None else None
+            found.append((leverancier, levering, date.fromisoformat(peildatum) if peildatum else written))
+        return found
+
+    def _objects(self) -> list[tuple[tuple[str, str], date]]:
+        pages = self._s3.get_paginator("list_objects_v2").paginate(Bucket=self._vault, Prefix=_PREFIX)
+        found = []
+        for page in pages:
+            for item in page.get("Contents", []):
+                delivery = _delivery(item["Key"])
+                if delivery is not None:
+                    found.append((delivery, item["LastModified"].date()))
+        return found

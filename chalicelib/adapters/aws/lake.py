@@ -1,0 +1,37 @@
+"""The ingest side of the lake: a delivery's pseudonymous signals (its report: reports.py).
+
+    lake bucket   signals/peildatum=<yyyy-mm-dd>/<leverancier>_<levering>.parquet   a delivery's signals
+
+The `peildatum=` partitions are Hive-style so the monthly query prunes by date (lake_scan.py
+plans that read).
+"""
+
+import io
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+
+SIGNALS = "signals"  # the folder of every delivery's signals
+PARTITION = "peildatum"  # its Hive-style partition column
+
+# Dictionary-encoding the unique columns (pseudonym, regel) only to fall back costs time.
+_LOW_CARDINALITY = ["levering", "leverancier", "gemeente", "wijk", "buurt", "signaaltype"]
+
+
+def signals_key(peildatum: str, leverancier: str, levering: str) -> str:
+    """Hive-style partition by peildatum, so the monthly query prunes by date."""
+    return f"{SIGNALS}/{PARTITION}={peildatum}/{leverancier}_{levering}.parquet"
+
+
+class S3Lake:
+    def __init__(self, s3, bucket: str) -> None:
+        self._s3 = s3
+        self._bucket = bucket
+
+    def write_signals(self, signals: pa.Table, *, peildatum: str, leverancier: str, levering: str) -> str:
+        key = signals_key(peildatum, leverancier, levering)
+        body = io.BytesIO()
+        pq.write_table(signals.drop_columns(["peildatum"]), body, compression="zstd", use_dictionary=_LOW_CARDINALITY)
+        self._s3.put_object(Bucket=self._bucket, Key=key, Body=body.getvalue(), ContentType="application/vnd.apache.parquet")
+        return key

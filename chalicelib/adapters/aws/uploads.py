@@ -1,0 +1,44 @@
+"""Uploaded files in the upload bucket, as ingest finds them, and quarantine for refused ones.
+
+    upload bucket   incoming/<leverancier>/<levering>/<bestand>     as the supplier's presigned POST put it
+                    quarantine/<leverancier>/<levering>/<bestand>   a refused upload, metadata `reden`
+
+The key scheme itself is domain.upload.UploadKey's (the presigned POST and ingest share it).
+"""
+
+from botocore.exceptions import ClientError
+
+from chalicelib.adapters.aws.objects import is_missing
+from chalicelib.domain.upload import UploadKey
+
+
+class S3Uploads:
+    def __init__(self, s3, bucket: str) -> None:
+        self._s3 = s3
+        self._bucket = bucket
+
+    def size(self, key: str) -> int | None:
+        try:
+            return self._s3.head_object(Bucket=self._bucket, Key=key)["ContentLength"]
+        except ClientError as exc:
+            if is_missing(exc):
+                return None
+            raise
+
+    def read(self, key: str) -> bytes:
+        return self._s3.get_object(Bucket=self._bucket, Key=key)["Body"].read()
+
+    def quarantine(self, key: str, upload: UploadKey, reason: str) -> str:
+        target = upload.quarantine_key()
+        self._s3.copy_object(
+            Bucket=self._bucket,
+            Key=target,
+            CopySource={"Bucket": self._bucket, "Key": key},
+            Metadata={"reden": reason},
+            MetadataDirective="REPLACE",
+        )
+        self.delete(key)
+        return target
+
+    def delete(self, key: str) -> None:
+        self._s3.delete_object(Bucket=self._bucket, Key=key)
