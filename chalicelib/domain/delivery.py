@@ -128,7 +128,7 @@ class _Checks:
         for order, (column, errors) in enumerate(self.columns):
             where = np.flatnonzero(pc.is_valid(errors).to_numpy(zero_copy_only=False))
             codes = errors.take(pa.array(where)).to_pylist()
-            for index, code in zip(where.tolist(), codes):
+            for index, code in zip(where.tolist(), codes, strict=True):
                 line = int(lines[index])
                 found.append((line, order, Finding(line=line, column=column, code=code, message=_text(code))))
         return found
@@ -164,8 +164,10 @@ def _peildatum(records: Records, upload_date: date) -> date:
     if len(dates) > 1:
         per_row = pc.take(parsed, pc.index_in(values, value_set=distinct))
         differs = pc.not_equal(per_row, per_row[0]).to_numpy(zero_copy_only=False)
-        raise _Rejected(finding("peildatum_mismatch", line=int(records.lines[np.flatnonzero(differs)[0]]), column="peildatum"))
-    return dates[0].as_py()
+        line = int(records.lines[np.flatnonzero(differs)[0]])
+        raise _Rejected(finding("peildatum_mismatch", line=line, column="peildatum"))
+    peildatum: date = dates[0].as_py()
+    return peildatum
 
 
 def _validate(
@@ -176,7 +178,8 @@ def _validate(
     if records.rows == 0:
         return ReadResult(Status.REJECTED, Counts(), rejection=finding("no_data_rows"), warnings=warnings)
     if records.rows > MAX_ROWS:
-        return ReadResult(Status.REJECTED, Counts(read=records.rows), rejection=finding("too_many_rows"), warnings=warnings)
+        too_many = finding("too_many_rows")
+        return ReadResult(Status.REJECTED, Counts(read=records.rows), rejection=too_many, warnings=warnings)
     try:
         peildatum = _peildatum(records, upload_date)
     except _Rejected as exc:
@@ -277,7 +280,9 @@ def _without_blank_records(records: Records) -> Records:
     )
 
 
-def _bsn(records: Records, leverancier: Leverancier, signaaltype: pa.Array, checks: _Checks, warnings: list[Finding]) -> pa.Array:
+def _bsn(
+    records: Records, leverancier: Leverancier, signaaltype: pa.Array, checks: _Checks, warnings: list[Finding]
+) -> pa.Array:
     """BSNs only from a supplier registered as Zorg or CAK Zorgverzekeringen, on rows of such a
     type; anywhere else the column is dropped with one warning. The registration decides, not
     the file: a rows' signaaltype cannot make another supplier a BSN source."""
