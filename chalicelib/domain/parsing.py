@@ -55,7 +55,6 @@ MESSAGES: dict[str, str] = {
 _CODE_TABLE = pa.array([None, *MESSAGES], pa.string())
 _CODE_INDEX = {code: pa.scalar(position, pa.int8()) for position, code in enumerate(MESSAGES, 1)}
 _FINE = pa.scalar(0, pa.int8())
-_NULL_TEXT = pa.scalar(None, pa.string())
 
 _POSTCODE = r"^[1-9][0-9]{3} ?(?:[A-RT-Z][A-Z]|S[BCE-RT-Z])$"
 
