@@ -32,7 +32,11 @@ $(CHROMIUM):
 demo: venv
 	$(VENV)/bin/vindplaats up --demo
 
+# Lint, format and types first (pyproject.toml: [tool.ruff], [tool.mypy]), then every test.
 test: venv $(CHECKOV) $(CHROMIUM)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 	$(PY) -m pytest
 
 bench: venv

@@ -138,8 +138,9 @@ def measure_pipeline(delivery: Path, reference_csv: Path) -> dict:
     _one_core()
     from chalicelib.adapters.aws.lake import S3Lake
     from chalicelib.adapters.aws.vault import KmsVault
-    from chalicelib.domain.delivery import Supplier, read_delivery
+    from chalicelib.domain.delivery import read_delivery
     from chalicelib.domain.reference import parse_reference_csv
+    from chalicelib.domain.registry import Leverancier
     from chalicelib.domain.signals import Pseudonymiser, build_signals
 
     reference = parse_reference_csv(reference_csv.read_bytes())
@@ -147,7 +148,7 @@ def measure_pipeline(delivery: Path, reference_csv: Path) -> dict:
     s3 = _MemoryS3()
     vault = KmsVault(s3, _FakeKms(), "vault", "key")
     lake = S3Lake(s3, "lake")
-    supplier = Supplier("bench-zorg", "Zorg", 10.0)
+    supplier = Leverancier(id="bench-zorg", naam="bench-zorg", signaaltype="Zorg")
 
     def once() -> tuple[float, dict, object, object]:
         stages: dict[str, float] = {}

@@ -7,7 +7,7 @@ outside the 45-day window or superseded) is generated with numpy and written onc
 real lake writer (S3Lake) into /tmp, cached by N and seed. A run is `scan_signals` + read (only
 the partitions in the window; superseded deliveries skipped by their footers), `run_matching` on
 DuckDB, and writing the result as Parquet. Bytes read come from the kernel (/proc/self/io rchar).
-The baseline is the plain-Python rule of tests/unit/test_match_rule.py on a sample of whole
+The baseline is the plain-Python rule of tests/match_reference.py on a sample of whole
 households, scaled linearly; the engine's cases for those households must equal its cases. The
 last line printed is one JSON object.
 """
@@ -39,8 +39,7 @@ from chalicelib.adapters.local.duckdb_engine import DuckDbQueryEngine, scan_sign
 from chalicelib.domain.matching import VORIGE_MATCHES_SCHEMA, levering_vanaf, match_sql  # noqa: E402
 from chalicelib.domain.registry import Convenant, Gemeente, Leverancier, Registry  # noqa: E402
 from chalicelib.domain.signals import SIGNAL_SCHEMA  # noqa: E402
-from chalicelib.services.matching import run_matching  # noqa: E402
-from tests.unit.test_match_rule import Case, reference_cases  # noqa: E402
+from tests.match_reference import Case, reference_cases, run_matching  # noqa: E402
 
 AS_OF = date(2026, 11, 15)
 GEMEENTEN = 342

@@ -122,13 +122,13 @@ def record_lines(text: bytes, *, records: int | None = None, newlines: int | Non
         if lines == records:
             return np.arange(1, lines + 1, dtype=np.int64)
     buf = np.frombuffer(text, dtype=np.uint8)
-    newlines = np.flatnonzero(buf == 10)
-    starts = np.concatenate(([0], newlines + 1))
-    ends = np.concatenate((newlines, [len(buf)]))
+    newline_at = np.flatnonzero(buf == 10)
+    starts = np.concatenate(([0], newline_at + 1))
+    ends = np.concatenate((newline_at, [len(buf)]))
     begins_record = np.ones(len(starts), dtype=bool)
     if quoted:
         quotes = np.flatnonzero(buf == 34)
-        inside = np.searchsorted(quotes, newlines) % 2 == 1
+        inside = np.searchsorted(quotes, newline_at) % 2 == 1
         begins_record[1:] = ~inside
     length = ends - starts
     is_cr = np.zeros(len(starts), dtype=bool)
@@ -193,7 +193,7 @@ def _read_arrow(
         bad_records = np.array([number - 2 for number, _ in bad], dtype=np.int64)
         keep = np.ones(len(data_lines), dtype=bool)
         keep[bad_records] = False
-        bad_lines = [(int(data_lines[i]), fields) for i, (_, fields) in zip(bad_records, bad)]
+        bad_lines = [(int(data_lines[i]), fields) for i, (_, fields) in zip(bad_records, bad, strict=True)]
         data_lines = data_lines[keep]
     else:
         bad_lines = []

@@ -1,7 +1,8 @@
 """Validating and normalising one supplier delivery (delivery-format.md), vectorised.
 
-`read_delivery` is pure: bytes and the supplier's registration in, the accepted rows and the
-report's findings out. Pseudonymising and the address lookup happen later (signals.py).
+`read_delivery` is pure: bytes and the supplier's registration (registry.Leverancier) in, the
+accepted rows and the report's findings out. Pseudonymising and the address lookup happen later
+(signals.py).
 """
 
 from dataclasses import dataclass, field
@@ -13,6 +14,7 @@ import pyarrow.compute as pc
 
 from chalicelib.domain import parsing
 from chalicelib.domain.csvfile import FileError, Records, decode, read_header, read_records
+from chalicelib.domain.registry import Leverancier
 from chalicelib.domain.report import Counts, Finding, Status, finding
 from chalicelib.domain.signaaltype import BSN_SIGNAALTYPEN
 
@@ -41,17 +43,8 @@ _COLUMN_NAME_SHOWN = 40
 _EARLIEST_BIRTH = date(1900, 1, 1)
 
 
-@dataclass(frozen=True)
-class Supplier:
-    """What ingest needs to know of the registered supplier."""
-
-    id: str
-    signaaltype: str
-    max_fout_percentage: float = 10.0
-
-
 @dataclass
-class Delivery:
+class ReadResult:
     """The outcome of reading one file. `rows` is None unless the status accepts it."""
 
     status: Status
@@ -69,11 +62,7 @@ class _Rejected(Exception):
         self.reason = reason
 
 
-def _message(code: str) -> Finding:
-    return finding(code, messages=parsing.MESSAGES)
-
-
-def read_delivery(data: bytes, supplier: Supplier, *, upload_date: date, today: date) -> Delivery:
+def read_delivery(data: bytes, leverancier: Leverancier, *, upload_date: date, today: date) -> ReadResult:
     """Validate a delivery; a file-level problem rejects it whole (rows None)."""
     warnings: list[Finding] = []
     try:
@@ -86,10 +75,10 @@ def read_delivery(data: bytes, supplier: Supplier, *, upload_date: date, today: 
         wanted = _map_columns(header.names, warnings)
         records = read_records(decoded.text, header, wanted, newlines=decoded.newlines)
     except FileError as exc:
-        return Delivery(Status.REJECTED, Counts(), rejection=finding(exc.code), warnings=warnings)
+        return ReadResult(Status.REJECTED, Counts(), rejection=finding(exc.code), warnings=warnings)
     except _Rejected as exc:
-        return Delivery(Status.REJECTED, Counts(), rejection=exc.reason, warnings=warnings)
-    return _validate(records, supplier, upload_date=upload_date, today=today, warnings=warnings)
+        return ReadResult(Status.REJECTED, Counts(), rejection=exc.reason, warnings=warnings)
+    return _validate(records, leverancier, upload_date=upload_date, today=today, warnings=warnings)
 
 
 def _map_columns(names: list[str], warnings: list[Finding]) -> dict[str, int]:
@@ -139,7 +128,7 @@ class _Checks:
         for order, (column, errors) in enumerate(self.columns):
             where = np.flatnonzero(pc.is_valid(errors).to_numpy(zero_copy_only=False))
             codes = errors.take(pa.array(where)).to_pylist()
-            for index, code in zip(where.tolist(), codes):
+            for index, code in zip(where.tolist(), codes, strict=True):
                 line = int(lines[index])
                 found.append((line, order, Finding(line=line, column=column, code=code, message=_text(code))))
         return found
@@ -175,23 +164,26 @@ def _peildatum(records: Records, upload_date: date) -> date:
     if len(dates) > 1:
         per_row = pc.take(parsed, pc.index_in(values, value_set=distinct))
         differs = pc.not_equal(per_row, per_row[0]).to_numpy(zero_copy_only=False)
-        raise _Rejected(finding("peildatum_mismatch", line=int(records.lines[np.flatnonzero(differs)[0]]), column="peildatum"))
-    return dates[0].as_py()
+        line = int(records.lines[np.flatnonzero(differs)[0]])
+        raise _Rejected(finding("peildatum_mismatch", line=line, column="peildatum"))
+    peildatum: date = dates[0].as_py()
+    return peildatum
 
 
 def _validate(
-    records: Records, supplier: Supplier, *, upload_date: date, today: date, warnings: list[Finding]
-) -> Delivery:
+    records: Records, leverancier: Leverancier, *, upload_date: date, today: date, warnings: list[Finding]
+) -> ReadResult:
     records = _without_blank_records(records)
     n = len(records.lines)
     if records.rows == 0:
-        return Delivery(Status.REJECTED, Counts(), rejection=finding("no_data_rows"), warnings=warnings)
+        return ReadResult(Status.REJECTED, Counts(), rejection=finding("no_data_rows"), warnings=warnings)
     if records.rows > MAX_ROWS:
-        return Delivery(Status.REJECTED, Counts(read=records.rows), rejection=finding("too_many_rows"), warnings=warnings)
+        too_many = finding("too_many_rows")
+        return ReadResult(Status.REJECTED, Counts(read=records.rows), rejection=too_many, warnings=warnings)
     try:
         peildatum = _peildatum(records, upload_date)
     except _Rejected as exc:
-        return Delivery(Status.REJECTED, Counts(read=records.rows), rejection=exc.reason, warnings=warnings)
+        return ReadResult(Status.REJECTED, Counts(read=records.rows), rejection=exc.reason, warnings=warnings)
 
     checks = _Checks(n)
     checks.add("klantnummer", parsing.parse_klantnummer(_column(records, "klantnummer")))
@@ -209,7 +201,7 @@ def _validate(
     sinds, errors = parsing.parse_datum(_column(records, "achterstand_sinds"), required=True)
     checks.add("achterstand_sinds", errors)
     checks.add("achterstand_sinds", parsing.check_not_after(sinds, peildatum))
-    signaaltype, errors = parsing.parse_signaaltype(_column(records, "signaaltype"), supplier.signaaltype)
+    signaaltype, errors = parsing.parse_signaaltype(_column(records, "signaaltype"), leverancier.signaaltype)
     checks.add("signaaltype", errors)
     crisis, errors = parsing.parse_crisis(_column(records, "crisissignaal"))
     checks.add("crisissignaal", errors)
@@ -217,7 +209,7 @@ def _validate(
     checks.add("geboortedatum", errors)
     checks.add("geboortedatum", parsing.check_range(geboortedatum, _EARLIEST_BIRTH, today))
     checks.add("email", parsing.parse_email(_column(records, "email")))
-    bsn = _bsn(records, supplier, signaaltype, checks, warnings)
+    bsn = _bsn(records, leverancier, signaaltype, checks, warnings)
 
     invalid = checks.invalid()
     rejected_rows = int(invalid.sum()) + len(records.bad_lines)
@@ -231,8 +223,8 @@ def _validate(
 
     accepted = records.rows - rejected_rows
     counts = Counts(read=records.rows, accepted=accepted, rejected=rejected_rows)
-    if rejected_rows * 100 > supplier.max_fout_percentage * records.rows:
-        return Delivery(
+    if rejected_rows * 100 > leverancier.max_fout_percentage * records.rows:
+        return ReadResult(
             Status.REJECTED,
             counts,
             peildatum=peildatum,
@@ -261,7 +253,7 @@ def _validate(
         }
     ).filter(keep)
     status = Status.ACCEPTED if rejected_rows == 0 else Status.ACCEPTED_WITH_ERRORS
-    return Delivery(status, counts, peildatum=peildatum, errors=errors_found, warnings=warnings, rows=rows)
+    return ReadResult(status, counts, peildatum=peildatum, errors=errors_found, warnings=warnings, rows=rows)
 
 
 def _without_blank_records(records: Records) -> Records:
@@ -288,7 +280,9 @@ def _without_blank_records(records: Records) -> Records:
     )
 
 
-def _bsn(records: Records, supplier: Supplier, signaaltype: pa.Array, checks: _Checks, warnings: list[Finding]) -> pa.Array:
+def _bsn(
+    records: Records, leverancier: Leverancier, signaaltype: pa.Array, checks: _Checks, warnings: list[Finding]
+) -> pa.Array:
     """BSNs only from a supplier registered as Zorg or CAK Zorgverzekeringen, on rows of such a
     type; anywhere else the column is dropped with one warning. The registration decides, not
     the file: a rows' signaaltype cannot make another supplier a BSN source."""
@@ -296,7 +290,7 @@ def _bsn(records: Records, supplier: Supplier, signaaltype: pa.Array, checks: _C
     if "bsn" not in records.columns:
         return pa.nulls(n, pa.string())
     values = _column(records, "bsn")
-    if supplier.signaaltype in BSN_SIGNAALTYPEN:
+    if leverancier.signaaltype in BSN_SIGNAALTYPEN:
         allowed = pc.fill_null(pc.is_in(signaaltype, value_set=pa.array(sorted(BSN_SIGNAALTYPEN))), False)
     else:
         allowed = pa.nulls(n, pa.bool_()).fill_null(False)

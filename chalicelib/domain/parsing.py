@@ -55,7 +55,6 @@ MESSAGES: dict[str, str] = {
 _CODE_TABLE = pa.array([None, *MESSAGES], pa.string())
 _CODE_INDEX = {code: pa.scalar(position, pa.int8()) for position, code in enumerate(MESSAGES, 1)}
 _FINE = pa.scalar(0, pa.int8())
-_NULL_TEXT = pa.scalar(None, pa.string())
 
 _POSTCODE = r"^[1-9][0-9]{3} ?(?:[A-RT-Z][A-Z]|S[BCE-RT-Z])$"
 
@@ -109,7 +108,7 @@ _SIGNAALTYPE_VALUES = pa.array(SIGNAALTYPEN)
 def _digit_group_weights(weights: tuple[int, int, int]) -> pa.Int64Array:
     """Weighted digit sum of every three-digit group 000..999."""
     return pa.array(
-        [sum(w * int(d) for w, d in zip(weights, f"{group:03d}")) for group in range(1000)],
+        [sum(w * int(d) for w, d in zip(weights, f"{group:03d}", strict=True)) for group in range(1000)],
         pa.int64(),
     )
 
@@ -136,7 +135,7 @@ def first_error(*errors: pa.StringArray) -> pa.StringArray:
     return pc.coalesce(*errors)
 
 
-def parse_postcode(values) -> tuple[pa.StringArray, pa.StringArray]:
+def parse_postcode(values: pa.Array) -> tuple[pa.StringArray, pa.StringArray]:
     """Postcodes normalised to `1234AB` (null where invalid), and errors.
 
     Accepts `1234AB`, `1234 AB` and any letter case: first digit 1-9, at most one space between
@@ -151,7 +150,7 @@ def parse_postcode(values) -> tuple[pa.StringArray, pa.StringArray]:
     return _keep(normalised, valid), errors
 
 
-def parse_adres(huisnummer, huisletter=None, toevoeging=None) -> Adres:
+def parse_adres(huisnummer: pa.Array, huisletter: pa.Array | None = None, toevoeging: pa.Array | None = None) -> Adres:
     """Huisnummer, huisletter and huisnummertoevoeging, normalised as in delivery-format.md.
 
     `huisletter` and `toevoeging` are None when the file lacks that column. Where both are empty,
@@ -235,7 +234,7 @@ def _compact_toevoeging(text: pa.StringArray) -> tuple[pa.StringArray, pa.Int8Ar
     return compact, codes
 
 
-def _split_huisnummer(text: pa.StringArray):
+def _split_huisnummer(text: pa.StringArray) -> tuple[pa.Int32Array, pa.StringArray, pa.StringArray, pa.Int8Array]:
     """Number, letter, addition and error codes of huisnummers that carry more than digits."""
     parts = pc.extract_regex(text, _HUISNUMMER_WITH_REST)
     matched = pc.is_valid(parts)
@@ -252,7 +251,7 @@ def _split_huisnummer(text: pa.StringArray):
     return nummer, letter, toevoeging, codes
 
 
-def parse_bedrag(values) -> tuple[pa.Int64Array, pa.StringArray]:
+def parse_bedrag(values: pa.Array) -> tuple[pa.Int64Array, pa.StringArray]:
     """Amounts in euro cents (null where invalid), and errors.
 
     Accepts `123`, `123,45`, `123.45`, `1.234,56`, `1,234.56`, `1.234` (= 1234), `0,5` (= 50
@@ -283,7 +282,7 @@ def parse_bedrag(values) -> tuple[pa.Int64Array, pa.StringArray]:
     return _keep(cents, in_range), errors
 
 
-def parse_datum(values, *, required: bool) -> tuple[pa.Date32Array, pa.StringArray]:
+def parse_datum(values: pa.Array, *, required: bool) -> tuple[pa.Date32Array, pa.StringArray]:
     """Dates (null where empty or invalid), and errors.
 
     Accepts `YYYY-MM-DD` (two-digit month and day) and `DD-MM-YYYY` (one or two digits for day
@@ -336,7 +335,7 @@ def _iso_dates(text: pa.StringArray, iso_like: pa.BooleanArray) -> pa.Date32Arra
     return dates
 
 
-def _existing_dates(text: pa.StringArray, shaped, fmt: str, day_start: int) -> pa.Date32Array:
+def _existing_dates(text: pa.StringArray, shaped: pa.BooleanArray, fmt: str, day_start: int) -> pa.Date32Array:
     # strptime rolls 2026-02-30 over to 2026-03-02 instead of failing; only days 29-31 can.
     stamps = pc.strptime(text, format=fmt, unit="s", error_is_null=True)
     day_text = pc.binary_slice(text.view(pa.binary()), day_start, day_start + 2)
@@ -346,12 +345,12 @@ def _existing_dates(text: pa.StringArray, shaped, fmt: str, day_start: int) -> p
     return _keep(stamps.cast(pa.date32()), pc.and_not(shaped, rolled_over))
 
 
-def check_not_after(dates, limit: date, code: str = "datum_after_peildatum") -> pa.StringArray:
+def check_not_after(dates: pa.Date32Array, limit: date, code: str = "datum_after_peildatum") -> pa.StringArray:
     """`code` where a date is later than `limit`; null dates pass."""
     return _errors((pc.greater(_date_array(dates), pa.scalar(limit, pa.date32())), code))
 
 
-def check_range(dates, lo: date, hi: date) -> pa.StringArray:
+def check_range(dates: pa.Date32Array, lo: date, hi: date) -> pa.StringArray:
     """`datum_out_of_range` where a date lies outside [lo, hi]; null dates pass."""
     dates = _date_array(dates)
     outside = pc.or_(
@@ -360,7 +359,7 @@ def check_range(dates, lo: date, hi: date) -> pa.StringArray:
     return _errors((outside, "datum_out_of_range"))
 
 
-def parse_crisis(values) -> tuple[pa.BooleanArray, pa.StringArray]:
+def parse_crisis(values: pa.Array) -> tuple[pa.BooleanArray, pa.StringArray]:
     """Crisis flags, and errors: ja/true/1 and nee/false/0 in any case; empty is False.
 
     Anything else is `crisissignaal_invalid` with a null flag.
@@ -369,7 +368,7 @@ def parse_crisis(values) -> tuple[pa.BooleanArray, pa.StringArray]:
     return pc.less(position, 3), _errors((pc.is_null(position), "crisissignaal_invalid"))
 
 
-def parse_email(values) -> pa.StringArray:
+def parse_email(values: pa.Array) -> pa.StringArray:
     """Errors: `email_invalid` where a non-empty value is not like `local@domain.tld`.
 
     One `@`, no whitespace or control characters, a domain of dot-separated non-empty labels
@@ -383,7 +382,7 @@ def parse_email(values) -> pa.StringArray:
     return _errors((pc.invert(pc.or_(well_formed, pc.equal(text, ""))), "email_invalid"))
 
 
-def parse_bsn(values) -> tuple[pa.StringArray, pa.StringArray]:
+def parse_bsn(values: pa.Array) -> tuple[pa.StringArray, pa.StringArray]:
     """BSNs (null where empty or invalid), and errors.
 
     A BSN is 9 digits, not all zero, passing the elfproef; anything else non-empty is
@@ -404,14 +403,15 @@ def _passes_elfproef(nine_digits: pa.StringArray) -> pa.BooleanArray:
         pc.modulo(pc.divide(number, 1_000), 1_000),
         pc.modulo(number, 1_000),
     )
-    weighted = [pc.take(weights, group) for weights, group in zip(_ELFPROEF_WEIGHTS, groups)]
+    weighted = [pc.take(weights, group) for weights, group in zip(_ELFPROEF_WEIGHTS, groups, strict=True)]
     total = pc.add(pc.add(weighted[0], weighted[1]), weighted[2])
     return pc.and_(pc.equal(pc.modulo(total, 11), 0), pc.greater(number, 0))
 
 
-def parse_klantnummer(values) -> pa.StringArray:
+def parse_klantnummer(values: pa.Array) -> pa.StringArray:
     """Errors: `missing` where empty, `klantnummer_invalid` beyond 64 characters or with a
-    character that is not printable (control, format such as zero-width or bidi overrides), `klantnummer_duplicate` on every repeat of a value after its first.
+    character that is not printable (control, format such as zero-width or bidi overrides),
+    `klantnummer_duplicate` on every repeat of a value after its first.
 
     Values are compared after trimming.
     """
@@ -444,7 +444,7 @@ def _first_occurrences(text: pa.StringArray) -> pa.BooleanArray:
     return pc.greater(indices, previous_max)
 
 
-def parse_signaaltype(values, default: str) -> tuple[pa.StringArray, pa.StringArray]:
+def parse_signaaltype(values: pa.Array, default: str) -> tuple[pa.StringArray, pa.StringArray]:
     """Signaaltypen in their DDAS spelling, and errors.
 
     Matched case-insensitively; empty is `default` (itself a known signaaltype, else
@@ -461,7 +461,7 @@ def parse_signaaltype(values, default: str) -> tuple[pa.StringArray, pa.StringAr
     return pc.take(_SIGNAALTYPE_VALUES, position), errors
 
 
-def _text(values) -> pa.StringArray:
+def _text(values: pa.Array) -> pa.StringArray:
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks()
     elif not isinstance(values, pa.Array):
@@ -473,7 +473,7 @@ def _text(values) -> pa.StringArray:
     return pc.utf8_trim_whitespace(values)
 
 
-def _date_array(values) -> pa.Date32Array:
+def _date_array(values: pa.Array) -> pa.Date32Array:
     return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
 
 

@@ -163,11 +163,11 @@ def _read(body: bytes, names: list[str], delimiter: str) -> pa.Table:
     if malformed:
         row = malformed[0]
         # pyarrow numbers the non-empty lines, the header being 1.
-        line = _line_of(body, row.number - 2) if row.number is not None else None
+        row_line = _line_of(body, row.number - 2) if row.number is not None else None
         raise AddressReferenceError(
             "invalid_row",
-            f"regel {line}: verwacht {row.expected_columns} kolommen, gevonden {row.actual_columns}",
-            line,
+            f"regel {row_line}: verwacht {row.expected_columns} kolommen, gevonden {row.actual_columns}",
+            row_line,
         )
     return table
 

@@ -218,14 +218,14 @@ class Registry(BaseModel):
     @model_validator(mode="after")
     def _consistent(self) -> Registry:
         _unique((g.code for g in self.gemeenten), "duplicate_gemeente", "gemeente {key}")
-        _unique((l.id for l in self.leveranciers), "duplicate_leverancier", "leverancier '{key}'")
+        _unique((leverancier.id for leverancier in self.leveranciers), "duplicate_leverancier", "leverancier '{key}'")
         _unique(
             (c.key for c in self.convenanten),
             "duplicate_convenant",
             "convenant {key}",
         )
         codes = {g.code for g in self.gemeenten}
-        ids = {l.id for l in self.leveranciers}
+        ids = {leverancier.id for leverancier in self.leveranciers}
         for number, convenant in enumerate(self.convenanten, start=1):
             if convenant.gemeente not in codes:
                 raise PydanticCustomError(
@@ -243,7 +243,7 @@ class Registry(BaseModel):
 
     def model_post_init(self, context: Any) -> None:
         self._gemeente_index = {g.code: g for g in self.gemeenten}
-        self._leverancier_index = {l.id: l for l in self.leveranciers}
+        self._leverancier_index = {leverancier.id: leverancier for leverancier in self.leveranciers}
 
     def gemeente(self, code: str) -> Gemeente | None:
         return self._gemeente_index.get(code)
@@ -259,7 +259,7 @@ class Registry(BaseModel):
         """The same registry ordered by gemeente code, leverancier id and convenant key."""
         return Registry(
             gemeenten=tuple(sorted(self.gemeenten, key=lambda g: g.code)),
-            leveranciers=tuple(sorted(self.leveranciers, key=lambda l: l.id)),
+            leveranciers=tuple(sorted(self.leveranciers, key=lambda leverancier: leverancier.id)),
             convenanten=tuple(sorted(self.convenanten, key=lambda c: c.key)),
         )
 

@@ -30,7 +30,9 @@ FILE_MESSAGES: dict[str, str] = {
     "column_count": "De regel heeft een ander aantal velden dan de kopregel.",
     "encoding_windows_1252": "Het bestand was geen UTF-8 maar Windows-1252; het is omgezet.",
     "column_unknown": "Onbekende kolom genegeerd.",
-    "bsn_ignored": "Kolom bsn genegeerd: alleen leveranciers van het type Zorg of CAK Zorgverzekeringen mogen een BSN leveren.",
+    "bsn_ignored": (
+        "Kolom bsn genegeerd: alleen leveranciers van het type Zorg of CAK Zorgverzekeringen mogen een BSN leveren."
+    ),
     "adres_niet_gevonden": "Adres niet gevonden in de adrestabel; deze regel kan niet matchen.",
 }
 
@@ -71,6 +73,5 @@ class Report(BaseModel):
     warnings: list[Finding] = Field(default_factory=list)
 
 
-def finding(code: str, *, line: int | None = None, column: str | None = None, messages: dict[str, str] | None = None) -> Finding:
-    text = (messages or {}).get(code) or FILE_MESSAGES.get(code) or code
-    return Finding(line=line, column=column, code=code, message=text)
+def finding(code: str, *, line: int | None = None, column: str | None = None) -> Finding:
+    return Finding(line=line, column=column, code=code, message=FILE_MESSAGES.get(code) or code)

@@ -70,7 +70,7 @@ class Pseudonymiser:
 
     def pseudonyms(self, messages: pa.Array | pa.ChunkedArray) -> pa.StringArray:
         inner_copy, outer_copy = self._inner.copy, self._outer.copy
-        digests = []
+        digests: list[bytes] = []
         append = digests.append
         for message in messages.cast(pa.binary()).to_pylist():
             inner = inner_copy()

@@ -31,7 +31,12 @@ class UploadKey:
         if not key.startswith(INCOMING):
             raise UploadKeyError(key)
         parts = key[len(INCOMING):].split("/", 2)
-        if len(parts) != 3 or not LEVERANCIER_ID.fullmatch(parts[0]) or not LEVERING_ID.fullmatch(parts[1]) or not parts[2]:
+        if (
+            len(parts) != 3
+            or not LEVERANCIER_ID.fullmatch(parts[0])
+            or not LEVERING_ID.fullmatch(parts[1])
+            or not parts[2]
+        ):
             raise UploadKeyError(key)
         return cls(*parts)
 

@@ -7,11 +7,10 @@ content and converges. The report is written last but one, the raw upload delete
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from chalicelib.domain.csvfile import MAX_BYTES
-from chalicelib.domain.delivery import Supplier, read_delivery
+from chalicelib.domain.delivery import read_delivery
 from chalicelib.domain.report import Counts, Finding, Report, Status, finding
 from chalicelib.domain.signals import Pseudonymiser, build_signals
-from chalicelib.domain.upload import UploadKey
+from chalicelib.domain.upload import MAX_BYTES, UploadKey
 from chalicelib.ports import Lake, ReferenceSource, RegistrySource, Reports, Uploads, Vault
 
 
@@ -52,7 +51,7 @@ def ingest_upload(upload: Upload, deps: IngestDeps, *, upload_date: date, today:
 
     delivery = read_delivery(
         deps.uploads.read(upload.key),
-        Supplier(supplier.id, supplier.signaaltype, float(supplier.max_fout_percentage)),
+        supplier,
         upload_date=upload_date,
         today=today,
     )

@@ -4,17 +4,18 @@ from datetime import date
 
 import pytest
 
-from chalicelib.domain.delivery import Supplier, read_delivery
+from chalicelib.domain.delivery import read_delivery
+from chalicelib.domain.registry import Leverancier
 from chalicelib.domain.report import Status
 
 UPLOAD = date(2026, 11, 3)
 TODAY = date(2026, 11, 3)
-ENERGIE = Supplier("eneco", "Energie", 10.0)
-ZORG = Supplier("cz", "Zorg", 10.0)
+ENERGIE = Leverancier(id="eneco", naam="Eneco", signaaltype="Energie")
+ZORG = Leverancier(id="cz", naam="CZ", signaaltype="Zorg")
 HEADER = "klantnummer;postcode;huisnummer;bedrag;achterstand_sinds;peildatum"
 
 
-def _read(text: str, supplier: Supplier = ENERGIE, encoding: str = "utf-8"):
+def _read(text: str, supplier: Leverancier = ENERGIE, encoding: str = "utf-8"):
     return read_delivery(text.encode(encoding), supplier, upload_date=UPLOAD, today=TODAY)
 
 
@@ -93,7 +94,7 @@ def test_exactly_ten_percent_invalid_rows_is_accepted_with_errors():
 
 
 def test_threshold_is_the_suppliers_own_setting():
-    strict = Supplier("eneco", "Energie", 0.0)
+    strict = Leverancier(id="eneco", naam="Eneco", signaaltype="Energie", max_fout_percentage=0.0)
     result = _read(HEADER + "\n" + _rows(99) + "B1;XXXX;1;10;2026-10-01;2026-11-01\n", strict)
     assert result.status is Status.REJECTED
 

@@ -5,7 +5,8 @@ from functools import cache
 import pytest
 
 from chalicelib.domain import parsing
-from chalicelib.domain.delivery import KNOWN, Delivery, Supplier, read_delivery
+from chalicelib.domain.delivery import KNOWN, ReadResult, read_delivery
+from chalicelib.domain.registry import Leverancier
 from chalicelib.domain.report import FILE_MESSAGES, Finding, Status
 from tests.corpus import hostile
 
@@ -20,9 +21,11 @@ REJECTIONS_WITH_COLUMN = {"column_missing", "column_duplicate", "peildatum_misma
 
 
 @cache
-def _read(name: str) -> Delivery:
+def _read(name: str) -> ReadResult:
     expect = CASES[name].expect
-    supplier = Supplier("hostile", expect.signaaltype, expect.max_fout_percentage)
+    supplier = Leverancier(
+        id="hostile", naam="hostile", signaaltype=expect.signaaltype, max_fout_percentage=expect.max_fout_percentage
+    )
     return read_delivery(CASES[name].data, supplier, upload_date=hostile.UPLOAD_DATE, today=hostile.TODAY)
 
 

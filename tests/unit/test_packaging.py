@@ -1,6 +1,7 @@
 """What SAM builds must pin the same versions as the lock the tests run with."""
 
 import re
+import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -22,6 +23,21 @@ def test_function_and_layer_requirements_match_the_lock():
         assert pins, path
         for name, version in pins.items():
             assert lock.get(name) == version, f"{path.name}: {name}=={version}, lock has {lock.get(name)}"
+
+
+def _run_time_dependencies() -> set[str]:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    return {re.match(r"[A-Za-z0-9_.-]+", spec).group(0).lower() for spec in project["dependencies"]}
+
+
+def test_what_the_functions_and_layer_pin_is_a_run_time_dependency():
+    dependencies = _run_time_dependencies()
+    for path in [ROOT / "layer-requirements.txt", *ROOT.glob("functions/*/requirements.txt")]:
+        assert set(_pins(path)) <= dependencies, path.name
+
+
+def test_run_time_dependencies_leave_the_local_stack_and_the_tools_out():
+    assert not _run_time_dependencies() & {"moto", "duckdb", "sqlglot", "pytest", "openapi-spec-validator"}
 
 
 def test_layer_leaves_pyarrow_out():

@@ -24,7 +24,7 @@ from chalicelib.domain.matching import MATCH_SCHEMA, TABLE_SCHEMAS, match_sql
 
 
 class DuckDbQueryEngine:
-    """A QueryEngine (chalicelib.ports): a fresh in-memory DuckDB connection per run."""
+    """match.sql on a fresh in-memory DuckDB connection per run (the local Athena, tests and benchmarks)."""
 
     def __init__(self, *, threads: int | None = None, sql: str | None = None) -> None:
         self._threads = threads
