@@ -35,7 +35,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from chalicelib.adapters.aws.lake import S3Lake  # noqa: E402
-from chalicelib.adapters.local.duckdb_engine import DuckDbQueryEngine, scan_signals  # noqa: E402
+from chalicelib.adapters.aws.lake_scan import scan_signals  # noqa: E402
+from chalicelib.adapters.local.duckdb_engine import DuckDbQueryEngine  # noqa: E402
 from chalicelib.domain.matching import VORIGE_MATCHES_SCHEMA, levering_vanaf, match_sql  # noqa: E402
 from chalicelib.domain.registry import Convenant, Gemeente, Leverancier, Registry  # noqa: E402
 from chalicelib.domain.signals import SIGNAL_SCHEMA  # noqa: E402

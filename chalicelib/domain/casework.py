@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from chalicelib.domain.cases import STATUS_NIEUW, Case, Contactpoging, add_months  # noqa: F401 - re-exported
+from chalicelib.domain.cases import STATUS_NIEUW, Case, Contactpoging, add_months
 
 SIGNAALSTATUSSEN = (  # DDAS EnumSignaalstatus
     STATUS_NIEUW,

@@ -32,7 +32,9 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.tokens import TokenType
 
-from chalicelib.adapters.local.duckdb_engine import PARTITION, DuckDbQueryEngine, SignalScan, scan_signals
+from chalicelib.adapters.aws.lake import PARTITION
+from chalicelib.adapters.aws.lake_scan import SignalScan, scan_signals
+from chalicelib.adapters.local.duckdb_engine import DuckDbQueryEngine
 
 if TYPE_CHECKING:
     from infra.local.stack import LocalStack

@@ -13,7 +13,8 @@ import sqlglot
 from sqlglot import exp
 
 from chalicelib.adapters.aws.lake import S3Lake
-from chalicelib.adapters.local.duckdb_engine import DuckDbQueryEngine, read_signals, scan_signals
+from chalicelib.adapters.aws.lake_scan import read_signals, scan_signals
+from chalicelib.adapters.local.duckdb_engine import DuckDbQueryEngine
 from chalicelib.domain.matching import (
     MATCH_SCHEMA,
     TABLE_SCHEMAS,

@@ -12,14 +12,6 @@ from collections.abc import Mapping
 import duckdb
 import pyarrow as pa
 
-from chalicelib.adapters.aws.lake_scan import (  # noqa: F401 - the local engine reads through these
-    PARTITION,
-    DeliveryFile,
-    SignalScan,
-    deliveries_in_window,
-    read_signals,
-    scan_signals,
-)
 from chalicelib.domain.matching import MATCH_SCHEMA, TABLE_SCHEMAS, match_sql
 
 
