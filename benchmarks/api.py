@@ -13,8 +13,8 @@ rows checked against the seeded case ids).
 
 In the same run it measures its baselines: `GET /api/health` (the local server and HTTP alone),
 the read path's parts in process (the cases object's S3 GET, parsing it, the LATEST lookup, one
-case's contacts from the store), and the import floor: the API handler module in a fresh interpreter against boto3, chalice,
-pydantic, PyJWT and Powertools' logger alone, each the median of `--imports` runs, alternated.
+case's contacts from the store), and the import floor: the API handler module in a fresh interpreter
+against boto3, chalice, pydantic, PyJWT and Powertools' logger alone, each the median of `--imports` runs, alternated.
 The last line printed is one JSON object.
 """
 
@@ -79,15 +79,59 @@ SUPPLIERS = [
     ("menzis", "Menzis", "Zorg", 0.20, 400),
 ]
 
-STATUSES = [("Nog niet opgepakt", 70), ("Opgepakt", 18), ("Inwoner al bekend bij schuldhulpverlening", 6),
-            ("Niet opgepakt: andere reden", 3), ("Niet opgepakt: herhaalde melding", 3)]
+STATUSES = [
+    ("Nog niet opgepakt", 70),
+    ("Opgepakt", 18),
+    ("Inwoner al bekend bij schuldhulpverlening", 6),
+    ("Niet opgepakt: andere reden", 3),
+    ("Niet opgepakt: herhaalde melding", 3),
+]
 
-_ACHTERNAMEN = ["Jansen", "Vries", "Berg", "Bakker", "Visser", "Smit", "Meijer", "Boer", "Mulder", "Groot",
-                "Bos", "Vos", "Peters", "Hendriks", "Leeuwen", "Dekker", "Brouwer", "Wit", "Dijkstra", "Yilmaz",
-                "El Amrani", "Kaya", "Nguyen", "Schouten", "Willems", "Hoekstra", "Koster", "Prins"]
+_ACHTERNAMEN = [
+    "Jansen",
+    "Vries",
+    "Berg",
+    "Bakker",
+    "Visser",
+    "Smit",
+    "Meijer",
+    "Boer",
+    "Mulder",
+    "Groot",
+    "Bos",
+    "Vos",
+    "Peters",
+    "Hendriks",
+    "Leeuwen",
+    "Dekker",
+    "Brouwer",
+    "Wit",
+    "Dijkstra",
+    "Yilmaz",
+    "El Amrani",
+    "Kaya",
+    "Nguyen",
+    "Schouten",
+    "Willems",
+    "Hoekstra",
+    "Koster",
+    "Prins",
+]
 _TUSSENVOEGSELS = [None, None, None, "van", "de", "van der", "van den"]
-_STRATEN = ["Dorpsstraat", "Kerkstraat", "Schoolstraat", "Molenweg", "Stationsweg", "Julianastraat",
-            "Beatrixlaan", "Sonsbeekweg", "Hertogstraat", "Oranjesingel", "Kastanjelaan", "Prins Hendrikstraat"]
+_STRATEN = [
+    "Dorpsstraat",
+    "Kerkstraat",
+    "Schoolstraat",
+    "Molenweg",
+    "Stationsweg",
+    "Julianastraat",
+    "Beatrixlaan",
+    "Sonsbeekweg",
+    "Hertogstraat",
+    "Oranjesingel",
+    "Kastanjelaan",
+    "Prins Hendrikstraat",
+]
 
 FILTERS: list[tuple[str, dict[str, str]]] = [
     ("none", {}),
@@ -135,7 +179,7 @@ def generate_cases(n: int, seed: int = 20261101) -> tuple[list[Any], dict[str, l
 
     rng = random.Random(seed)
     wijk_weights = [w[3] for w in WIJKEN]
-    status_names, status_weights = zip(*STATUSES)
+    status_names, status_weights = zip(*STATUSES, strict=False)
     drafts = []
     for i in range(n):
         huishouden = hashlib.sha256(f"huishouden-{seed}-{i}".encode()).hexdigest()[:32]
@@ -153,29 +197,41 @@ def generate_cases(n: int, seed: int = 20261101) -> tuple[list[Any], dict[str, l
         signalen = []
         for ident, naam, signaaltype, _, typical in chosen:
             since = PEILDATUM - timedelta(days=rng.randint(20, 100))
-            signalen.append(CaseSignal(
-                leverancier=ident, leverancier_naam=naam, klantnummer=f"{ident[:3].upper()}{rng.randrange(10**8):08d}",
-                signaaltype=signaaltype, bedrag=euro(_cents(rng, typical)), achterstand_sinds=since,
-                peildatum=PEILDATUM, crisis=crisis_household and rng.random() < 0.7,
-            ))
+            signalen.append(
+                CaseSignal(
+                    leverancier=ident,
+                    leverancier_naam=naam,
+                    klantnummer=f"{ident[:3].upper()}{rng.randrange(10**8):08d}",
+                    signaaltype=signaaltype,
+                    bedrag=euro(_cents(rng, typical)),
+                    achterstand_sinds=since,
+                    peildatum=PEILDATUM,
+                    crisis=crisis_household and rng.random() < 0.7,
+                )
+            )
         totaal = sum((s.bedrag for s in signalen), Decimal("0"))
-        drafts.append({
-            "id": case_id(RUN_ID, GEMEENTE, huishouden),
-            "wijk": Gebied(code=wijk_code, naam=wijk_naam),
-            "buurt": buurt,
-            "adres": Adres(postcode=f"68{rng.randint(11, 46)}{rng.choice('ABCDEGHJKLMNPRSTVWXZ')}"
-                                    f"{rng.choice('ABCDEGHJKLMNPRSTVWXZ')}",
-                           huisnummer=rng.randint(1, 250), huisletter=rng.choice(["", "", "", "", "A", "B"]),
-                           toevoeging=rng.choice(["", "", "", "", "", "1", "2", "bis"])),
-            "signalen": signalen,
-            "aantal_leveranciers": len(signalen),
-            "totaal_bedrag": totaal,
-            "oudste_achterstand": min(s.achterstand_sinds for s in signalen),
-            "herhaald": rng.random() < 0.22,
-            "crisis": any(s.crisis for s in signalen),
-            "status": rng.choices(status_names, status_weights)[0],
-            "team": rng.choice(["noord", "zuid", None]),
-        })
+        drafts.append(
+            {
+                "id": case_id(RUN_ID, GEMEENTE, huishouden),
+                "wijk": Gebied(code=wijk_code, naam=wijk_naam),
+                "buurt": buurt,
+                "adres": Adres(
+                    postcode=f"68{rng.randint(11, 46)}{rng.choice('ABCDEGHJKLMNPRSTVWXZ')}"
+                    f"{rng.choice('ABCDEGHJKLMNPRSTVWXZ')}",
+                    huisnummer=rng.randint(1, 250),
+                    huisletter=rng.choice(["", "", "", "", "A", "B"]),
+                    toevoeging=rng.choice(["", "", "", "", "", "1", "2", "bis"]),
+                ),
+                "signalen": signalen,
+                "aantal_leveranciers": len(signalen),
+                "totaal_bedrag": totaal,
+                "oudste_achterstand": min(s.achterstand_sinds for s in signalen),
+                "herhaald": rng.random() < 0.22,
+                "crisis": any(s.crisis for s in signalen),
+                "status": rng.choices(status_names, status_weights)[0],
+                "team": rng.choice(["noord", "zuid", None]),
+            }
+        )
     # Rank as matching does: crisis first, then more suppliers, then more arrears.
     drafts.sort(key=lambda d: (not d["crisis"], -d["aantal_leveranciers"], -d["totaal_bedrag"], d["id"]))
     cases, contacts = [], {}
@@ -185,15 +241,21 @@ def generate_cases(n: int, seed: int = 20261101) -> tuple[list[Any], dict[str, l
         people = []
         for signal in case.signalen[: rng.randint(1, 3)]:
             achternaam = rng.choice(_ACHTERNAMEN)
-            people.append(Person(
-                leverancier=signal.leverancier, voorletters=rng.choice("ABCDEHJKLMNPRSTW") + ".",
-                tussenvoegsel=rng.choice(_TUSSENVOEGSELS), achternaam=achternaam,
-                geboortedatum=date(1940, 1, 1) + timedelta(days=rng.randrange(365 * 62)),
-                straat=f"{rng.choice(_STRATEN)} {case.adres.huisnummer}", woonplaats=GEMEENTE_NAAM,
-                telefoon=f"06{rng.randrange(10**8):08d}" if rng.random() < 0.8 else None,
-                email=f"{achternaam.lower().replace(' ', '')}{rng.randrange(1000)}@example.invalid"
-                if rng.random() < 0.6 else None,
-            ))
+            people.append(
+                Person(
+                    leverancier=signal.leverancier,
+                    voorletters=rng.choice("ABCDEHJKLMNPRSTW") + ".",
+                    tussenvoegsel=rng.choice(_TUSSENVOEGSELS),
+                    achternaam=achternaam,
+                    geboortedatum=date(1940, 1, 1) + timedelta(days=rng.randrange(365 * 62)),
+                    straat=f"{rng.choice(_STRATEN)} {case.adres.huisnummer}",
+                    woonplaats=GEMEENTE_NAAM,
+                    telefoon=f"06{rng.randrange(10**8):08d}" if rng.random() < 0.8 else None,
+                    email=f"{achternaam.lower().replace(' ', '')}{rng.randrange(1000)}@example.invalid"
+                    if rng.random() < 0.6
+                    else None,
+                )
+            )
         contacts[case.id] = people
     return cases, contacts
 
@@ -208,8 +270,12 @@ def percentile(values: list[float], p: float) -> float:
 
 
 def summary(samples_ms: list[float]) -> dict[str, Any]:
-    return {"n": len(samples_ms), "p50_ms": round(percentile(samples_ms, 50), 1),
-            "p95_ms": round(percentile(samples_ms, 95), 1), "max_ms": round(max(samples_ms), 1)}
+    return {
+        "n": len(samples_ms),
+        "p50_ms": round(percentile(samples_ms, 50), 1),
+        "p95_ms": round(percentile(samples_ms, 95), 1),
+        "max_ms": round(max(samples_ms), 1),
+    }
 
 
 def fetch(url: str, token: str | None) -> tuple[int, bytes, float]:
@@ -217,7 +283,7 @@ def fetch(url: str, token: str | None) -> tuple[int, bytes, float]:
     request = urllib.request.Request(url, headers=headers)
     start = time.perf_counter()
     try:
-        with urllib.request.urlopen(request, timeout=120) as response:  # noqa: S310 - our own local server
+        with urllib.request.urlopen(request, timeout=120) as response:
             body = response.read()
             status = response.status
     except urllib.error.HTTPError as error:
@@ -244,8 +310,9 @@ def measure_imports(env: dict[str, str], runs: int) -> dict[str, Any]:
     warm-up of each first (page cache); medians of `runs`."""
 
     def once(code: str) -> dict[str, Any]:
-        result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True,
-                                text=True, timeout=120, check=False)
+        result = subprocess.run(
+            [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False
+        )
         if result.returncode != 0:
             raise RuntimeError(f"import failed: {result.stderr[-2000:]}")
         return json.loads(result.stdout.strip().splitlines()[-1])
@@ -323,8 +390,8 @@ def run(n_cases: int, requests: int, warmup: int, import_runs: int, export_reque
     import boto3
 
     from chalicelib.adapters.aws.cases import S3CaseStore
-    from chalicelib.adapters.aws.runs import DynamoRunRegistry
     from chalicelib.adapters.aws.registry import import_registry
+    from chalicelib.adapters.aws.runs import DynamoRunRegistry
     from infra.local.api import LocalApi
     from infra.local.stack import FAKE_CREDENTIALS, LocalStack
     from infra.local.users import create_demo_users, sign_in
@@ -368,8 +435,10 @@ def run(n_cases: int, requests: int, warmup: int, import_runs: int, export_reque
                     raise RuntimeError(f"the coordinator sees {page['visible']} cases, not {n_cases}")
                 if "facets" not in page:
                     raise RuntimeError("the list answered without counts (facets)")
-                routes[f"list[{name}]"] = summary(samples) | {"total": page.get("total"),
-                                                              "page_cases": len(page.get("cases", []))}
+                routes[f"list[{name}]"] = summary(samples) | {
+                    "total": page.get("total"),
+                    "page_cases": len(page.get("cases", [])),
+                }
                 list_samples += samples
             routes["list"] = summary(list_samples)
 
@@ -404,8 +473,12 @@ def run(n_cases: int, requests: int, warmup: int, import_runs: int, export_reque
         misses.append(f"import_ratio {result['import_ratio']} > {TARGET_IMPORT_RATIO}")
     if result["imports_pyarrow"]:
         misses.append("the API imports pyarrow")
-    result["targets"] = {"p95_ms": TARGET_P95_MS, "export_p95_ms": TARGET_EXPORT_P95_MS,
-                         "import_ratio": TARGET_IMPORT_RATIO, "imports_pyarrow": False}
+    result["targets"] = {
+        "p95_ms": TARGET_P95_MS,
+        "export_p95_ms": TARGET_EXPORT_P95_MS,
+        "import_ratio": TARGET_IMPORT_RATIO,
+        "imports_pyarrow": False,
+    }
     result["misses"] = misses
     result["ok"] = not misses
     # Convenience top-level figures per route.
@@ -416,19 +489,26 @@ def run(n_cases: int, requests: int, warmup: int, import_runs: int, export_reque
 
 
 def print_summary(result: dict[str, Any]) -> None:
-    print(f"API benchmark: {result['cases']} cases in one gemeente, {result['requests']} requests per route "
-          f"after {result['warmup']} warm-ups (generated in {result['generate_s']} s, seeded in {result['seed_s']} s)")
+    print(
+        f"API benchmark: {result['cases']} cases in one gemeente, {result['requests']} requests per route "
+        f"after {result['warmup']} warm-ups (generated in {result['generate_s']} s, seeded in {result['seed_s']} s)"
+    )
     print(f"{'route':<24}{'p50 ms':>10}{'p95 ms':>10}{'max ms':>10}  notes")
     for name, figures in result["routes"].items():
         notes = ", ".join(f"{k}={v}" for k, v in figures.items() if k not in ("n", "p50_ms", "p95_ms", "max_ms"))
         print(f"{name:<24}{figures['p50_ms']:>10}{figures['p95_ms']:>10}{figures['max_ms']:>10}  {notes}")
     parts = result["read_path"]
-    print(f"read path in process: LATEST {parts['latest_run_ms']} ms, cases object GET {parts['cases_object_get_ms']} ms "
-          f"({parts['cases_object_bytes']:,} bytes), parse {parts['cases_parse_ms']} ms, "
-          f"dump all {parts['cases_dump_all_ms']} ms; one case's contacts {parts['contact_store_ms']} ms "
-          f"(contacts object {parts['contacts_object_bytes']:,} bytes, index cached)")
-    print(f"import: app {result['import_ms']} ms, floor {result['floor_import_ms']} ms, "
-          f"ratio {result['import_ratio']} (target ≤ {TARGET_IMPORT_RATIO}); pyarrow imported: {result['imports_pyarrow']}")
+    print(
+        f"read path in process: LATEST {parts['latest_run_ms']} ms, cases object GET {parts['cases_object_get_ms']} ms "
+        f"({parts['cases_object_bytes']:,} bytes), parse {parts['cases_parse_ms']} ms, "
+        f"dump all {parts['cases_dump_all_ms']} ms; one case's contacts {parts['contact_store_ms']} ms "
+        f"(contacts object {parts['contacts_object_bytes']:,} bytes, index cached)"
+    )
+    print(
+        f"import: app {result['import_ms']} ms, floor {result['floor_import_ms']} ms, "
+        f"ratio {result['import_ratio']} (target ≤ {TARGET_IMPORT_RATIO}); "
+        f"pyarrow imported: {result['imports_pyarrow']}"
+    )
     print("targets met" if result["ok"] else "targets missed:\n  " + "\n  ".join(result["misses"]))
 
 

@@ -32,14 +32,68 @@ HEADER = (
     "signaaltype;crisissignaal;voorletters;tussenvoegsel;achternaam;geboortedatum;straat;woonplaats;"
     "telefoon;email;bsn"
 )
-_ACHTERNAMEN = ["Jansen", "Vries", "Berg", "Bakker", "Visser", "Smit", "Meijer", "Boer", "Mulder", "Groot", "Bos",
-                "Vos", "Peters", "Hendriks", "Leeuwen", "Dekker", "Brouwer", "Wit", "Dijkstra", "Smits", "Graaf",
-                "Linden", "Kok", "Jacobs", "Haan", "Vermeulen", "Heuvel", "Veen", "Broek", "Bruijn", "Yilmaz",
-                "El Amrani", "Kaya", "Nguyen", "Schouten", "Willems", "Hoekstra", "Koster", "Prins", "Sanders"]
+_ACHTERNAMEN = [
+    "Jansen",
+    "Vries",
+    "Berg",
+    "Bakker",
+    "Visser",
+    "Smit",
+    "Meijer",
+    "Boer",
+    "Mulder",
+    "Groot",
+    "Bos",
+    "Vos",
+    "Peters",
+    "Hendriks",
+    "Leeuwen",
+    "Dekker",
+    "Brouwer",
+    "Wit",
+    "Dijkstra",
+    "Smits",
+    "Graaf",
+    "Linden",
+    "Kok",
+    "Jacobs",
+    "Haan",
+    "Vermeulen",
+    "Heuvel",
+    "Veen",
+    "Broek",
+    "Bruijn",
+    "Yilmaz",
+    "El Amrani",
+    "Kaya",
+    "Nguyen",
+    "Schouten",
+    "Willems",
+    "Hoekstra",
+    "Koster",
+    "Prins",
+    "Sanders",
+]
 _TUSSENVOEGSELS = ["", "", "", "van", "de", "van der", "van den", "van de", "ter", "in 't"]
-_STRATEN = ["Dorpsstraat", "Kerkstraat", "Schoolstraat", "Molenweg", "Stationsweg", "Julianastraat", "Beatrixlaan",
-            "Burgemeester Weertsstraat", "Van Oldenbarneveltstraat", "Koningin Wilhelminalaan", "Sonsbeekweg",
-            "Graafseweg", "Hertogstraat", "Vughterweg", "Oranjesingel", "Kastanjelaan", "Prins Hendrikstraat"]
+_STRATEN = [
+    "Dorpsstraat",
+    "Kerkstraat",
+    "Schoolstraat",
+    "Molenweg",
+    "Stationsweg",
+    "Julianastraat",
+    "Beatrixlaan",
+    "Burgemeester Weertsstraat",
+    "Van Oldenbarneveltstraat",
+    "Koningin Wilhelminalaan",
+    "Sonsbeekweg",
+    "Graafseweg",
+    "Hertogstraat",
+    "Vughterweg",
+    "Oranjesingel",
+    "Kastanjelaan",
+    "Prins Hendrikstraat",
+]
 _PLAATSEN = ["Arnhem", "Nijmegen", "'s-Hertogenbosch", "Zwolle", "Leeuwarden", "Velp", "Rosmalen", "Lent"]
 _DOMEINEN = ["gmail.com", "hotmail.com", "outlook.com", "ziggo.nl", "kpnmail.nl", "live.nl", "planet.nl"]
 
@@ -47,7 +101,7 @@ _DOMEINEN = ["gmail.com", "hotmail.com", "outlook.com", "ziggo.nl", "kpnmail.nl"
 def _bsn(rng: random.Random) -> str:
     while True:
         digits = [rng.randrange(10) for _ in range(8)]
-        total = sum(d * w for d, w in zip(digits, range(9, 1, -1)))
+        total = sum(d * w for d, w in zip(digits, range(9, 1, -1), strict=False))
         last = total % 11
         if last < 10:
             return "".join(map(str, digits)) + str(last)
@@ -62,8 +116,9 @@ def generate(path: Path, rows: int, seed: int) -> tuple[Path, Path]:
     """
     rng = random.Random(seed)
     letters = "ABCDEFGHJKLMNPRTUVWXYZ"
-    postcodes = sorted({f"{rng.randrange(1000, 10000)}{rng.choice(letters)}{rng.choice(letters)}"
-                        for _ in range(max(rows // 8, 10))})
+    postcodes = sorted(
+        {f"{rng.randrange(1000, 10000)}{rng.choice(letters)}{rng.choice(letters)}" for _ in range(max(rows // 8, 10))}
+    )
     reference = path.with_suffix(".adressen.csv")
     with reference.open("w", encoding="utf-8") as ref:
         ref.write("postcode,huisnummer,gemeentecode,wijkcode,wijknaam,buurtcode,buurtnaam\n")
@@ -71,8 +126,10 @@ def generate(path: Path, rows: int, seed: int) -> tuple[Path, Path]:
             if i % 20 == 19:
                 continue
             gemeente = 200 + i % 342
-            ref.write(f"{postcode},,GM{gemeente:04d},WK{gemeente:04d}{i % 10:02d},Wijk {i % 10},"
-                      f"BU{gemeente:04d}{i % 10:02d}{i % 7:02d},Buurt {i % 7}\n")
+            ref.write(
+                f"{postcode},,GM{gemeente:04d},WK{gemeente:04d}{i % 10:02d},Wijk {i % 10},"
+                f"BU{gemeente:04d}{i % 10:02d}{i % 7:02d},Buurt {i % 7}\n"
+            )
     with path.open("w", encoding="utf-8", newline="") as out:
         out.write(HEADER + "\n")
         for i in range(rows):
@@ -100,7 +157,9 @@ def generate(path: Path, rows: int, seed: int) -> tuple[Path, Path]:
             geboren = (date(1940, 1, 1) + timedelta(days=rng.randrange(0, 25000))).isoformat()
             naam = rng.choice(_ACHTERNAMEN)
             voorletters = ".".join(rng.sample("ABCDEFGHJKLMNPRSTW", rng.randrange(1, 4))) + "."
-            email = f"{voorletters[0].lower()}.{naam.lower().replace(' ', '')}{rng.randrange(100)}@{rng.choice(_DOMEINEN)}"
+            email = (
+                f"{voorletters[0].lower()}.{naam.lower().replace(' ', '')}{rng.randrange(100)}@{rng.choice(_DOMEINEN)}"
+            )
             crisis = "ja" if rng.random() < 0.02 else "nee"
             out.write(
                 f"ZK{i:010d};{postcode};{huisnummer};{letter};{toevoeging};{bedrag};{sinds};{PEILDATUM.isoformat()};"
@@ -165,13 +224,20 @@ def measure_pipeline(delivery: Path, reference_csv: Path) -> dict:
         result = read_delivery(data, supplier, upload_date=PEILDATUM, today=PEILDATUM)
         stage("validate")
         built = build_signals(
-            result.rows, leverancier=supplier.id, levering="bench", peildatum=result.peildatum,
-            geupload_op=datetime(2026, 11, 1, 9, tzinfo=UTC), reference=reference, pseudonymiser=pseudonymiser,
+            result.rows,
+            leverancier=supplier.id,
+            levering="bench",
+            peildatum=result.peildatum,
+            geupload_op=datetime(2026, 11, 1, 9, tzinfo=UTC),
+            reference=reference,
+            pseudonymiser=pseudonymiser,
         )
         stage("lookup_and_pseudonymise")
         vault.put(supplier.id, "bench", built.vault)
         stage("vault")
-        lake.write_signals(built.signals, peildatum=result.peildatum.isoformat(), leverancier=supplier.id, levering="bench")
+        lake.write_signals(
+            built.signals, peildatum=result.peildatum.isoformat(), leverancier=supplier.id, levering="bench"
+        )
         stage("parquet")
         return time.perf_counter() - started, stages, result, built
 
@@ -183,7 +249,7 @@ def measure_pipeline(delivery: Path, reference_csv: Path) -> dict:
         "read": result.counts.read,
         "accepted": result.counts.accepted,
         "rejected": result.counts.rejected,
-        "not_found": int(len(built.not_found_lines)),
+        "not_found": len(built.not_found_lines),
         "lake_bytes": sum(len(v) for k, v in s3.objects.items() if k.startswith("signals/")),
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
@@ -212,7 +278,7 @@ def measure_naive(delivery: Path, sample: int) -> dict:
     import csv
     import hmac
     import re
-    from datetime import date as Date
+    from datetime import date
     from decimal import Decimal
 
     from pydantic import BaseModel, field_validator
@@ -227,14 +293,14 @@ def measure_naive(delivery: Path, sample: int) -> dict:
         huisletter: str = ""
         huisnummertoevoeging: str = ""
         bedrag: Decimal
-        achterstand_sinds: Date
-        peildatum: Date
+        achterstand_sinds: date
+        peildatum: date
         signaaltype: str
         crisissignaal: bool
         voorletters: str = ""
         tussenvoegsel: str = ""
         achternaam: str = ""
-        geboortedatum: Date | None = None
+        geboortedatum: date | None = None
         straat: str = ""
         woonplaats: str = ""
         telefoon: str = ""
@@ -261,7 +327,11 @@ def measure_naive(delivery: Path, sample: int) -> dict:
         def _bedrag(cls, value: str) -> Decimal:
             text = value.replace("€", "").strip()
             if "," in text and "." in text:
-                text = text.replace(".", "").replace(",", ".") if text.rfind(",") > text.rfind(".") else text.replace(",", "")
+                text = (
+                    text.replace(".", "").replace(",", ".")
+                    if text.rfind(",") > text.rfind(".")
+                    else text.replace(",", "")
+                )
             else:
                 text = text.replace(",", ".")
             try:
@@ -287,7 +357,8 @@ def measure_naive(delivery: Path, sample: int) -> dict:
         @field_validator("bsn")
         @classmethod
         def _bsn(cls, value: str) -> str:
-            if value and (len(value) != 9 or sum(int(d) * w for d, w in zip(value, (9, 8, 7, 6, 5, 4, 3, 2, -1))) % 11):
+            weights = (9, 8, 7, 6, 5, 4, 3, 2, -1)
+            if value and (len(value) != 9 or sum(int(d) * w for d, w in zip(value, weights, strict=False)) % 11):
                 raise ValueError("bsn")
             return value
 
@@ -369,10 +440,12 @@ def main() -> None:
         "lake_bytes": best["lake_bytes"],
         "one_core": True,
     }
-    print(f"ingest: {args.rows:,} rows in {result['seconds']} s = {result['rows_per_s']:,} rows/s "
-          f"({result['ratio_vs_floor']}x the read_csv floor of {result['floor_seconds']} s; "
-          f"{result['speedup_vs_naive']}x the naive {result['naive_rows_per_s']:,} rows/s); "
-          f"peak RSS {result['peak_rss_mb']} MB; {result['accepted']:,} accepted, {result['rejected']:,} rejected")
+    print(
+        f"ingest: {args.rows:,} rows in {result['seconds']} s = {result['rows_per_s']:,} rows/s "
+        f"({result['ratio_vs_floor']}x the read_csv floor of {result['floor_seconds']} s; "
+        f"{result['speedup_vs_naive']}x the naive {result['naive_rows_per_s']:,} rows/s); "
+        f"peak RSS {result['peak_rss_mb']} MB; {result['accepted']:,} accepted, {result['rejected']:,} rejected"
+    )
     print(json.dumps(result))
 
 

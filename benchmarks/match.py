@@ -256,8 +256,16 @@ def _cases(rows: list[dict]) -> list[Case]:
             herhaald=members[0]["herhaald"],
             crisis=members[0]["case_crisis"],
             signals=tuple(
-                (m["leverancier"], m["levering"], m["regel"], m["signaaltype"], m["bedrag_cent"],
-                 m["achterstand_sinds"], m["peildatum"], m["crisis"])
+                (
+                    m["leverancier"],
+                    m["levering"],
+                    m["regel"],
+                    m["signaaltype"],
+                    m["bedrag_cent"],
+                    m["achterstand_sinds"],
+                    m["peildatum"],
+                    m["crisis"],
+                )
                 for m in members
             ),
         )
@@ -375,18 +383,26 @@ def main() -> None:
         "generate_seconds": round(generate_seconds, 1),
         "target_seconds": 10,
     }
-    print(f"lake: {args.signals:,} signals, {scan.partitions_total} partitions, {lake_bytes / 1e6:,.0f} MB "
-          f"in {source} (generated or reused in {generate_seconds:.1f} s)")
-    print(f"read: {scan.partitions_in_window} partitions in the window, {scan.files_read} of "
-          f"{scan.files_in_window} files (superseded skipped), {figures['rows_read']:,} rows, "
-          f"{measured['bytes_read'] / 1e6:,.0f} MB read of {lake_bytes / 1e6:,.0f} MB, "
-          f"{measured['read_seconds']:.2f} s")
-    print(f"match: {cases:,} cases ({result.num_rows:,} signal rows) in {measured['match_seconds']:.2f} s "
-          f"on {args.threads} threads; write {measured['write_seconds']:.2f} s; total {measured['seconds']:.2f} s "
-          f"(target 10 s; {full['seconds']:.2f} s when superseded files are read too)")
-    print(f"baseline: plain Python on {base['rows']:,} rows took {base['seconds']:.2f} s, about "
-          f"{baseline_seconds:.1f} s for all; DuckDB {figures['speedup_vs_baseline']}x faster on the rule; "
-          f"sample agrees: {sample_agrees}")
+    print(
+        f"lake: {args.signals:,} signals, {scan.partitions_total} partitions, {lake_bytes / 1e6:,.0f} MB "
+        f"in {source} (generated or reused in {generate_seconds:.1f} s)"
+    )
+    print(
+        f"read: {scan.partitions_in_window} partitions in the window, {scan.files_read} of "
+        f"{scan.files_in_window} files (superseded skipped), {figures['rows_read']:,} rows, "
+        f"{measured['bytes_read'] / 1e6:,.0f} MB read of {lake_bytes / 1e6:,.0f} MB, "
+        f"{measured['read_seconds']:.2f} s"
+    )
+    print(
+        f"match: {cases:,} cases ({result.num_rows:,} signal rows) in {measured['match_seconds']:.2f} s "
+        f"on {args.threads} threads; write {measured['write_seconds']:.2f} s; total {measured['seconds']:.2f} s "
+        f"(target 10 s; {full['seconds']:.2f} s when superseded files are read too)"
+    )
+    print(
+        f"baseline: plain Python on {base['rows']:,} rows took {base['seconds']:.2f} s, about "
+        f"{baseline_seconds:.1f} s for all; DuckDB {figures['speedup_vs_baseline']}x faster on the rule; "
+        f"sample agrees: {sample_agrees}"
+    )
     print(json.dumps(figures))
 
 

@@ -14,15 +14,14 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cache
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlparse
 
 import boto3
 from botocore.config import Config
 
-from chalicelib.config import ApiSettings, Settings, SignIn
 from chalicelib.api.page import SignInConfig
+from chalicelib.config import ApiSettings, Settings, SignIn
 from chalicelib.ports import (
     AuditLog,
     Authenticator,
@@ -84,8 +83,11 @@ class Aws:
         url = urlparse(endpoint)
         credentials = self.session.get_credentials()
         return pafs.S3FileSystem(
-            endpoint_override=url.netloc, scheme=url.scheme, region=region,
-            access_key=credentials.access_key, secret_key=credentials.secret_key,
+            endpoint_override=url.netloc,
+            scheme=url.scheme,
+            region=region,
+            access_key=credentials.access_key,
+            secret_key=credentials.secret_key,
         )
 
     def secret(self, secret_id: str) -> bytes:
@@ -108,8 +110,16 @@ class ApiDeps:
 
 
 def api_deps(
-    *, authenticate: Authenticator, store: CaseStore, states: CaseStates, runs: RunRegistry, audit: AuditLog,
-    outbox: SupplierOutbox, presigner: Presigner, reports: Reports, gemeenten: Gemeenten,
+    *,
+    authenticate: Authenticator,
+    store: CaseStore,
+    states: CaseStates,
+    runs: RunRegistry,
+    audit: AuditLog,
+    outbox: SupplierOutbox,
+    presigner: Presigner,
+    reports: Reports,
+    gemeenten: Gemeenten,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> ApiDeps:
     """The API's services over its ports: the one constructor the AWS root and tests share."""
@@ -149,8 +159,8 @@ def build_ingest(settings: Settings, aws: Aws) -> IngestDeps:
 def build_match(settings: Settings, aws: Aws) -> MatchDeps:
     from chalicelib.adapters.aws.cases import S3CaseStore
     from chalicelib.adapters.aws.lake_scan import S3SignalFiles
-    from chalicelib.adapters.aws.parameters import S3GlueParameters
     from chalicelib.adapters.aws.outbox import S3GemeenteOutbox
+    from chalicelib.adapters.aws.parameters import S3GlueParameters
     from chalicelib.adapters.aws.reference import S3ReferenceSource
     from chalicelib.adapters.aws.registry import DynamoRegistrySource
     from chalicelib.adapters.aws.runs import DynamoRunRegistry, S3RunLake
@@ -184,11 +194,11 @@ def build_api(settings: ApiSettings, aws: Aws) -> ApiDeps:
     """Touches no network: the JWKS is fetched on the first token, the stores on first use."""
     from chalicelib.adapters.aws.audit import S3AuditLog
     from chalicelib.adapters.aws.case_states import DynamoCaseStates
-    from chalicelib.adapters.aws.outbox import S3SupplierOutbox
-    from chalicelib.adapters.aws.reports import S3Reports
     from chalicelib.adapters.aws.cases import S3CaseStore
+    from chalicelib.adapters.aws.outbox import S3SupplierOutbox
     from chalicelib.adapters.aws.presign import S3Presigner
     from chalicelib.adapters.aws.registry import DynamoGemeenten
+    from chalicelib.adapters.aws.reports import S3Reports
     from chalicelib.adapters.aws.runs import DynamoRunRegistry
 
     s3 = aws.client("s3")

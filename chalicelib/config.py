@@ -63,9 +63,7 @@ class SignIn(_Environment):
     aws_region: str | None = Field(default=None, validation_alias=AliasChoices("aws_region", "AWS_REGION"))
     endpoint_url: str | None = Field(
         default=None,
-        validation_alias=AliasChoices(
-            "endpoint_url", "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER", "AWS_ENDPOINT_URL"
-        ),
+        validation_alias=AliasChoices("endpoint_url", "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER", "AWS_ENDPOINT_URL"),
     )
 
     @field_validator("user_pool_id")

@@ -178,7 +178,14 @@ class CaseStates(Protocol):
     def states(self, gemeente: str, run_id: str) -> dict[str, CaseState]: ...
     def state(self, gemeente: str, run_id: str, case_id: str) -> CaseState | None: ...
     def update(
-        self, gemeente: str, run_id: str, case_id: str, fields: Mapping[str, Any], *, by: str, at: datetime,
+        self,
+        gemeente: str,
+        run_id: str,
+        case_id: str,
+        fields: Mapping[str, Any],
+        *,
+        by: str,
+        at: datetime,
         contactpoging: Contactpoging | None = None,
     ) -> None: ...
 

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import requests
 
+from chalicelib.adapters.aws.presign import S3Presigner
 from chalicelib.adapters.aws.reference import import_reference
 from chalicelib.adapters.aws.registry import import_registry
 from chalicelib.adapters.aws.reports import S3Reports
 from chalicelib.domain.registry import Registry
 from chalicelib.domain.report import Report
-from chalicelib.adapters.aws.presign import S3Presigner
 from chalicelib.domain.upload import CONTENT_TYPE, PresignedUpload
 from infra.local.target import Target
 
@@ -97,8 +97,10 @@ def wait_for_reports(
 
 def describe(report: Report) -> str:
     counts = report.counts
-    text = (f"{report.status.value:<21} {counts.read:>6} gelezen, {counts.accepted:>6} goed, "
-            f"{counts.rejected:>4} fout, {counts.warnings:>4} waarschuwingen")
+    text = (
+        f"{report.status.value:<21} {counts.read:>6} gelezen, {counts.accepted:>6} goed, "
+        f"{counts.rejected:>4} fout, {counts.warnings:>4} waarschuwingen"
+    )
     if report.rejection is not None:
         text += f" ({report.rejection.code})"
     return text

@@ -39,13 +39,22 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="vindplaats", description="Vroegsignalering schulden: lokale stack en beheer.")
+    parser = argparse.ArgumentParser(
+        prog="vindplaats", description="Vroegsignalering schulden: lokale stack en beheer."
+    )
     commands = parser.add_subparsers(title="commands")
 
     up = commands.add_parser("up", help="start de lokale stack (moto, handlers) en laad demodata")
     up.add_argument("--no-demo", dest="demo", action="store_false", help="start leeg, zonder demodata")
-    up.add_argument("--aws-port", type=int, default=DEFAULT_AWS_PORT, help=f"poort van de lokale AWS (standaard {DEFAULT_AWS_PORT})")
-    up.add_argument("--port", type=int, default=DEFAULT_API_PORT, help=f"poort van de API en de webpagina (standaard {DEFAULT_API_PORT})")
+    up.add_argument(
+        "--aws-port", type=int, default=DEFAULT_AWS_PORT, help=f"poort van de lokale AWS (standaard {DEFAULT_AWS_PORT})"
+    )
+    up.add_argument(
+        "--port",
+        type=int,
+        default=DEFAULT_API_PORT,
+        help=f"poort van de API en de webpagina (standaard {DEFAULT_API_PORT})",
+    )
     up.add_argument("--once", action="store_true", help="stop na het laden in plaats van te blijven draaien")
     up.add_argument("--demo-dir", type=Path, default=DEMO_DIR, help="waar de demodata wordt geschreven")
     up.set_defaults(run=_up)
@@ -94,15 +103,19 @@ def _parser() -> argparse.ArgumentParser:
 
 def _registry_check(args: argparse.Namespace) -> int:
     registry = parse_registry_toml(args.file.read_text(encoding="utf-8"))
-    print(f"{args.file}: {len(registry.gemeenten)} gemeenten, {len(registry.leveranciers)} leveranciers, "
-          f"{len(registry.convenanten)} convenanten: in orde")
+    print(
+        f"{args.file}: {len(registry.gemeenten)} gemeenten, {len(registry.leveranciers)} leveranciers, "
+        f"{len(registry.convenanten)} convenanten: in orde"
+    )
     return 0
 
 
 def _registry_import(args: argparse.Namespace) -> int:
     registry = actions.registry_import(current(), args.file)
-    print(f"register geladen: {len(registry.gemeenten)} gemeenten, {len(registry.leveranciers)} leveranciers, "
-          f"{len(registry.convenanten)} convenanten")
+    print(
+        f"register geladen: {len(registry.gemeenten)} gemeenten, {len(registry.leveranciers)} leveranciers, "
+        f"{len(registry.convenanten)} convenanten"
+    )
     return 0
 
 
@@ -190,8 +203,10 @@ def _load_demo(folder: Path, env: dict[str, str], runtime) -> None:
     summary = generate(folder, seed=2026, as_of=DEMO_AS_OF)
     print(f"demodata: {folder} ({summary})")
     registry = actions.registry_import(target, folder / "registry.toml")
-    print(f"  register: {len(registry.gemeenten)} gemeenten, {len(registry.leveranciers)} leveranciers, "
-          f"{len(registry.convenanten)} convenanten")
+    print(
+        f"  register: {len(registry.gemeenten)} gemeenten, {len(registry.leveranciers)} leveranciers, "
+        f"{len(registry.convenanten)} convenanten"
+    )
     print(f"  adrestabel: {actions.reference_import(target, folder / 'adressen.csv')} regels")
     delivered = []
     for leverancier, path in actions.deliveries(folder / "leveringen"):

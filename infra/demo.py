@@ -19,45 +19,162 @@ from pathlib import Path
 
 # (code, naam, wijken); a wijk is (suffix, naam, buurten); a buurt (suffix, naam, pc4, straten).
 PLACES = (
-    ("GM0202", "Arnhem", (
-        ("01", "Centrum", (("01", "Binnenstad", "6811", ("Ketelstraat", "Bakkerstraat")),
-                           ("02", "Sint Marten", "6821", ("Hommelstraat", "Sonsbeeksingel")))),
-        ("02", "Klarendal", (("01", "Klarendal", "6822", ("Klarendalseweg", "Rosendaalsestraat")),
-                             ("02", "Spijkerkwartier", "6828", ("Spijkerstraat", "Driekoningendwarsstraat")))),
-        ("03", "Presikhaaf", (("01", "Presikhaaf-West", "6825", ("Hanzestraat", "Kempenaerstraat")),
-                              ("02", "Presikhaaf-Oost", "6826", ("Slochterenweg", "Stegelmanstraat")))),
-        ("04", "Malburgen", (("01", "Malburgen-Oost", "6832", ("Huissensestraat", "Tarthorst")),
-                             ("02", "Malburgen-West", "6833", ("Batavierenweg", "Lorentzstraat")))),
-    )),
-    ("GM0268", "Nijmegen", (
-        ("01", "Centrum", (("01", "Stadscentrum", "6511", ("Burchtstraat", "Lange Hezelstraat")),
-                           ("02", "Benedenstad", "6512", ("Waalkade", "Lage Markt")))),
-        ("02", "Oost", (("01", "Altrade", "6522", ("Tooropstraat", "Berg en Dalseweg")),
-                        ("02", "Galgenveld", "6523", ("Groesbeekseweg", "Heyendaalseweg")))),
-        ("03", "Dukenburg", (("01", "Meijhorst", "6537", ("Lankforst", "Beukenlaan")),
-                             ("02", "Tolhuis", "6536", ("Merellaan", "Zwanenveld")))),
-        ("04", "Lindenholt", (("01", "Leuvensbroek", "6545", ("Vossenveld", "Koolemans Beijnenstraat")),
-                              ("02", "Worsum", "6546", ("Kastanjelaan", "Rietgors")))),
-    )),
-    ("GM0796", "'s-Hertogenbosch", (
-        ("01", "Binnenstad", (("01", "Binnenstad-Centrum", "5211", ("Hinthamerstraat", "Vughterstraat")),
-                              ("02", "Het Zand", "5213", ("Stationsweg", "Emmaplein")))),
-        ("02", "Noord", (("01", "De Hambaken", "5221", ("Zwanenberg", "Hambakenwetering")),
-                         ("02", "Orthenpoort", "5231", ("Orthenseweg", "Zuiderpark")))),
-        ("03", "West", (("01", "Boschveld", "5223", ("Edelweisstraat", "Copernicuslaan")),
-                        ("02", "Paleiskwartier", "5224", ("Onderwijsboulevard", "Magistratenlaan")))),
-        ("04", "Rosmalen Zuid", (("01", "Maliskamp", "5244", ("Dorpsstraat", "Kerkdijk")),
-                                 ("02", "Sparrenburg", "5242", ("Hooghuisstraat", "Molenstraat")))),
-    )),
+    (
+        "GM0202",
+        "Arnhem",
+        (
+            (
+                "01",
+                "Centrum",
+                (
+                    ("01", "Binnenstad", "6811", ("Ketelstraat", "Bakkerstraat")),
+                    ("02", "Sint Marten", "6821", ("Hommelstraat", "Sonsbeeksingel")),
+                ),
+            ),
+            (
+                "02",
+                "Klarendal",
+                (
+                    ("01", "Klarendal", "6822", ("Klarendalseweg", "Rosendaalsestraat")),
+                    ("02", "Spijkerkwartier", "6828", ("Spijkerstraat", "Driekoningendwarsstraat")),
+                ),
+            ),
+            (
+                "03",
+                "Presikhaaf",
+                (
+                    ("01", "Presikhaaf-West", "6825", ("Hanzestraat", "Kempenaerstraat")),
+                    ("02", "Presikhaaf-Oost", "6826", ("Slochterenweg", "Stegelmanstraat")),
+                ),
+            ),
+            (
+                "04",
+                "Malburgen",
+                (
+                    ("01", "Malburgen-Oost", "6832", ("Huissensestraat", "Tarthorst")),
+                    ("02", "Malburgen-West", "6833", ("Batavierenweg", "Lorentzstraat")),
+                ),
+            ),
+        ),
+    ),
+    (
+        "GM0268",
+        "Nijmegen",
+        (
+            (
+                "01",
+                "Centrum",
+                (
+                    ("01", "Stadscentrum", "6511", ("Burchtstraat", "Lange Hezelstraat")),
+                    ("02", "Benedenstad", "6512", ("Waalkade", "Lage Markt")),
+                ),
+            ),
+            (
+                "02",
+                "Oost",
+                (
+                    ("01", "Altrade", "6522", ("Tooropstraat", "Berg en Dalseweg")),
+                    ("02", "Galgenveld", "6523", ("Groesbeekseweg", "Heyendaalseweg")),
+                ),
+            ),
+            (
+                "03",
+                "Dukenburg",
+                (
+                    ("01", "Meijhorst", "6537", ("Lankforst", "Beukenlaan")),
+                    ("02", "Tolhuis", "6536", ("Merellaan", "Zwanenveld")),
+                ),
+            ),
+            (
+                "04",
+                "Lindenholt",
+                (
+                    ("01", "Leuvensbroek", "6545", ("Vossenveld", "Koolemans Beijnenstraat")),
+                    ("02", "Worsum", "6546", ("Kastanjelaan", "Rietgors")),
+                ),
+            ),
+        ),
+    ),
+    (
+        "GM0796",
+        "'s-Hertogenbosch",
+        (
+            (
+                "01",
+                "Binnenstad",
+                (
+                    ("01", "Binnenstad-Centrum", "5211", ("Hinthamerstraat", "Vughterstraat")),
+                    ("02", "Het Zand", "5213", ("Stationsweg", "Emmaplein")),
+                ),
+            ),
+            (
+                "02",
+                "Noord",
+                (
+                    ("01", "De Hambaken", "5221", ("Zwanenberg", "Hambakenwetering")),
+                    ("02", "Orthenpoort", "5231", ("Orthenseweg", "Zuiderpark")),
+                ),
+            ),
+            (
+                "03",
+                "West",
+                (
+                    ("01", "Boschveld", "5223", ("Edelweisstraat", "Copernicuslaan")),
+                    ("02", "Paleiskwartier", "5224", ("Onderwijsboulevard", "Magistratenlaan")),
+                ),
+            ),
+            (
+                "04",
+                "Rosmalen Zuid",
+                (
+                    ("01", "Maliskamp", "5244", ("Dorpsstraat", "Kerkdijk")),
+                    ("02", "Sparrenburg", "5242", ("Hooghuisstraat", "Molenstraat")),
+                ),
+            ),
+        ),
+    ),
 )
 ACHTERNAMEN = (
-    ("", "Jansen"), ("de", "Vries"), ("van den", "Broek"), ("", "Bakker"), ("", "Visser"), ("", "Smits"),
-    ("", "Meijer"), ("de", "Groot"), ("", "Mulder"), ("van der", "Meulen"), ("", "Dekker"), ("", "Brouwer"),
-    ("van", "Leeuwen"), ("", "Dijkstra"), ("de", "Bruijn"), ("", "Hendriks"), ("van der", "Heijden"),
-    ("", "Peters"), ("", "Willems"), ("van den", "Heuvel"), ("", "Hoekstra"), ("", "Koster"), ("", "Kuipers"),
-    ("", "Huisman"), ("", "Schouten"), ("", "Verhoeven"), ("", "Jacobs"), ("de", "Graaf"), ("van", "Vliet"),
-    ("ter", "Horst"), ("", "Wouters"), ("", "Postma"), ("", "Yilmaz"), ("", "Öztürk"), ("", "Bouzid"),
-    ("", "Tahiri"), ("", "Nguyen"), ("", "Kartosen"), ("el", "Idrissi"), ("", "Timmermans"),
+    ("", "Jansen"),
+    ("de", "Vries"),
+    ("van den", "Broek"),
+    ("", "Bakker"),
+    ("", "Visser"),
+    ("", "Smits"),
+    ("", "Meijer"),
+    ("de", "Groot"),
+    ("", "Mulder"),
+    ("van der", "Meulen"),
+    ("", "Dekker"),
+    ("", "Brouwer"),
+    ("van", "Leeuwen"),
+    ("", "Dijkstra"),
+    ("de", "Bruijn"),
+    ("", "Hendriks"),
+    ("van der", "Heijden"),
+    ("", "Peters"),
+    ("", "Willems"),
+    ("van den", "Heuvel"),
+    ("", "Hoekstra"),
+    ("", "Koster"),
+    ("", "Kuipers"),
+    ("", "Huisman"),
+    ("", "Schouten"),
+    ("", "Verhoeven"),
+    ("", "Jacobs"),
+    ("de", "Graaf"),
+    ("van", "Vliet"),
+    ("ter", "Horst"),
+    ("", "Wouters"),
+    ("", "Postma"),
+    ("", "Yilmaz"),
+    ("", "Öztürk"),
+    ("", "Bouzid"),
+    ("", "Tahiri"),
+    ("", "Nguyen"),
+    ("", "Kartosen"),
+    ("el", "Idrissi"),
+    ("", "Timmermans"),
 )
 LETTERS = "ABCDEFGHJKLMNPRSTVW"
 POSTCODE_LETTERS = "ABCDEGHJKLMNPRSTVWXZ"
@@ -122,40 +239,170 @@ class Supplier:
 _NAME = ("voorletters", "tussenvoegsel", "achternaam")
 _SPLIT = ("postcode", "huisnummer", "huisletter", "huisnummertoevoeging")
 SUPPLIERS = (
-    Supplier("vivare", "Vivare", "Huur", ("GM0202",), "H{:06d}",
-             ("Klantnummer", *(c.capitalize() for c in _SPLIT), "Bedrag", "Achterstand_sinds", "Peildatum",
-              *(c.capitalize() for c in _NAME), "Straat", "Woonplaats", "Telefoon", "Email"),
-             postcodes=("spaced", "compact"), amounts=("nl", "euro"), dates="dmy", telefoon="06-{}"),
-    Supplier("talis", "Talis", "Huur", ("GM0268",), "T-{:07d}",
-             ("klantnummer", "postcode", "huisnummer", "bedrag", "achterstand_sinds", "peildatum", *_NAME,
-              "telefoon", "email"),
-             delimiter=",", newline="\r\n", postcodes=("compact", "spaced_lower"), amounts=("dot", "en"),
-             numbers={"letter": ("{n}{L}", "{n} {l}"), "cijfer": ("{n}-{t}",), "bis": ("{n} bis",),
-                      "hs": ("{n} hs",), "letter_cijfer": ("{n}{L}-{t}",)}),
-    Supplier("vitens", "Vitens", "Water", ("GM0202", "GM0268"), "{:010d}",
-             ("klantnummer", "aansluitnummer", "postcode", "huisnummer", "bedrag", "achterstand_sinds",
-              "peildatum", "achternaam", "straat", "woonplaats", "email"),
-             delimiter=",", encoding="utf-8-sig", postcodes=("spaced_lower", "compact"), amounts=("comma",),
-             dates="dmy", numbers={"letter": ("{n}-{L}",), "cijfer": ("{n}/{t}",), "bis": ("{n}-bis",),
-                                   "hs": ("{n}-hs",), "letter_cijfer": ("{n} {L} {t}",)}),
-    Supplier("eneco", "Eneco", "Energie", ("GM0202", "GM0268", "GM0796"), "E{:09d}",
-             ("klantnummer", *_SPLIT, "bedrag", "achterstand_sinds", "crisissignaal", *_NAME, "telefoon", "email"),
-             amounts=("euro", "nl"), telefoon="+31 6 {}"),
-    Supplier("cz", "CZ", "Zorg", ("GM0202", "GM0268", "GM0796"), "CZ{:08d}",
-             ("klantnummer", "bsn", *_NAME, "geboortedatum", "postcode", "huisnummer", "bedrag",
-              "achterstand_sinds", "peildatum", "signaaltype", "telefoon", "email"),
-             postcodes=("compact", "spaced"), amounts=("nl",), dates="dmy", telefoon="06 {}",
-             numbers={"letter": ("{n}{L}",), "cijfer": ("{n}-{t}",), "bis": ("{n} BIS",), "hs": ("{n}-HS",),
-                      "letter_cijfer": ("{n}{L}{t}",)}),
-    Supplier("menzis", "Menzis", "Zorg", ("GM0202", "GM0268", "GM0796"), "M{:08d}",
-             ("klantnummer", "bsn", *_NAME, "geboortedatum", "postcode", "huisnummer", "bedrag",
-              "achterstand_sinds", "peildatum", "telefoon", "email"),
-             delimiter=",", amounts=("dot",), max_fout_percentage=5,
-             numbers={"letter": ("{n} {l}",), "cijfer": ("{n}/{t}",), "bis": ("{n} bis",), "hs": ("{n}-hs",),
-                      "letter_cijfer": ("{n}{L}-{t}",)}),
-    Supplier("belastingsamenwerking-gelderland", "Belastingsamenwerking Gelderland", "Gemeentebelasting",
-             ("GM0202", "GM0268"), "2026{:06d}",
-             ("klantnummer", *_SPLIT, "bedrag", "achterstand_sinds", "peildatum", *_NAME, "straat", "woonplaats")),
+    Supplier(
+        "vivare",
+        "Vivare",
+        "Huur",
+        ("GM0202",),
+        "H{:06d}",
+        (
+            "Klantnummer",
+            *(c.capitalize() for c in _SPLIT),
+            "Bedrag",
+            "Achterstand_sinds",
+            "Peildatum",
+            *(c.capitalize() for c in _NAME),
+            "Straat",
+            "Woonplaats",
+            "Telefoon",
+            "Email",
+        ),
+        postcodes=("spaced", "compact"),
+        amounts=("nl", "euro"),
+        dates="dmy",
+        telefoon="06-{}",
+    ),
+    Supplier(
+        "talis",
+        "Talis",
+        "Huur",
+        ("GM0268",),
+        "T-{:07d}",
+        (
+            "klantnummer",
+            "postcode",
+            "huisnummer",
+            "bedrag",
+            "achterstand_sinds",
+            "peildatum",
+            *_NAME,
+            "telefoon",
+            "email",
+        ),
+        delimiter=",",
+        newline="\r\n",
+        postcodes=("compact", "spaced_lower"),
+        amounts=("dot", "en"),
+        numbers={
+            "letter": ("{n}{L}", "{n} {l}"),
+            "cijfer": ("{n}-{t}",),
+            "bis": ("{n} bis",),
+            "hs": ("{n} hs",),
+            "letter_cijfer": ("{n}{L}-{t}",),
+        },
+    ),
+    Supplier(
+        "vitens",
+        "Vitens",
+        "Water",
+        ("GM0202", "GM0268"),
+        "{:010d}",
+        (
+            "klantnummer",
+            "aansluitnummer",
+            "postcode",
+            "huisnummer",
+            "bedrag",
+            "achterstand_sinds",
+            "peildatum",
+            "achternaam",
+            "straat",
+            "woonplaats",
+            "email",
+        ),
+        delimiter=",",
+        encoding="utf-8-sig",
+        postcodes=("spaced_lower", "compact"),
+        amounts=("comma",),
+        dates="dmy",
+        numbers={
+            "letter": ("{n}-{L}",),
+            "cijfer": ("{n}/{t}",),
+            "bis": ("{n}-bis",),
+            "hs": ("{n}-hs",),
+            "letter_cijfer": ("{n} {L} {t}",),
+        },
+    ),
+    Supplier(
+        "eneco",
+        "Eneco",
+        "Energie",
+        ("GM0202", "GM0268", "GM0796"),
+        "E{:09d}",
+        ("klantnummer", *_SPLIT, "bedrag", "achterstand_sinds", "crisissignaal", *_NAME, "telefoon", "email"),
+        amounts=("euro", "nl"),
+        telefoon="+31 6 {}",
+    ),
+    Supplier(
+        "cz",
+        "CZ",
+        "Zorg",
+        ("GM0202", "GM0268", "GM0796"),
+        "CZ{:08d}",
+        (
+            "klantnummer",
+            "bsn",
+            *_NAME,
+            "geboortedatum",
+            "postcode",
+            "huisnummer",
+            "bedrag",
+            "achterstand_sinds",
+            "peildatum",
+            "signaaltype",
+            "telefoon",
+            "email",
+        ),
+        postcodes=("compact", "spaced"),
+        amounts=("nl",),
+        dates="dmy",
+        telefoon="06 {}",
+        numbers={
+            "letter": ("{n}{L}",),
+            "cijfer": ("{n}-{t}",),
+            "bis": ("{n} BIS",),
+            "hs": ("{n}-HS",),
+            "letter_cijfer": ("{n}{L}{t}",),
+        },
+    ),
+    Supplier(
+        "menzis",
+        "Menzis",
+        "Zorg",
+        ("GM0202", "GM0268", "GM0796"),
+        "M{:08d}",
+        (
+            "klantnummer",
+            "bsn",
+            *_NAME,
+            "geboortedatum",
+            "postcode",
+            "huisnummer",
+            "bedrag",
+            "achterstand_sinds",
+            "peildatum",
+            "telefoon",
+            "email",
+        ),
+        delimiter=",",
+        amounts=("dot",),
+        max_fout_percentage=5,
+        numbers={
+            "letter": ("{n} {l}",),
+            "cijfer": ("{n}/{t}",),
+            "bis": ("{n} bis",),
+            "hs": ("{n}-hs",),
+            "letter_cijfer": ("{n}{L}-{t}",),
+        },
+    ),
+    Supplier(
+        "belastingsamenwerking-gelderland",
+        "Belastingsamenwerking Gelderland",
+        "Gemeentebelasting",
+        ("GM0202", "GM0268"),
+        "2026{:06d}",
+        ("klantnummer", *_SPLIT, "bedrag", "achterstand_sinds", "peildatum", *_NAME, "straat", "woonplaats"),
+    ),
 )
 
 
@@ -242,7 +489,7 @@ def elfproef(bsn: str) -> bool:
     if len(bsn) != 9 or not bsn.isdigit():
         return False
     digits = [int(c) for c in bsn]
-    return (sum(d * w for d, w in zip(digits, range(9, 1, -1))) - digits[8]) % 11 == 0
+    return (sum(d * w for d, w in zip(digits, range(9, 1, -1), strict=False)) - digits[8]) % 11 == 0
 
 
 def generate(out_dir: Path, seed: int = 2026, as_of: date = date(2026, 11, 1)) -> DemoSummary:
@@ -252,11 +499,14 @@ def generate(out_dir: Path, seed: int = 2026, as_of: date = date(2026, 11, 1)) -
     households, reference_rows, unknown = _world(rng)
     customers = _with_accent(_customers(rng, households))
     last_peil = {d.leverancier: _peil(d, as_of) or as_of for d in DELIVERIES}
-    signals = {
-        s.id: _signals(random.Random(f"{seed}:{s.id}"), s, customers[s.id], last_peil[s.id]) for s in SUPPLIERS
-    }
-    paid = _signals(random.Random(f"{seed}:vivare:betaald"), SUPPLIER["vivare"], customers["vivare:betaald"],
-                    _peil(DELIVERIES[0], as_of), taken={s.klantnummer for s in signals["vivare"]})
+    signals = {s.id: _signals(random.Random(f"{seed}:{s.id}"), s, customers[s.id], last_peil[s.id]) for s in SUPPLIERS}
+    paid = _signals(
+        random.Random(f"{seed}:vivare:betaald"),
+        SUPPLIER["vivare"],
+        customers["vivare:betaald"],
+        _peil(DELIVERIES[0], as_of),
+        taken={s.klantnummer for s in signals["vivare"]},
+    )
     for supplier in SUPPLIERS:
         for old in sorted((out_dir / "leveringen" / supplier.id).glob("*.csv")):
             old.unlink()
@@ -270,8 +520,9 @@ def generate(out_dir: Path, seed: int = 2026, as_of: date = date(2026, 11, 1)) -
         counters: dict[str, int] = {}
         rows = [_row(supplier, s, peil, counters) for s in sorted(chosen, key=lambda s: s.klantnummer)]
         for kind in delivery.bad:
-            rows.insert(len(rows) // 2, _bad_row(kind, supplier, rng, households, unknown, rows, peil,
-                                                    peil or as_of, counters))
+            rows.insert(
+                len(rows) // 2, _bad_row(kind, supplier, rng, households, unknown, rows, peil, peil or as_of, counters)
+            )
         name = delivery.name.format(peil=(peil or as_of).isoformat(), month=(peil or as_of).isoformat()[:7])
         paths.append(f"{supplier.id}/{name}")
         _write_csv(out_dir / "leveringen" / supplier.id / name, supplier, delivery, rows)
@@ -289,8 +540,8 @@ def generate(out_dir: Path, seed: int = 2026, as_of: date = date(2026, 11, 1)) -
         adressen=len(reference_rows),
         huishoudens=len(households),
         leveringen=tuple(paths),
-        afgewezen=tuple(p for p, d in zip(paths, DELIVERIES) if d.rename),
-        zonder_peildatum=tuple(p for p, d in zip(paths, DELIVERIES) if d.peildatum_days_before is None),
+        afgewezen=tuple(p for p, d in zip(paths, DELIVERIES, strict=False) if d.rename),
+        zonder_peildatum=tuple(p for p, d in zip(paths, DELIVERIES, strict=False) if d.peildatum_days_before is None),
         rijen=written.rows,
         foute_rijen=sum(len([k for k in d.bad if k != "onbekend_adres"]) for d in DELIVERIES),
         huishoudens_met_signaal=len(suppliers_of),
@@ -333,11 +584,13 @@ def _world(rng: random.Random) -> tuple[list[Household], list[tuple], Household]
                         reference.extend((postcode, n, *area) for n in numbers)
                     for n in numbers:
                         for letter, addition in _variants(rng):
-                            households.append(Household(code, woonplaats, straat, postcode, n, letter, addition,
-                                                        people.household()))
+                            households.append(
+                                Household(code, woonplaats, straat, postcode, n, letter, addition, people.household())
+                            )
     # 6812 is an Arnhem postcode area the reference leaves out.
-    unknown = Household("GM0202", "Arnhem", "Nieuwe Plein", _postcode_in(rng, "6812", set()), 7, "", "",
-                        people.household())
+    unknown = Household(
+        "GM0202", "Arnhem", "Nieuwe Plein", _postcode_in(rng, "6812", set()), 7, "", "", people.household()
+    )
     return households, sorted(reference, key=lambda r: (r[0], r[1] or 0)), unknown
 
 
@@ -389,7 +642,7 @@ class _People:
     def _bsn(self) -> str:
         while True:
             digits = [self.rng.randint(1, 6)] + [self.rng.randint(0, 9) for _ in range(7)]
-            check = sum(d * w for d, w in zip(digits, range(9, 1, -1))) % 11
+            check = sum(d * w for d, w in zip(digits, range(9, 1, -1), strict=False)) % 11
             if check < 10:
                 return "".join(map(str, digits)) + str(check)
 
@@ -439,12 +692,18 @@ def _with_accent(customers: dict[str, list[Household]]) -> dict[str, list[Househ
     return {key: [new if h == old else h for h in hs] for key, hs in customers.items()}
 
 
-_AMOUNTS = {"Huur": (45_000, 320_000), "Water": (3_500, 60_000), "Energie": (9_000, 250_000),
-            "Zorg": (12_000, 180_000), "Gemeentebelasting": (5_000, 90_000)}
+_AMOUNTS = {
+    "Huur": (45_000, 320_000),
+    "Water": (3_500, 60_000),
+    "Energie": (9_000, 250_000),
+    "Zorg": (12_000, 180_000),
+    "Gemeentebelasting": (5_000, 90_000),
+}
 
 
-def _signals(rng: random.Random, supplier: Supplier, households: list[Household], peil: date,
-             taken: Collection[str] = ()) -> list[Signal]:
+def _signals(
+    rng: random.Random, supplier: Supplier, households: list[Household], peil: date, taken: Collection[str] = ()
+) -> list[Signal]:
     """One signal per household: its klantnummer, the person named, amount, start of arrears, crisis."""
     signals = []
     numbers = iter(rng.sample(range(1, 10**6), len(households) + len(taken) + 1))
@@ -507,9 +766,17 @@ def _address(supplier: Supplier, household: Household, counters: dict[str, int])
     return {"huisnummer": form.format(n=number, L=letter, l=letter.lower(), t=addition)}
 
 
-def _bad_row(kind: str, supplier: Supplier, rng: random.Random, households: list[Household],
-             unknown: Household, rows: list[dict[str, str]], peil: date | None, day: date,
-             counters: dict[str, int]) -> dict[str, str]:
+def _bad_row(
+    kind: str,
+    supplier: Supplier,
+    rng: random.Random,
+    households: list[Household],
+    unknown: Household,
+    rows: list[dict[str, str]],
+    peil: date | None,
+    day: date,
+    counters: dict[str, int],
+) -> dict[str, str]:
     """One more row, spoilt as `kind` says; `onbekend_adres` is valid but lies outside the reference."""
     listed = {row["klantnummer"] for row in rows}
     if kind == "onbekend_adres":
@@ -519,8 +786,14 @@ def _bad_row(kind: str, supplier: Supplier, rng: random.Random, households: list
     klantnummer = rows[0]["klantnummer"]
     while kind != "dubbel" and klantnummer in listed:
         klantnummer = supplier.klantnummer.format(rng.randrange(1, 10**6))
-    signal = Signal(household, household.personen[0], klantnummer, rng.randint(8_000, 90_000),
-                    day - timedelta(days=rng.randint(30, 90)), False)
+    signal = Signal(
+        household,
+        household.personen[0],
+        klantnummer,
+        rng.randint(8_000, 90_000),
+        day - timedelta(days=rng.randint(30, 90)),
+        False,
+    )
     row = _row(supplier, signal, peil, counters)
     if kind == "postcode":
         row["postcode"] = row["postcode"].replace(" ", "")[1:]
@@ -648,8 +921,7 @@ def _registry_toml(as_of: date) -> str:
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
     rules = {
-        "GM0202": ["min_leveranciers = 2", "min_dagen = 0", "max_dagen = 100", "min_bedrag = 75",
-                   "signaaltypen = []"],
+        "GM0202": ["min_leveranciers = 2", "min_dagen = 0", "max_dagen = 100", "min_bedrag = 75", "signaaltypen = []"],
         "GM0268": ["venster = { Water = [30, 3650] }"],
         "GM0796": [],
     }
@@ -657,11 +929,21 @@ def _registry_toml(as_of: date) -> str:
     for code, naam, _ in PLACES:
         lines += ["[[gemeente]]", f"code = {text(code)}", f"naam = {text(naam)}", *rules[code], ""]
     for s in SUPPLIERS:
-        lines += ["[[leverancier]]", f"id = {text(s.id)}", f"naam = {text(s.naam)}",
-                  f"signaaltype = {text(s.signaaltype)}", f"max_fout_percentage = {s.max_fout_percentage}", ""]
+        lines += [
+            "[[leverancier]]",
+            f"id = {text(s.id)}",
+            f"naam = {text(s.naam)}",
+            f"signaaltype = {text(s.signaaltype)}",
+            f"max_fout_percentage = {s.max_fout_percentage}",
+            "",
+        ]
     for gemeente, leverancier, vanaf, tot in _convenanten(as_of):
-        lines += ["[[convenant]]", f"gemeente = {text(gemeente)}", f"leverancier = {text(leverancier)}",
-                  f"vanaf = {text(vanaf.isoformat())}"]
+        lines += [
+            "[[convenant]]",
+            f"gemeente = {text(gemeente)}",
+            f"leverancier = {text(leverancier)}",
+            f"vanaf = {text(vanaf.isoformat())}",
+        ]
         lines += [f"tot = {text(tot.isoformat())}"] if tot else []
         lines.append("")
     return "\n".join(lines)

@@ -97,8 +97,13 @@ def _euro(amount: Decimal) -> float:
 
 def _unknown_supplier(leverancier: str, path: Path) -> Report:
     """What ingest reports for a supplier the registry does not know, without uploading."""
-    return Report(leverancier=leverancier, levering="-", bestand=path.name, status=Status.REJECTED,
-                  rejection=finding("leverancier_unknown"))
+    return Report(
+        leverancier=leverancier,
+        levering="-",
+        bestand=path.name,
+        status=Status.REJECTED,
+        rejection=finding("leverancier_unknown"),
+    )
 
 
 def run(arguments: RunArguments, say: Callable[[str], None] = print) -> int:
@@ -129,7 +134,9 @@ def run(arguments: RunArguments, say: Callable[[str], None] = print) -> int:
                 report = _unknown_supplier(leverancier, path)
             else:
                 delivered = actions.upload(target, leverancier, path)
-                report = actions.wait_for_reports(target, [delivered], timeout=300, pump=lambda: runtime.poll_once(0))[delivered]
+                report = actions.wait_for_reports(target, [delivered], timeout=300, pump=lambda: runtime.poll_once(0))[
+                    delivered
+                ]
             destination = reports_dir / leverancier / f"{path.name}.json"
             destination.parent.mkdir(parents=True, exist_ok=True)
             destination.write_text(json.dumps(report_json(report), ensure_ascii=False, indent=2) + "\n")
@@ -149,4 +156,3 @@ def run(arguments: RunArguments, say: Callable[[str], None] = print) -> int:
     (arguments.out / "cases.json").write_text(json.dumps(cases, ensure_ascii=False, indent=2) + "\n")
     say(f"{len(cases)} cases in {arguments.out / 'cases.json'}; rapporten in {reports_dir}")
     return 0
-

@@ -62,7 +62,7 @@ CfnLoader.add_multi_constructor("!", _construct_intrinsic)
 def load_template(path: Path | str = TEMPLATE_PATH) -> dict[str, Any]:
     """Parse a CloudFormation/SAM template; short tags become their long forms."""
     with open(path, encoding="utf-8") as handle:
-        return yaml.load(handle, Loader=CfnLoader)  # noqa: S506 - CfnLoader is a SafeLoader
+        return yaml.load(handle, Loader=CfnLoader)
 
 
 @lru_cache(maxsize=4)
@@ -122,7 +122,7 @@ def references(value: Any) -> set[str]:
             found |= references(item)
     elif isinstance(value, dict):
         if _is_intrinsic(value):
-            (name, arg), = value.items()
+            ((name, arg),) = value.items()
             if name == "Ref" and isinstance(arg, str):
                 found.add(arg)
             elif name == "Fn::GetAtt":
@@ -130,7 +130,8 @@ def references(value: Any) -> set[str]:
             elif name == "Fn::Sub":
                 text, variables = (arg, {}) if isinstance(arg, str) else (arg[0], arg[1])
                 found |= {
-                    v.split(".", 1)[0] for v in _SUB_VARIABLE.findall(text)
+                    v.split(".", 1)[0]
+                    for v in _SUB_VARIABLE.findall(text)
                     if not v.startswith("!") and v not in variables
                 }
                 found |= references(variables)
@@ -172,14 +173,10 @@ class Resolver:
             "AWS::Region": region,
             "AWS::Partition": "aws",
             "AWS::URLSuffix": "amazonaws.com",
-            "AWS::StackId": (
-                f"arn:aws:cloudformation:{region}:{account_id}:stack/{stack_name}/local"
-            ),
+            "AWS::StackId": (f"arn:aws:cloudformation:{region}:{account_id}:stack/{stack_name}/local"),
         }
         self.parameters = {
-            name: spec["Default"]
-            for name, spec in body.get("Parameters", {}).items()
-            if "Default" in spec
+            name: spec["Default"] for name, spec in body.get("Parameters", {}).items() if "Default" in spec
         } | dict(parameters or {})
         self.refs: dict[str, Any] = refs if refs is not None else {}
         self.attributes: dict[tuple[str, str], Any] = attributes if attributes is not None else {}
@@ -205,7 +202,7 @@ class Resolver:
         if not _is_intrinsic(value):
             resolved = {key: self._resolve(item) for key, item in value.items()}
             return {key: item for key, item in resolved.items() if item is not _NO_VALUE}
-        (name, arg), = value.items()
+        ((name, arg),) = value.items()
         handler = getattr(self, "_fn_" + name.removeprefix("Fn::").lower(), None)
         if handler is None:
             raise UnresolvedIntrinsic(f"{name} is not supported locally")

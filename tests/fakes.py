@@ -97,8 +97,16 @@ UTRECHT = [make_case(n, "GM0202", team="noord" if n == 1 else None) for n in ran
 EDE = [make_case(n, "GM0268") for n in range(1, 4)]
 OLD_UTRECHT = [make_case(7, "GM0202", run=OLD_RUN)]
 PEOPLE = {
-    UTRECHT[0].id: [Person(leverancier="vitens", achternaam="Jansen", straat="Dorpsstraat 1",
-                           telefoon="0612345678", email="jansen@example.nl", geboortedatum=date(1970, 1, 1))],
+    UTRECHT[0].id: [
+        Person(
+            leverancier="vitens",
+            achternaam="Jansen",
+            straat="Dorpsstraat 1",
+            telefoon="0612345678",
+            email="jansen@example.nl",
+            geboortedatum=date(1970, 1, 1),
+        )
+    ],
     EDE[0].id: [Person(leverancier="vitens", achternaam="de Vries", telefoon="0687654321")],
 }
 
@@ -215,7 +223,7 @@ class MemoryPresigner:
     def presign(self, leverancier, filename, size, now):
         return S3Presigner(self, "uploads").presign(leverancier, filename, size, now)
 
-    def generate_presigned_post(self, Bucket, Key, Fields, Conditions, ExpiresIn):  # noqa: N803 - boto3's names
+    def generate_presigned_post(self, Bucket, Key, Fields, Conditions, ExpiresIn):
         return {"url": f"https://{Bucket}.s3.test/", "fields": {**Fields, "key": Key}}
 
 
@@ -256,12 +264,27 @@ def chalice_routes():
 
 
 @contextmanager
-def api_client(store, runs, audit, *, authenticate: Callable = authenticate, clock: Callable = lambda: NOW,
-               states=None, outbox=None, presign=None, reports=None, gemeenten=None) -> Iterator[Client]:
+def api_client(
+    store,
+    runs,
+    audit,
+    *,
+    authenticate: Callable = authenticate,
+    clock: Callable = lambda: NOW,
+    states=None,
+    outbox=None,
+    presign=None,
+    reports=None,
+    gemeenten=None,
+) -> Iterator[Client]:
     """Chalice's test client on the API with these ports, the one place the tests build the API.
     A port left out is an empty in-memory one."""
     deps = bootstrap.api_deps(
-        authenticate=authenticate, store=store, runs=runs, audit=audit, clock=clock,
+        authenticate=authenticate,
+        store=store,
+        runs=runs,
+        audit=audit,
+        clock=clock,
         states=MemoryCaseStates() if states is None else states,
         outbox=MemoryOutbox() if outbox is None else outbox,
         presigner=MemoryPresigner() if presign is None else presign,
@@ -301,8 +324,10 @@ def pk_sk_table(dynamodb, name):
     return dynamodb.create_table(
         TableName=name,
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
-                              {"AttributeName": "sk", "AttributeType": "S"}],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
         BillingMode="PAY_PER_REQUEST",
     )
 

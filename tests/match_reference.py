@@ -103,8 +103,16 @@ def reference_cases(
                 crisis=any(r["crisis"] for r in rows),
                 signals=tuple(
                     sorted(
-                        (r["leverancier"], r["levering"], r["regel"], r["signaaltype"], r["bedrag_cent"],
-                         r["achterstand_sinds"], r["peildatum"], r["crisis"])
+                        (
+                            r["leverancier"],
+                            r["levering"],
+                            r["regel"],
+                            r["signaaltype"],
+                            r["bedrag_cent"],
+                            r["achterstand_sinds"],
+                            r["peildatum"],
+                            r["crisis"],
+                        )
                         for r in rows
                     )
                 ),
@@ -130,7 +138,5 @@ def run_matching(
     """
     tables = parameter_tables(registry, as_of)
     tables["signals"] = signals
-    tables["vorige_matches"] = (
-        previous_matches if previous_matches is not None else VORIGE_MATCHES_SCHEMA.empty_table()
-    )
+    tables["vorige_matches"] = previous_matches if previous_matches is not None else VORIGE_MATCHES_SCHEMA.empty_table()
     return engine.match(tables)

@@ -66,7 +66,7 @@ class Http:
             def wrapped(**kwargs: Any) -> Response:
                 try:
                     result = view(**kwargs)
-                except Exception as exc:  # noqa: BLE001 - every failure leaves as the envelope
+                except Exception as exc:
                     status, body = errors.for_exception(exc)
                     if status >= 500:
                         # The type only: a message or traceback could carry personal data.
@@ -130,8 +130,11 @@ class Http:
         return Route(name) if name in Route._value2member_map_ else name
 
     def csv(self, filename: str, text: str) -> Response:
-        headers = {**HEADERS, "Content-Type": "text/csv; charset=utf-8",
-                   "Content-Disposition": f'attachment; filename="{filename}"'}
+        headers = {
+            **HEADERS,
+            "Content-Type": "text/csv; charset=utf-8",
+            "Content-Disposition": f'attachment; filename="{filename}"',
+        }
         return Response(body=text, status_code=200, headers=headers)
 
 

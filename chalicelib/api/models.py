@@ -9,7 +9,7 @@ laxer spellings pydantic alone would read ("1.0", "yes", "0" as a date) are refu
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal
 
@@ -59,20 +59,32 @@ CaseId = Annotated[str, Field(pattern=rf"^[0-9a-f]{{{CASE_ID_HEX_CHARS}}}$")]
 Code = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[0-9A-Za-z_.-]+$")]
 Text = Annotated[str, Field(min_length=1, max_length=100)]
 # An outbox entry's place: its datum and id (SupplierMessage), in the order the outbox lists them.
-OutboxCursor = Annotated[str, Field(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")]
+OutboxCursor = Annotated[
+    str, Field(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+]
 _EURO = Field(ge=0, decimal_places=2, allow_inf_nan=False)
 # A query filter: always text on the wire.
 Bedrag = Annotated[
-    Decimal, _EURO, Field(le=MAX_BEDRAG), _spelled(BEDRAG_TEXT, Decimal),
+    Decimal,
+    _EURO,
+    Field(le=MAX_BEDRAG),
+    _spelled(BEDRAG_TEXT, Decimal),
     WithJsonSchema({"type": "string", "pattern": BEDRAG_TEXT}),
 ]
 # A rule's amount in a JSON body: a number in cents, or the same text as a filter.
 RuleBedrag = Annotated[
-    Decimal, _EURO, Field(le=MAX_RULE_BEDRAG), _spelled(RULE_BEDRAG_TEXT, int, float, Decimal),
-    WithJsonSchema({"anyOf": [
-        {"type": "number", "minimum": 0, "maximum": float(MAX_RULE_BEDRAG), "multipleOf": 0.01},
-        {"type": "string", "pattern": RULE_BEDRAG_TEXT},
-    ]}),
+    Decimal,
+    _EURO,
+    Field(le=MAX_RULE_BEDRAG),
+    _spelled(RULE_BEDRAG_TEXT, int, float, Decimal),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "number", "minimum": 0, "maximum": float(MAX_RULE_BEDRAG), "multipleOf": 0.01},
+                {"type": "string", "pattern": RULE_BEDRAG_TEXT},
+            ]
+        }
+    ),
 ]
 LeveringId = Annotated[str, Field(pattern=f"^{LEVERING_ID_PATTERN}$")]
 MAX_APPROACH = 500
@@ -196,7 +208,8 @@ class MatchingRuleRequest(_Request):
         default_factory=list, max_length=MAX_SIGNAALTYPEN, description="DDAS EnumSignaalpartner values; empty = all"
     )
     venster: dict[KnownSignaaltype, tuple[Dagen, Dagen]] = Field(
-        default_factory=dict, max_length=MAX_SIGNAALTYPEN,
+        default_factory=dict,
+        max_length=MAX_SIGNAALTYPEN,
         description="[min_dagen, max_dagen] per signaaltype, overriding the default",
     )
 

@@ -22,10 +22,10 @@ from chalicelib.api.models import (
     ErrorResponse,
     ExportQuery,
     Health,
+    MatchingRuleRequest,
     NoQuery,
     OutboxQuery,
     ResultaatRequest,
-    MatchingRuleRequest,
     StatsQuery,
     UploadRequest,
 )
@@ -35,7 +35,17 @@ from chalicelib.domain.cases import CASE_ID_HEX_CHARS, Case
 from chalicelib.domain.identity import GEMEENTE_ROLES, Role
 from chalicelib.domain.ids import LEVERING_ID_PATTERN
 from chalicelib.domain.report import Report
-from chalicelib.domain.views import Approached, CaseList, Contact, MatchingRule, Me, OutboxPage, RunList, Stats, UploadTicket
+from chalicelib.domain.views import (
+    Approached,
+    CaseList,
+    Contact,
+    MatchingRule,
+    Me,
+    OutboxPage,
+    RunList,
+    Stats,
+    UploadTicket,
+)
 
 OPENAPI_VERSION = "3.1.0"
 _REF = "#/components/schemas/{model}"
@@ -54,7 +64,10 @@ _ERROR_TEXT = {
 
 
 _IF_NONE_MATCH = {
-    "name": "If-None-Match", "in": "header", "required": False, "schema": {"type": "string"},
+    "name": "If-None-Match",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string"},
     "description": "the ETag of a copy the browser has; any other value is simply no match",
 }
 
@@ -84,12 +97,17 @@ OPERATIONS: dict[Route, Operation] = {
     Route.RUNS: Operation("Published runs of the own gemeente, newest first", _GEMEENTE, RunList, NoQuery),
     Route.CASES: Operation(
         "Cases of the latest run (or `run`), filtered and paged, with counts; no contact data",
-        _GEMEENTE, CaseList, CasesQuery,
+        _GEMEENTE,
+        CaseList,
+        CasesQuery,
     ),
     Route.EXPORT: Operation(
-        "The filtered list (the filters of GET /api/cases, no paging) as CSV for a wijkteam; no contact data; "
-        "audited",
-        _COORDINATOR, None, ExportQuery, audited=True, media_type="text/csv",
+        "The filtered list (the filters of GET /api/cases, no paging) as CSV for a wijkteam; no contact data; audited",
+        _COORDINATOR,
+        None,
+        ExportQuery,
+        audited=True,
+        media_type="text/csv",
         notes=" Columns: case_id, wijk, wijk_naam, buurt, buurt_naam, postcode, huisnummer, huisletter, "
         "toevoeging, aantal_leveranciers, totaal_bedrag, oudste_achterstand, herhaald, crisis, status, team, "
         "leveranciers (ids joined with ';'). A cell starting with =, +, -, @, a tab or a carriage return is "
@@ -97,19 +115,28 @@ OPERATIONS: dict[Route, Operation] = {
     ),
     Route.STATS: Operation(
         "Case counts of the own gemeente per wijk, signaaltype, supplier, status, outcome and month",
-        _COORDINATOR, Stats, StatsQuery,
-        notes=" Every count under 5 is suppressed: returned as {\"count\": null, \"suppressed\": true}, "
+        _COORDINATOR,
+        Stats,
+        StatsQuery,
+        notes=' Every count under 5 is suppressed: returned as {"count": null, "suppressed": true}, '
         "because so small a group could point at a household. Per month counts the gemeente's published runs "
         "up to the run, by their as_of.",
     ),
     Route.SETTINGS: Operation(
-        "The own gemeente's matching rule (matching.md, [[gemeente]])", _COORDINATOR, MatchingRule, NoQuery,
+        "The own gemeente's matching rule (matching.md, [[gemeente]])",
+        _COORDINATOR,
+        MatchingRule,
+        NoQuery,
         own_record=True,
     ),
     Route.SETTINGS_PUT: Operation(
-        "Replace the own gemeente's matching rule; code and naam stay; audited", _COORDINATOR, MatchingRule,
-        body=MatchingRuleRequest, own_record=True,
-        notes=" Each change is written to the audit log. Checked as the registry checks it: min_dagen ≤ max_dagen, known signaaltypen, "
+        "Replace the own gemeente's matching rule; code and naam stay; audited",
+        _COORDINATOR,
+        MatchingRule,
+        body=MatchingRuleRequest,
+        own_record=True,
+        notes=" Each change is written to the audit log. Checked as the registry checks it: "
+        "min_dagen ≤ max_dagen, known signaaltypen, "
         "each venster [min_dagen, max_dagen] with 0 ≤ min ≤ max. Takes effect from the next run.",
     ),
     Route.CASE: Operation(
@@ -117,46 +144,60 @@ OPERATIONS: dict[Route, Operation] = {
     ),
     Route.CONTACT: Operation(
         "Names, phone, e-mail and street of the people named for a case; audited",
-        _GEMEENTE, Contact, CaseQuery, audited=True,
+        _GEMEENTE,
+        Contact,
+        CaseQuery,
+        audited=True,
     ),
-    Route.ASSIGN: Operation(
-        "Assign the case to a wijkteam", _COORDINATOR, Case, body=AssignRequest
-    ),
+    Route.ASSIGN: Operation("Assign the case to a wijkteam", _COORDINATOR, Case, body=AssignRequest),
     Route.APPROACH: Operation(
         "Mark cases approached (Opgepakt); each supplier involved is told collection is paused until a date",
-        _COORDINATOR, Approached, body=ApproachRequest,
+        _COORDINATOR,
+        Approached,
+        body=ApproachRequest,
     ),
     Route.CONTACTPOGING: Operation(
         "Record a contact attempt (DDAS EnumContactsoort, EnumDagdeel)", _GEMEENTE, Case, body=ContactpogingRequest
     ),
     Route.RESULTAAT: Operation(
-        "Record the outcome (DDAS EnumEindresultaat); each supplier involved is told", _GEMEENTE, Case,
+        "Record the outcome (DDAS EnumEindresultaat); each supplier involved is told",
+        _GEMEENTE,
+        Case,
         body=ResultaatRequest,
     ),
     Route.UPLOAD: Operation(
-        "A presigned POST for one CSV delivery under the supplier's own prefix", _SUPPLIER, UploadTicket,
+        "A presigned POST for one CSV delivery under the supplier's own prefix",
+        _SUPPLIER,
+        UploadTicket,
         body=UploadRequest,
     ),
-    Route.UPLOAD_REPORT: Operation(
-        "Status and validation report of an own delivery", _SUPPLIER, Report, NoQuery
-    ),
+    Route.UPLOAD_REPORT: Operation("Status and validation report of an own delivery", _SUPPLIER, Report, NoQuery),
     Route.OUTBOX: Operation(
         "Approaches and outcomes for the supplier's own customers since a date", _SUPPLIER, OutboxPage, OutboxQuery
     ),
     Route.OPENAPI: Operation("This document", (), None),
     Route.PAGE: Operation(
-        "The web page for gemeente users (sign-in, cases, overview); all its data comes from the routes "
-        "under /api", (), None, media_type="text/html", etag=True,
+        "The web page for gemeente users (sign-in, cases, overview); all its data comes from the routes under /api",
+        (),
+        None,
+        media_type="text/html",
+        etag=True,
         notes=" Served with a strict Content-Security-Policy (no inline script or style), frame-ancestors 'none', "
         "nosniff and no-referrer.",
     ),
     Route.PAGE_CONFIG: Operation(
-        "The page's sign-in settings: region, Cognito app client id and endpoint; no secrets", (), SignInConfig,
+        "The page's sign-in settings: region, Cognito app client id and endpoint; no secrets",
+        (),
+        SignInConfig,
         etag=True,
     ),
     Route.PAGE_ASSET: Operation(
-        "A file of the web page (its scripts, styles and icon)", (), None, media_type="text/css",
-        other_media_types=("text/javascript", "image/svg+xml"), etag=True,
+        "A file of the web page (its scripts, styles and icon)",
+        (),
+        None,
+        media_type="text/css",
+        other_media_types=("text/javascript", "image/svg+xml"),
+        etag=True,
     ),
 }
 
@@ -186,7 +227,7 @@ def document(routes: Iterable[tuple[str, str] | Route]) -> dict[str, Any]:
             "title": "vindplaats API",
             "version": "1",
             "description": "Vroegsignalering: each gemeente sees only its own matched households. "
-            "Errors are {\"error\": {\"code\", \"message\"}}.",
+            'Errors are {"error": {"code", "message"}}.',
         },
         "paths": paths,
         "components": {
@@ -216,8 +257,12 @@ def _tuples_as_arrays(schema: Any) -> Any:
         return schema
     schema = {key: _tuples_as_arrays(value) for key, value in schema.items()}
     prefix = schema.get("prefixItems")
-    if prefix and "items" not in schema and all(item == prefix[0] for item in prefix) \
-            and schema.get("minItems") == schema.get("maxItems") == len(prefix):
+    if (
+        prefix
+        and "items" not in schema
+        and all(item == prefix[0] for item in prefix)
+        and schema.get("minItems") == schema.get("maxItems") == len(prefix)
+    ):
         del schema["prefixItems"]
         schema["items"] = prefix[0]
     return schema
@@ -257,7 +302,8 @@ def _operation(method: str, path: str, op: Operation) -> dict[str, Any]:
         "operationId": _operation_id(method, path),
         "summary": op.summary,
         "description": description,
-        "parameters": _path_parameters(path) + (_query_parameters(op.query) if op.query else [])
+        "parameters": _path_parameters(path)
+        + (_query_parameters(op.query) if op.query else [])
         + ([_IF_NONE_MATCH] if op.etag else []),
         "responses": responses,
         "x-roles": list(op.roles),

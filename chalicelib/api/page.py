@@ -69,22 +69,24 @@ def content_security_policy(cognito_endpoint: str) -> str:
     """Scripts, styles and fonts from this origin only; no inline code, no eval, no plugins, no
     framing; fetches to this origin and to the Cognito endpoint the page signs in against.
     `img-src data:` is for the small icons the NL Design System CSS embeds."""
-    return "; ".join([
-        "default-src 'none'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        "font-src 'self'",
-        f"connect-src 'self' {cognito_endpoint}",
-        "manifest-src 'self'",
-        "base-uri 'self'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-        "object-src 'none'",
-        # No DOM sink may take a string: the page builds its DOM with textContent only.
-        "require-trusted-types-for 'script'",
-        "trusted-types 'none'",
-    ])
+    return "; ".join(
+        [
+            "default-src 'none'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src 'self' data:",
+            "font-src 'self'",
+            f"connect-src 'self' {cognito_endpoint}",
+            "manifest-src 'self'",
+            "base-uri 'self'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+            "object-src 'none'",
+            # No DOM sink may take a string: the page builds its DOM with textContent only.
+            "require-trusted-types-for 'script'",
+            "trusted-types 'none'",
+        ]
+    )
 
 
 class Page:

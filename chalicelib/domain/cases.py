@@ -197,8 +197,10 @@ def _households(matches: pa.Table, vault_records: VaultRecords) -> Iterator[list
         table = table.append_column("leverancier", pa.array([leverancier] * n, pa.string()))
         parts.append(table.append_column("levering", pa.array([levering] * n, pa.string())))
     records = pa.concat_tables(parts) if parts else records_schema.empty_table()
-    joined = matches.select(MATCH_SCHEMA.names).cast(MATCH_SCHEMA).join(
-        records, keys=["leverancier", "levering", "regel"], join_type="left outer"
+    joined = (
+        matches.select(MATCH_SCHEMA.names)
+        .cast(MATCH_SCHEMA)
+        .join(records, keys=["leverancier", "levering", "regel"], join_type="left outer")
     )
     ordered = joined.sort_by(
         [(name, "ascending") for name in ("gemeente", "case_rank", "huishouden", "leverancier", "levering", "regel")]

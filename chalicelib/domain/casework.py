@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from chalicelib.domain.cases import STATUS_NIEUW, Case, Contactpoging, add_months
+from chalicelib.domain.cases import STATUS_NIEUW, Case, Contactpoging
 
 SIGNAALSTATUSSEN = (  # DDAS EnumSignaalstatus
     STATUS_NIEUW,
@@ -127,8 +127,12 @@ def supplier_resultaat(resultaat: str) -> str:
 
 
 def messages(
-    case: Case, soort: Literal["benaderd", "resultaat"], today: date, *,
-    pauze_tot: date | None = None, resultaat: str | None = None,
+    case: Case,
+    soort: Literal["benaderd", "resultaat"],
+    today: date,
+    *,
+    pauze_tot: date | None = None,
+    resultaat: str | None = None,
 ) -> list[tuple[str, SupplierMessage]]:
     """(leverancier, message) for each of the case's signals with a klantnummer; one per
     supplier and klantnummer. The outcome passes through `supplier_resultaat`."""
@@ -139,7 +143,11 @@ def messages(
         told.setdefault(
             (signal.leverancier, signal.klantnummer),
             SupplierMessage(
-                klantnummer=signal.klantnummer, case_id=case.id, soort=soort, datum=today, pauze_tot=pauze_tot,
+                klantnummer=signal.klantnummer,
+                case_id=case.id,
+                soort=soort,
+                datum=today,
+                pauze_tot=pauze_tot,
                 resultaat=None if resultaat is None else supplier_resultaat(resultaat),
             ),
         )

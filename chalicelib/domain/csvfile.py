@@ -65,7 +65,7 @@ def decode(data: bytes) -> Decoded:
     if b"\x00" in data:
         raise FileError("file_binary")
     if data.startswith(_BOM):
-        data = data[len(_BOM):]
+        data = data[len(_BOM) :]
     if _is_utf8(data):
         return Decoded(_line_endings(data), windows_1252=False)
     try:
@@ -156,9 +156,7 @@ class _LineCountMismatch(Exception):
     pass
 
 
-def _read_arrow(
-    text: bytes, header: Header, wanted: dict[str, int], block_size: int, newlines: int | None
-) -> Records:
+def _read_arrow(text: bytes, header: Header, wanted: dict[str, int], block_size: int, newlines: int | None) -> Records:
     width = len(header.names)
     names = [f"c{i}" for i in range(width)]
     bad: list[tuple[int, int]] = []
@@ -170,9 +168,7 @@ def _read_arrow(
     include = [f"c{i}" for i in wanted.values()]
     table = pacsv.read_csv(
         pa.BufferReader(text),
-        read_options=pacsv.ReadOptions(
-            use_threads=False, column_names=names, skip_rows=1, block_size=block_size
-        ),
+        read_options=pacsv.ReadOptions(use_threads=False, column_names=names, skip_rows=1, block_size=block_size),
         parse_options=pacsv.ParseOptions(
             delimiter=header.delimiter,
             newlines_in_values=text.find(b'"') >= 0,
@@ -197,9 +193,7 @@ def _read_arrow(
         data_lines = data_lines[keep]
     else:
         bad_lines = []
-    columns = {
-        name: table.column(f"c{index}").combine_chunks() for name, index in wanted.items()
-    }
+    columns = {name: table.column(f"c{index}").combine_chunks() for name, index in wanted.items()}
     return Records(columns, data_lines, bad_lines, rows=len(starts) - 1, width=width)
 
 

@@ -44,16 +44,32 @@ _EARLIEST_BIRTH = date(1900, 1, 1)
 
 
 @dataclass
-class ReadResult:
-    """The outcome of reading one file. `rows` is None unless the status accepts it."""
+class Rejected:
+    """A file refused whole: why, and what was counted and found up to then."""
+
+    counts: Counts
+    rejection: Finding
+    peildatum: date | None = None
+    errors: list[Finding] = field(default_factory=list)
+    warnings: list[Finding] = field(default_factory=list)
+    status: Status = Status.REJECTED
+    rows: None = None
+
+
+@dataclass
+class Accepted:
+    """A file taken in: its valid rows (the invalid ones reported in `errors`)."""
 
     status: Status
     counts: Counts
-    peildatum: date | None = None
-    rejection: Finding | None = None
+    peildatum: date
+    rows: pa.Table
     errors: list[Finding] = field(default_factory=list)
     warnings: list[Finding] = field(default_factory=list)
-    rows: pa.Table | None = None
+    rejection: None = None
+
+
+ReadResult = Accepted | Rejected  # the outcome of reading one file
 
 
 class _Rejected(Exception):
@@ -75,9 +91,9 @@ def read_delivery(data: bytes, leverancier: Leverancier, *, upload_date: date, t
         wanted = _map_columns(header.names, warnings)
         records = read_records(decoded.text, header, wanted, newlines=decoded.newlines)
     except FileError as exc:
-        return ReadResult(Status.REJECTED, Counts(), rejection=finding(exc.code), warnings=warnings)
+        return Rejected(Counts(), rejection=finding(exc.code), warnings=warnings)
     except _Rejected as exc:
-        return ReadResult(Status.REJECTED, Counts(), rejection=exc.reason, warnings=warnings)
+        return Rejected(Counts(), rejection=exc.reason, warnings=warnings)
     return _validate(records, leverancier, upload_date=upload_date, today=today, warnings=warnings)
 
 
@@ -176,14 +192,14 @@ def _validate(
     records = _without_blank_records(records)
     n = len(records.lines)
     if records.rows == 0:
-        return ReadResult(Status.REJECTED, Counts(), rejection=finding("no_data_rows"), warnings=warnings)
+        return Rejected(Counts(), rejection=finding("no_data_rows"), warnings=warnings)
     if records.rows > MAX_ROWS:
         too_many = finding("too_many_rows")
-        return ReadResult(Status.REJECTED, Counts(read=records.rows), rejection=too_many, warnings=warnings)
+        return Rejected(Counts(read=records.rows), rejection=too_many, warnings=warnings)
     try:
         peildatum = _peildatum(records, upload_date)
     except _Rejected as exc:
-        return ReadResult(Status.REJECTED, Counts(read=records.rows), rejection=exc.reason, warnings=warnings)
+        return Rejected(Counts(read=records.rows), rejection=exc.reason, warnings=warnings)
 
     checks = _Checks(n)
     checks.add("klantnummer", parsing.parse_klantnummer(_column(records, "klantnummer")))
@@ -224,8 +240,7 @@ def _validate(
     accepted = records.rows - rejected_rows
     counts = Counts(read=records.rows, accepted=accepted, rejected=rejected_rows)
     if rejected_rows * 100 > leverancier.max_fout_percentage * records.rows:
-        return ReadResult(
-            Status.REJECTED,
+        return Rejected(
             counts,
             peildatum=peildatum,
             rejection=finding("too_many_errors"),
@@ -253,7 +268,7 @@ def _validate(
         }
     ).filter(keep)
     status = Status.ACCEPTED if rejected_rows == 0 else Status.ACCEPTED_WITH_ERRORS
-    return ReadResult(status, counts, peildatum=peildatum, errors=errors_found, warnings=warnings, rows=rows)
+    return Accepted(status, counts, peildatum=peildatum, rows=rows, errors=errors_found, warnings=warnings)
 
 
 def _without_blank_records(records: Records) -> Records:

@@ -185,7 +185,5 @@ def no_later_run_reads(deliveries: Iterable[DeliveryFile], as_of: date) -> list[
     picks a delivery at least as new) and the ones read now whose peildatum P has P + 45 ≤ D (a
     later run's window starts after P). Their unmatched vault records may go now."""
     return [
-        (d.leverancier, d.levering)
-        for d in deliveries
-        if not d.latest or (as_of - d.peildatum).days >= LEVERING_DAGEN
+        (d.leverancier, d.levering) for d in deliveries if not d.latest or (as_of - d.peildatum).days >= LEVERING_DAGEN
     ]

@@ -18,9 +18,7 @@ from chalicelib.domain.signaaltype import SIGNAALTYPEN, canonical_signaaltype
 
 MESSAGES: dict[str, str] = {
     "missing": "Verplichte waarde ontbreekt.",
-    "postcode_invalid": (
-        "Postcode moet de vorm 1234AB hebben (eerste cijfer 1-9, niet SA, SD of SS)."
-    ),
+    "postcode_invalid": ("Postcode moet de vorm 1234AB hebben (eerste cijfer 1-9, niet SA, SD of SS)."),
     "huisnummer_invalid": (
         "Huisnummer moet beginnen met een getal van 1 tot en met 99999, eventueel gevolgd door "
         "huisletter en toevoeging (bijvoorbeeld 12, 12A of 12-2); staan huisletter of toevoeging "
@@ -28,18 +26,14 @@ MESSAGES: dict[str, str] = {
     ),
     "huisletter_invalid": "Huisletter moet precies één letter A-Z zijn.",
     "toevoeging_invalid": (
-        "Huisnummertoevoeging mag alleen letters en cijfers bevatten "
-        "(spaties, - en / worden weggelaten)."
+        "Huisnummertoevoeging mag alleen letters en cijfers bevatten (spaties, - en / worden weggelaten)."
     ),
     "toevoeging_too_long": "Huisnummertoevoeging is langer dan 4 letters of cijfers.",
     "bedrag_invalid": (
-        "Bedrag is geen geldig bedrag in euro's (bijvoorbeeld 123,45 of 1.234,56; "
-        "hoogstens twee decimalen)."
+        "Bedrag is geen geldig bedrag in euro's (bijvoorbeeld 123,45 of 1.234,56; hoogstens twee decimalen)."
     ),
     "bedrag_out_of_range": "Bedrag moet groter zijn dan 0 en kleiner dan 1.000.000 euro.",
-    "datum_invalid": (
-        "Datum moet de vorm JJJJ-MM-DD of DD-MM-JJJJ hebben en een bestaande datum zijn."
-    ),
+    "datum_invalid": ("Datum moet de vorm JJJJ-MM-DD of DD-MM-JJJJ hebben en een bestaande datum zijn."),
     "datum_after_peildatum": "Datum ligt na de peildatum.",
     "datum_out_of_range": "Datum ligt buiten het toegestane bereik.",
     "crisissignaal_invalid": "Crisissignaal moet ja/nee, true/false of 1/0 zijn.",
@@ -47,9 +41,7 @@ MESSAGES: dict[str, str] = {
     "bsn_invalid": "BSN moet uit 9 cijfers bestaan en de elfproef doorstaan.",
     "klantnummer_invalid": "Klantnummer moet 1 tot en met 64 afdrukbare tekens hebben.",
     "klantnummer_duplicate": "Klantnummer komt eerder in het bestand voor.",
-    "signaaltype_unknown": (
-        "Signaaltype is geen bekende DDAS-waarde (bijvoorbeeld Energie, Water, Huur of Zorg)."
-    ),
+    "signaaltype_unknown": ("Signaaltype is geen bekende DDAS-waarde (bijvoorbeeld Energie, Water, Huur of Zorg)."),
 }
 
 _CODE_TABLE = pa.array([None, *MESSAGES], pa.string())
@@ -59,9 +51,7 @@ _FINE = pa.scalar(0, pa.int8())
 _POSTCODE = r"^[1-9][0-9]{3} ?(?:[A-RT-Z][A-Z]|S[BCE-RT-Z])$"
 
 _HUISNUMMER_MAX = 99_999
-_HUISNUMMER_WITH_REST = (
-    r"^0*(?P<nummer>[1-9][0-9]{0,4})(?P<rest>(?:[A-Za-z /-][A-Za-z0-9 /-]*)?)$"
-)
+_HUISNUMMER_WITH_REST = r"^0*(?P<nummer>[1-9][0-9]{0,4})(?P<rest>(?:[A-Za-z /-][A-Za-z0-9 /-]*)?)$"
 _FIRST_TOKEN_IS_ONE_LETTER = r"^[ /-]*[A-Za-z](?:[^A-Za-z]|$)"
 _ADRES_SEPARATORS = r"[ /-]"
 _TOEVOEGING_CHARACTERS = r"^[A-Z0-9]+$"
@@ -171,9 +161,7 @@ def parse_adres(huisnummer: pa.Array, huisletter: pa.Array | None = None, toevoe
     if huisletter is not None:
         letter_text = _text(huisletter)
         letter_given = pc.not_equal(letter_text, "")
-        one_letter = pc.and_(
-            pc.ascii_is_alpha(letter_text), pc.equal(pc.binary_length(letter_text), 1)
-        )
+        one_letter = pc.and_(pc.ascii_is_alpha(letter_text), pc.equal(pc.binary_length(letter_text), 1))
         letter = pc.ascii_upper(letter_text)
         letter_codes = _code_index((pc.and_not(letter_given, one_letter), "huisletter_invalid"))
         given = letter_given
@@ -189,9 +177,7 @@ def parse_adres(huisnummer: pa.Array, huisletter: pa.Array | None = None, toevoe
             toevoeging_codes = pc.replace_with_mask(toevoeging_codes, toevoeging_given, codes)
         given = pc.or_(given, toevoeging_given)
 
-    nummer_codes = _code_index(
-        (nummer_empty, "missing"), (pc.and_not(given, plain), "huisnummer_invalid")
-    )
+    nummer_codes = _code_index((nummer_empty, "missing"), (pc.and_not(given, plain), "huisnummer_invalid"))
     combined = pc.invert(pc.or_(pc.or_(given, nummer_empty), plain))
     if pc.any(combined).as_py():
         split = _split_huisnummer(nummer_text.filter(combined))
@@ -339,9 +325,7 @@ def _existing_dates(text: pa.StringArray, shaped: pa.BooleanArray, fmt: str, day
     # strptime rolls 2026-02-30 over to 2026-03-02 instead of failing; only days 29-31 can.
     stamps = pc.strptime(text, format=fmt, unit="s", error_is_null=True)
     day_text = pc.binary_slice(text.view(pa.binary()), day_start, day_start + 2)
-    rolled_over = pc.and_(
-        pc.is_in(day_text, value_set=_DAYS_THAT_CAN_ROLL_OVER), pc.less(pc.day(stamps), 29)
-    )
+    rolled_over = pc.and_(pc.is_in(day_text, value_set=_DAYS_THAT_CAN_ROLL_OVER), pc.less(pc.day(stamps), 29))
     return _keep(stamps.cast(pa.date32()), pc.and_not(shaped, rolled_over))
 
 
@@ -353,9 +337,7 @@ def check_not_after(dates: pa.Date32Array, limit: date, code: str = "datum_after
 def check_range(dates: pa.Date32Array, lo: date, hi: date) -> pa.StringArray:
     """`datum_out_of_range` where a date lies outside [lo, hi]; null dates pass."""
     dates = _date_array(dates)
-    outside = pc.or_(
-        pc.less(dates, pa.scalar(lo, pa.date32())), pc.greater(dates, pa.scalar(hi, pa.date32()))
-    )
+    outside = pc.or_(pc.less(dates, pa.scalar(lo, pa.date32())), pc.greater(dates, pa.scalar(hi, pa.date32())))
     return _errors((outside, "datum_out_of_range"))
 
 
@@ -435,9 +417,7 @@ def _first_occurrences(text: pa.StringArray) -> pa.BooleanArray:
         return pa.array([], pa.bool_())
     indices = pc.dictionary_encode(text).indices
     running_max = pc.cumulative_max(indices)
-    previous_max = pa.concat_arrays(
-        [pa.array([-1], indices.type), running_max.slice(0, len(indices) - 1)]
-    )
+    previous_max = pa.concat_arrays([pa.array([-1], indices.type), running_max.slice(0, len(indices) - 1)])
     # Holds when the dictionary lists values in order of first appearance, as Arrow's does.
     if not pc.all(pc.less_equal(indices, pc.add(previous_max, 1))).as_py():
         raise RuntimeError("dictionary_encode no longer numbers values in order of appearance")

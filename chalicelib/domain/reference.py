@@ -202,18 +202,33 @@ def _normalise(raw: pa.Table) -> tuple[pa.Table, list[Problem]]:
         pc.not_equal(pc.utf8_slice_codeunits(buurt, 2, 8), pc.utf8_slice_codeunits(wijk, 2, 8)),
     )
     problems: list[Problem] = [
-        (wrong(postcode, r"^[1-9][0-9]{3}[A-Z]{2}$"), "invalid_postcode",
-         "regel {line}: postcode '{value}' heeft niet de vorm 1234AB", text("postcode")),
-        (pc.invert(number_ok), "invalid_huisnummer",
-         "regel {line}: huisnummer '{value}' is geen getal van 1 tot en met 99999 (of leeg)", number),
-        (gemeente_bad, "invalid_gemeentecode",
-         "regel {line}: gemeentecode '{value}' heeft niet de vorm GM0000", gemeente),
+        (
+            wrong(postcode, r"^[1-9][0-9]{3}[A-Z]{2}$"),
+            "invalid_postcode",
+            "regel {line}: postcode '{value}' heeft niet de vorm 1234AB",
+            text("postcode"),
+        ),
+        (
+            pc.invert(number_ok),
+            "invalid_huisnummer",
+            "regel {line}: huisnummer '{value}' is geen getal van 1 tot en met 99999 (of leeg)",
+            number,
+        ),
+        (
+            gemeente_bad,
+            "invalid_gemeentecode",
+            "regel {line}: gemeentecode '{value}' heeft niet de vorm GM0000",
+            gemeente,
+        ),
         (wijk_bad, "invalid_wijkcode", "regel {line}: wijkcode '{value}' heeft niet de vorm WK000000", wijk),
         (buurt_bad, "invalid_buurtcode", "regel {line}: buurtcode '{value}' heeft niet de vorm BU00000000", buurt),
-        (wijk_outside, "inconsistent_codes", "regel {line}: wijkcode {value} ligt niet in de gemeente van de rij",
-         wijk),
-        (buurt_outside, "inconsistent_codes", "regel {line}: buurtcode {value} ligt niet in de wijk van de rij",
-         buurt),
+        (
+            wijk_outside,
+            "inconsistent_codes",
+            "regel {line}: wijkcode {value} ligt niet in de gemeente van de rij",
+            wijk,
+        ),
+        (buurt_outside, "inconsistent_codes", "regel {line}: buurtcode {value} ligt niet in de wijk van de rij", buurt),
     ]
     numbers = pc.if_else(pc.and_(number_ok, pc.not_equal(number, "")), number, pa.scalar(None, pa.string()))
     table = pa.Table.from_arrays(

@@ -30,7 +30,7 @@ class UploadKey:
     def parse(cls, key: str) -> "UploadKey":
         if not key.startswith(INCOMING):
             raise UploadKeyError(key)
-        parts = key[len(INCOMING):].split("/", 2)
+        parts = key[len(INCOMING) :].split("/", 2)
         if (
             len(parts) != 3
             or not LEVERANCIER_ID.fullmatch(parts[0])

@@ -30,7 +30,11 @@ class CaseReader:
     """The read routes' logic over a case store, its states, a run registry and an audit log."""
 
     def __init__(
-        self, store: CaseStore, states: CaseStates, runs: RunRegistry, audit: AuditLog,
+        self,
+        store: CaseStore,
+        states: CaseStates,
+        runs: RunRegistry,
+        audit: AuditLog,
         clock: Callable[[], datetime],
     ) -> None:
         self._store = store
@@ -44,8 +48,9 @@ class CaseReader:
         gemeente = _gemeente(viewer)
         latest = self._runs.latest()
         runs = [
-            RunSummary(run_id=run.run_id, as_of=run.as_of, published_at=run.published_at,
-                       cases=run.gemeenten.get(gemeente, 0))
+            RunSummary(
+                run_id=run.run_id, as_of=run.as_of, published_at=run.published_at, cases=run.gemeenten.get(gemeente, 0)
+            )
             for run in self._runs.runs_for(gemeente)
         ]
         return RunList(latest=latest.run_id if latest else None, runs=runs)
@@ -149,8 +154,14 @@ class CaseReader:
         raise RunNotFound()
 
     def record(
-        self, viewer: Identity, route: Route, case_id: str | None, run_id: str | None, outcome: Outcome,
-        count: int | None = None, filters: dict[str, str] | None = None,
+        self,
+        viewer: Identity,
+        route: Route,
+        case_id: str | None,
+        run_id: str | None,
+        outcome: Outcome,
+        count: int | None = None,
+        filters: dict[str, str] | None = None,
     ) -> None:
         self._audit.record(
             AuditEvent(

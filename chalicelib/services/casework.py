@@ -52,8 +52,9 @@ class CaseWriter:
             self._update(viewer, case, fields)
             told += messages(case, "benaderd", today, pauze_tot=pause_until)
         self._outbox.send(told)
-        return Approached(run=cases[0].run, case_ids=unique, approached_on=today, pause_until=pause_until,
-                          berichten=len(told))
+        return Approached(
+            run=cases[0].run, case_ids=unique, approached_on=today, pause_until=pause_until, berichten=len(told)
+        )
 
     def contactpoging(self, viewer: Identity, case_id: str, run_id: str | None, poging: Contactpoging) -> Case:
         case = self._one(viewer, case_id, run_id, Route.CONTACTPOGING, GEMEENTE_ROLES)
@@ -81,8 +82,9 @@ class CaseWriter:
     def _update(
         self, viewer: Identity, case: Case, fields: Mapping[str, Any], poging: Contactpoging | None = None
     ) -> Case:
-        self._states.update(case.gemeente, case.run, case.id, fields, by=viewer.subject, at=self._clock(),
-                            contactpoging=poging)
+        self._states.update(
+            case.gemeente, case.run, case.id, fields, by=viewer.subject, at=self._clock(), contactpoging=poging
+        )
         changes = dict(fields)
         if poging is not None:
             changes["contactpogingen"] = [*case.contactpogingen, poging]

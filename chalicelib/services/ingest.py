@@ -7,7 +7,7 @@ content and converges. The report is written last but one, the raw upload delete
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from chalicelib.domain.delivery import read_delivery
+from chalicelib.domain.delivery import Rejected, read_delivery
 from chalicelib.domain.report import Counts, Finding, Report, Status, finding
 from chalicelib.domain.signals import Pseudonymiser, build_signals
 from chalicelib.domain.upload import MAX_BYTES, UploadKey
@@ -43,46 +43,54 @@ def ingest_upload(upload: Upload, deps: IngestDeps, *, upload_date: date, today:
             return existing
         raise FileNotFoundError(upload.key)
 
-    supplier = deps.registry.registry().leverancier(key.leverancier)
-    if supplier is None:
+    leverancier = deps.registry.registry().leverancier(key.leverancier)
+    if leverancier is None:
         return _reject(upload, key, deps, finding("leverancier_unknown"), Counts(), [], [])
     if size > MAX_BYTES:
         return _reject(upload, key, deps, finding("file_too_large"), Counts(), [], [])
 
-    delivery = read_delivery(
+    result = read_delivery(
         deps.uploads.read(upload.key),
-        supplier,
+        leverancier,
         upload_date=upload_date,
         today=today,
     )
-    if delivery.rows is None:
-        return _reject(upload, key, deps, delivery.rejection, delivery.counts, delivery.errors, delivery.warnings,
-                       peildatum=delivery.peildatum)
+    if isinstance(result, Rejected):
+        return _reject(
+            upload,
+            key,
+            deps,
+            result.rejection,
+            result.counts,
+            result.errors,
+            result.warnings,
+            peildatum=result.peildatum,
+        )
 
     built = build_signals(
-        delivery.rows,
+        result.rows,
         leverancier=key.leverancier,
         levering=key.levering,
-        peildatum=delivery.peildatum,
+        peildatum=result.peildatum,
         geupload_op=upload.uploaded_at,
         reference=deps.reference.reference(),
         pseudonymiser=deps.pseudonymiser,
     )
-    warnings = delivery.warnings + [
+    warnings = result.warnings + [
         finding("adres_niet_gevonden", line=int(line), column="postcode") for line in built.not_found_lines
     ]
     deps.vault.put(key.leverancier, key.levering, built.vault)
     deps.lake.write_signals(
-        built.signals, peildatum=delivery.peildatum.isoformat(), leverancier=key.leverancier, levering=key.levering
+        built.signals, peildatum=result.peildatum.isoformat(), leverancier=key.leverancier, levering=key.levering
     )
     report = Report(
         leverancier=key.leverancier,
         levering=key.levering,
         bestand=key.bestand,
-        status=delivery.status,
-        peildatum=delivery.peildatum.isoformat(),
-        counts=delivery.counts.model_copy(update={"warnings": len(warnings)}),
-        errors=delivery.errors,
+        status=result.status,
+        peildatum=result.peildatum.isoformat(),
+        counts=result.counts.model_copy(update={"warnings": len(warnings)}),
+        errors=result.errors,
         warnings=warnings,
     )
     deps.reports.write(report)

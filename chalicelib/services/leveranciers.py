@@ -21,8 +21,14 @@ MAX_OUTBOX = 1000  # entries per answer
 
 
 class LeverancierDesk:
-    def __init__(self, presigner: Presigner, reports: Reports, outbox: SupplierOutbox, audit: AuditLog,
-                 clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        presigner: Presigner,
+        reports: Reports,
+        outbox: SupplierOutbox,
+        audit: AuditLog,
+        clock: Callable[[], datetime],
+    ) -> None:
         self._presigner = presigner
         self._reports = reports
         self._outbox = outbox
@@ -32,8 +38,13 @@ class LeverancierDesk:
     def upload(self, viewer: Identity, filename: str, size: int) -> UploadTicket:
         """A presigned POST for one CSV of at most `size` bytes under the supplier's own prefix."""
         ticket = self._presigner.presign(_leverancier(viewer), filename, size, self._clock())
-        return UploadTicket(levering=ticket.levering, url=ticket.url, fields=ticket.fields,
-                            expires_in=ticket.expires_in, max_bytes=ticket.max_bytes)
+        return UploadTicket(
+            levering=ticket.levering,
+            url=ticket.url,
+            fields=ticket.fields,
+            expires_in=ticket.expires_in,
+            max_bytes=ticket.max_bytes,
+        )
 
     def report(self, viewer: Identity, levering: str) -> Report:
         """The validation report of the supplier's own delivery; NotFound until ingest wrote it.
@@ -41,10 +52,17 @@ class LeverancierDesk:
         leverancier = _leverancier(viewer)
         report = self._reports.read(leverancier, levering)
         if report is None:
-            self._audit.record(AuditEvent(
-                at=self._clock(), subject=viewer.subject, role=viewer.role, tenant=leverancier,
-                route=Route.UPLOAD_REPORT, levering=levering, outcome=Outcome.NOT_FOUND,
-            ))
+            self._audit.record(
+                AuditEvent(
+                    at=self._clock(),
+                    subject=viewer.subject,
+                    role=viewer.role,
+                    tenant=leverancier,
+                    route=Route.UPLOAD_REPORT,
+                    levering=levering,
+                    outcome=Outcome.NOT_FOUND,
+                )
+            )
             raise NotFound("Deze levering bestaat niet of is nog niet verwerkt.")
         return report
 

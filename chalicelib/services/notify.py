@@ -7,7 +7,6 @@ and how many cases the gemeente has, new and herhaald, and in crisis. Suppliers'
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from chalicelib.ports import Notifier

@@ -25,9 +25,23 @@ SUPPRESS_BELOW = 5
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 EXPORT_COLUMNS = (
-    "case_id", "wijk", "wijk_naam", "buurt", "buurt_naam", "postcode", "huisnummer", "huisletter",
-    "toevoeging", "aantal_leveranciers", "totaal_bedrag", "oudste_achterstand", "herhaald", "crisis",
-    "status", "team", "leveranciers",
+    "case_id",
+    "wijk",
+    "wijk_naam",
+    "buurt",
+    "buurt_naam",
+    "postcode",
+    "huisnummer",
+    "huisletter",
+    "toevoeging",
+    "aantal_leveranciers",
+    "totaal_bedrag",
+    "oudste_achterstand",
+    "herhaald",
+    "crisis",
+    "status",
+    "team",
+    "leveranciers",
 )
 
 
@@ -39,11 +53,23 @@ def neutralised(cell: str) -> str:
 def export_row(case: Case) -> list[str]:
     """One case as the export's cells, each neutralised; no contact data, no klantnummer."""
     cells = (
-        case.id, case.wijk.code, case.wijk.naam, case.buurt.code, case.buurt.naam, case.adres.postcode,
-        "" if case.adres.huisnummer is None else str(case.adres.huisnummer), case.adres.huisletter,
-        case.adres.toevoeging, str(case.aantal_leveranciers), f"{case.totaal_bedrag:.2f}",
-        case.oudste_achterstand.isoformat(), _flag(case.herhaald), _flag(case.crisis), case.status,
-        case.team or "", ";".join(sorted({s.leverancier for s in case.signalen})),
+        case.id,
+        case.wijk.code,
+        case.wijk.naam,
+        case.buurt.code,
+        case.buurt.naam,
+        case.adres.postcode,
+        "" if case.adres.huisnummer is None else str(case.adres.huisnummer),
+        case.adres.huisletter,
+        case.adres.toevoeging,
+        str(case.aantal_leveranciers),
+        f"{case.totaal_bedrag:.2f}",
+        case.oudste_achterstand.isoformat(),
+        _flag(case.herhaald),
+        _flag(case.crisis),
+        case.status,
+        case.team or "",
+        ";".join(sorted({s.leverancier for s in case.signalen})),
     )
     return [neutralised(cell) for cell in cells]
 
@@ -88,8 +114,7 @@ class CaseOverview:
         chosen = filter_cases(visible, wanted)
         text = export_csv(chosen)
         filters = {name: str(value) for name, value in wanted.model_dump(mode="json").items() if value is not None}
-        self._reader.record(viewer, Route.EXPORT, None, run.run_id, Outcome.ALLOWED,
-                            count=len(chosen), filters=filters)
+        self._reader.record(viewer, Route.EXPORT, None, run.run_id, Outcome.ALLOWED, count=len(chosen), filters=filters)
         return f"cases-{gemeente}-{run.run_id}.csv", text
 
     def stats(self, viewer: Identity, run_id: str | None) -> Stats:
@@ -98,8 +123,9 @@ class CaseOverview:
         gemeente = _coordinator_gemeente(viewer)
         run = self._reader.run_for(viewer, run_id, Route.STATS)
         cases = [] if run is None else self._reader.worked_cases(run.run_id, gemeente)
-        counts: dict[str, Counter[str]] = {name: Counter() for name in
-                                           ("wijk", "signaaltype", "leverancier", "status", "resultaat")}
+        counts: dict[str, Counter[str]] = {
+            name: Counter() for name in ("wijk", "signaaltype", "leverancier", "status", "resultaat")
+        }
         for case in cases:
             counts["wijk"][case.wijk.code] += 1
             counts["signaaltype"].update({s.signaaltype for s in case.signalen})

@@ -21,9 +21,19 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.domain.cases import Case, Person, build_cases, build_contacts
 from chalicelib.domain.matching import VORIGE_MATCHES_SCHEMA
-from chalicelib.ports import CaseStore, Delivery, ReferenceSource, RegistrySource, RunLake, RunRegistry, Vault, VaultIndex
+from chalicelib.ports import (
+    CaseStore,
+    Delivery,
+    ReferenceSource,
+    RegistrySource,
+    RunLake,
+    RunRegistry,
+    Vault,
+    VaultIndex,
+)
 
 logger = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class PublishDeps:
@@ -110,8 +120,15 @@ def publish_run(
     )
     logger.info(
         "run published",
-        extra={"run": run_id, "as_of": as_of.isoformat(), "cases": published.cases, "gemeenten": len(per_gemeente),
-               "vault_trimmed": trimmed, "vault_deleted": deleted, "missing_records": published.missing_records},
+        extra={
+            "run": run_id,
+            "as_of": as_of.isoformat(),
+            "cases": published.cases,
+            "gemeenten": len(per_gemeente),
+            "vault_trimmed": trimmed,
+            "vault_deleted": deleted,
+            "missing_records": published.missing_records,
+        },
     )
     return published
 

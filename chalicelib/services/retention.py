@@ -78,7 +78,9 @@ def apply_retention(today: date, deps: RetentionDeps, settings: Retention) -> Re
                     cases += deps.store.keep(run.run_id, gemeente, keep)
             if today >= run.as_of + timedelta(days=settings.retention_signals_days):
                 run_files += deps.lake.delete_run(run.run_id)
-        elif run.begun_at is not None and today > run.begun_at.date() + timedelta(days=settings.retention_unpublished_days):
+        elif run.begun_at is not None and today > run.begun_at.date() + timedelta(
+            days=settings.retention_unpublished_days
+        ):
             unpublished_objects += deps.store.delete_run(run.run_id) + deps.lake.delete_run(run.run_id)
             unpublished_runs += deps.runs.discard(run.run_id)
 

@@ -44,8 +44,13 @@ class MatchingRules:
         # No unaudited change: the event is stored first (a failed write leaves one extra event).
         self._audit.record(
             AuditEvent(
-                at=self._clock(), subject=viewer.subject, role=viewer.role, tenant=current.code,
-                route=Route.SETTINGS_PUT, outcome=Outcome.ALLOWED, filters=_summary(updated),
+                at=self._clock(),
+                subject=viewer.subject,
+                role=viewer.role,
+                tenant=current.code,
+                route=Route.SETTINGS_PUT,
+                outcome=Outcome.ALLOWED,
+                filters=_summary(updated),
             )
         )
         if not self._gemeenten.put(updated):
@@ -63,9 +68,14 @@ class MatchingRules:
 
 def rule_of(gemeente: Gemeente) -> MatchingRule:
     return MatchingRule(
-        code=gemeente.code, naam=gemeente.naam, min_leveranciers=gemeente.min_leveranciers,
-        min_dagen=gemeente.min_dagen, max_dagen=gemeente.max_dagen, min_bedrag=gemeente.min_bedrag,
-        signaaltypen=list(gemeente.signaaltypen), venster=dict(gemeente.venster),
+        code=gemeente.code,
+        naam=gemeente.naam,
+        min_leveranciers=gemeente.min_leveranciers,
+        min_dagen=gemeente.min_dagen,
+        max_dagen=gemeente.max_dagen,
+        min_bedrag=gemeente.min_bedrag,
+        signaaltypen=list(gemeente.signaaltypen),
+        venster=dict(gemeente.venster),
     )
 
 

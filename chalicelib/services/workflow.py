@@ -71,8 +71,13 @@ def publish(deps: MatchDeps, run_id: str, as_of: date) -> PublishedRun:
         run_id,
         as_of,
         PublishDeps(
-            lake=deps.run_lake, vault=deps.vault, vault_index=deps.vault_index, store=deps.store,
-            runs=deps.runs, registry=deps.registry, reference=deps.reference,
+            lake=deps.run_lake,
+            vault=deps.vault,
+            vault_index=deps.vault_index,
+            store=deps.store,
+            runs=deps.runs,
+            registry=deps.registry,
+            reference=deps.reference,
         ),
         deliveries_to_trim=to_trim,
     )
@@ -85,7 +90,8 @@ def notify(deps: MatchDeps, published: PublishedRun) -> int:
 def retention(deps: MatchDeps, today: date) -> Removed:
     return apply_retention(
         today,
-        RetentionDeps(runs=deps.runs, store=deps.store, lake=deps.run_lake, vault=deps.vault,
-                      vault_index=deps.vault_index),
+        RetentionDeps(
+            runs=deps.runs, store=deps.store, lake=deps.run_lake, vault=deps.vault, vault_index=deps.vault_index
+        ),
         deps.settings,
     )

@@ -21,10 +21,10 @@ from chalicelib.api.models import (
     ContactpogingRequest,
     ExportQuery,
     Health,
+    MatchingRuleRequest,
     NoQuery,
     OutboxQuery,
     ResultaatRequest,
-    MatchingRuleRequest,
     StatsQuery,
     UploadPath,
     UploadRequest,
@@ -98,21 +98,21 @@ def write_settings():
 
 
 @http.route(Route.CASE)
-def case(id):  # noqa: A002 - Chalice passes the path's {id} by name
+def case(id):
     viewer = http.caller()
     case_id, query = _case_id(id), http.query(CaseQuery)
     return deps().reader.case(viewer, case_id, query.run)
 
 
 @http.route(Route.CONTACT)
-def contact(id):  # noqa: A002
+def contact(id):
     viewer = http.caller()
     case_id, query = _case_id(id), http.query(CaseQuery)
     return deps().reader.contact(viewer, case_id, query.run)
 
 
 @http.route(Route.ASSIGN)
-def assign(id):  # noqa: A002
+def assign(id):
     viewer = http.caller()
     case_id, request = _case_id(id), http.body(AssignRequest)
     return deps().writer.assign(viewer, case_id, request.run, request.team)
@@ -126,7 +126,7 @@ def approach():
 
 
 @http.route(Route.CONTACTPOGING)
-def contactpoging(id):  # noqa: A002
+def contactpoging(id):
     viewer = http.caller()
     case_id, request = _case_id(id), http.body(ContactpogingRequest)
     poging = Contactpoging.model_validate(request.model_dump(exclude={"run"}))
@@ -134,7 +134,7 @@ def contactpoging(id):  # noqa: A002
 
 
 @http.route(Route.RESULTAAT)
-def resultaat(id):  # noqa: A002
+def resultaat(id):
     viewer = http.caller()
     case_id, request = _case_id(id), http.body(ResultaatRequest)
     return deps().writer.resultaat(viewer, case_id, request.run, request.resultaat)
@@ -148,7 +148,7 @@ def upload():
 
 
 @http.route(Route.UPLOAD_REPORT)
-def upload_report(id):  # noqa: A002
+def upload_report(id):
     viewer = http.caller(LEVERANCIER)
     levering = parse(UploadPath, {"id": id}).id
     http.query(NoQuery)

@@ -50,7 +50,9 @@ class Ingested(BaseModel):
 
 
 @idempotent_function(
-    data_keyword_argument="obj", config=idempotency, persistence_store=persistence,
+    data_keyword_argument="obj",
+    config=idempotency,
+    persistence_store=persistence,
     output_serializer=PydanticSerializer(model=Ingested),
 )
 def ingest_object(obj: ObjectVersion) -> Ingested:
@@ -62,8 +64,15 @@ def ingest_object(obj: ObjectVersion) -> Ingested:
 
 
 def _observe(report: Report) -> None:
-    logger.info("delivery ingested", extra={"leverancier": report.leverancier, "levering": report.levering,
-                                            "status": report.status.value, "counts": report.counts.model_dump()})
+    logger.info(
+        "delivery ingested",
+        extra={
+            "leverancier": report.leverancier,
+            "levering": report.levering,
+            "status": report.status.value,
+            "counts": report.counts.model_dump(),
+        },
+    )
     metrics.add_metric(name=f"Deliveries_{report.status.value}", unit=MetricUnit.Count, value=1)
     metrics.add_metric(name="RowsAccepted", unit=MetricUnit.Count, value=report.counts.accepted)
     metrics.add_metric(name="RowsRejected", unit=MetricUnit.Count, value=report.counts.rejected)
@@ -72,13 +81,15 @@ def _observe(report: Report) -> None:
 def record_handler(record: SQSRecord) -> None:
     event = parse(event=record.body, model=S3EventNotification)
     for item in event.Records:
-        ingest_object(obj=ObjectVersion(
-            bucket=item.s3.bucket.name,
-            key=unquote_plus(item.s3.object.key),
-            version=item.s3.object.versionId,
-            etag=item.s3.object.eTag,
-            event_time=item.eventTime,
-        ))
+        ingest_object(
+            obj=ObjectVersion(
+                bucket=item.s3.bucket.name,
+                key=unquote_plus(item.s3.object.key),
+                version=item.s3.object.versionId,
+                etag=item.s3.object.eTag,
+                event_time=item.eventTime,
+            )
+        )
 
 
 @logger.inject_lambda_context

@@ -44,7 +44,9 @@ class NotifyEvent(RunEvent):
 E = TypeVar("E", bound=BaseModel)
 
 
-def step(model: type[E], done: str, metric: str) -> Callable[[Callable[[E], dict[str, Any]]], Callable[..., dict[str, Any]]]:
+def step(
+    model: type[E], done: str, metric: str
+) -> Callable[[Callable[[E], dict[str, Any]]], Callable[..., dict[str, Any]]]:
     """A workflow step's handler: the payload parsed as `model`, Powertools' context and metrics,
     the run id on every log line, one log line `done` with the step's summary, one `metric`."""
 

@@ -46,8 +46,9 @@ class LocalApi:
         # Its own dependencies, kept: the local runtime in this process resets what it builds.
         bootstrap.use(api=bootstrap.build_api(ApiSettings(), bootstrap.Aws()))
         self.app = load_app()
-        self._server = LocalDevServer(self.app, Config(chalice_stage="local"), "127.0.0.1", port,
-                                      handler_cls=_RequestHandler)
+        self._server = LocalDevServer(
+            self.app, Config(chalice_stage="local"), "127.0.0.1", port, handler_cls=_RequestHandler
+        )
         self.port = self._server.server.server_address[1]
         self._thread = threading.Thread(target=self._server.server.serve_forever, name="local-api", daemon=True)
 

@@ -128,9 +128,7 @@ class LocalAthena:
             database=stack.ref("GlueDatabase") if "GlueDatabase" in stack.created else None,
         )
 
-    def execute(
-        self, statement: str, *, database: str | None = None, work_group: str | None = None
-    ) -> dict[str, Any]:
+    def execute(self, statement: str, *, database: str | None = None, work_group: str | None = None) -> dict[str, Any]:
         """Run one UNLOAD; a GetQueryExecution response for it, or QueryFailed."""
         started = datetime.now(UTC)
         clock = time.perf_counter()
@@ -139,9 +137,7 @@ class LocalAthena:
             raise QueryFailed("no database: pass one or set QueryExecutionContext")
         unload = parse_unload(statement)
         if "partitioned_by" in unload.options:
-            raise QueryFailed(
-                "UNLOAD output must not be partitioned: Athena allows at most 100 partitions"
-            )
+            raise QueryFailed("UNLOAD output must not be partitioned: Athena allows at most 100 partitions")
         if unload.options.get("format", "").upper() != "PARQUET":
             raise QueryFailed("the local Athena writes format = 'PARQUET' only")
         target = _s3_path(unload.target)
@@ -156,8 +152,10 @@ class LocalAthena:
             raise QueryFailed(f"query failed: {exc}") from exc
         compression = _COMPRESSION.get(unload.options.get("compression", "GZIP").upper(), "gzip")
         pq.write_table(
-            rows, f"{target.rstrip('/')}/part-0.parquet",
-            filesystem=self.filesystem, compression=compression,
+            rows,
+            f"{target.rstrip('/')}/part-0.parquet",
+            filesystem=self.filesystem,
+            compression=compression,
         )
         elapsed = int((time.perf_counter() - clock) * 1000)
         return {
@@ -212,14 +210,13 @@ class LocalAthena:
         root = _s3_path(table["StorageDescriptor"]["Location"]).rstrip("/")
         selector = pafs.FileSelector(root, recursive=True, allow_not_found=True)
         files = [
-            info for info in self.filesystem.get_file_info(selector)
+            info
+            for info in self.filesystem.get_file_info(selector)
             if info.type == pafs.FileType.File and not info.base_name.startswith(("_", "."))
         ]
         if not files:
             return schema.empty_table(), 0
-        dataset = ds.dataset(
-            [info.path for info in files], schema=schema, format="parquet", filesystem=self.filesystem
-        )
+        dataset = ds.dataset([info.path for info in files], schema=schema, format="parquet", filesystem=self.filesystem)
         return dataset.to_table(), sum(info.size or 0 for info in files)
 
     def _scan_partitioned(self, table: Mapping[str, Any], window: pa.Table | None) -> SignalScan:
@@ -231,13 +228,11 @@ class LocalAthena:
         parameters = table.get("Parameters", {})
         template = parameters.get("storage.location.template")
         marker = f"{PARTITION}=${{{PARTITION}}}"
-        root = template.split(marker)[0] if template and marker in template else (
-            table["StorageDescriptor"]["Location"]
+        root = (
+            template.split(marker)[0] if template and marker in template else (table["StorageDescriptor"]["Location"])
         )
         row = window.to_pylist()[0]
-        return scan_signals(
-            _s3_path(root).rstrip("/"), row["levering_vanaf"], row["as_of"], filesystem=self.filesystem
-        )
+        return scan_signals(_s3_path(root).rstrip("/"), row["levering_vanaf"], row["as_of"], filesystem=self.filesystem)
 
     def _check_cutoff(self, work_group: str | None, scanned: int) -> None:
         if work_group is None or self.athena is None:
@@ -267,10 +262,7 @@ def _referenced_tables(query: str) -> list[tuple[str, str]]:
     except sqlglot.errors.ParseError as exc:
         raise QueryFailed(f"SYNTAX_ERROR: {exc}") from exc
     ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
-    found = {
-        (table.db, table.name) for table in tree.find_all(exp.Table)
-        if table.db or table.name not in ctes
-    }
+    found = {(table.db, table.name) for table in tree.find_all(exp.Table) if table.db or table.name not in ctes}
     return sorted(found)
 
 
@@ -306,7 +298,8 @@ def _options(text: str, tokens: list[Any]) -> dict[str, str]:
         if not value:
             raise QueryFailed(f"UNLOAD option {name.text!r} has no value")
         options[name.text.lower()] = (
-            value[0].text if len(value) == 1 and value[0].token_type == TokenType.STRING
+            value[0].text
+            if len(value) == 1 and value[0].token_type == TokenType.STRING
             else text[value[0].start : value[-1].end + 1]
         )
         index = end + 1
@@ -317,4 +310,4 @@ def _s3_path(uri: str) -> str:
     """`s3://bucket/key` as pyarrow's S3FileSystem names it: `bucket/key`."""
     if not uri.startswith("s3://"):
         raise QueryFailed(f"not an S3 location: {uri}")
-    return uri[len("s3://"):]
+    return uri[len("s3://") :]

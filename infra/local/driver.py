@@ -122,9 +122,7 @@ def definition_substitutions(
     to the ARN Lambda would give it locally (`…:function:<stack>-<logical id>`, the name the
     local runtime's context carries).
     """
-    stack, account, region = (
-        resolver.pseudo[name] for name in ("AWS::StackName", "AWS::AccountId", "AWS::Region")
-    )
+    stack, account, region = (resolver.pseudo[name] for name in ("AWS::StackName", "AWS::AccountId", "AWS::Region"))
     arns = {
         (logical_id, "Arn"): f"arn:aws:lambda:{region}:{account}:function:{stack}-{logical_id}"
         for logical_id in resources_of_type(body, "AWS::Serverless::Function")
@@ -228,9 +226,7 @@ class LocalDriver:
 
     # ------------------------------------------------------------------ one state
 
-    def _step(
-        self, name: str, state: Mapping[str, Any], data: Any, context: dict[str, Any]
-    ) -> tuple[Any, str | None]:
+    def _step(self, name: str, state: Mapping[str, Any], data: Any, context: dict[str, Any]) -> tuple[Any, str | None]:
         kind = state["Type"]
         if kind == "Fail":
             error = _path(data, state["ErrorPath"], context) if "ErrorPath" in state else state.get("Error", "")
@@ -285,7 +281,7 @@ class LocalDriver:
             return task(deepcopy(parameters))
         except TaskFailed:
             raise
-        except Exception as exc:  # noqa: BLE001 - every task error becomes a Step Functions error
+        except Exception as exc:
             if is_lambda:
                 cause = json.dumps({"errorMessage": str(exc), "errorType": type(exc).__name__})
                 raise TaskFailed(type(exc).__name__, cause) from exc
@@ -311,9 +307,7 @@ def local_workflow(
     from infra.local.athena import LocalAthena
 
     substitutions = definition_substitutions(stack.body, stack.resolver, state_machine)
-    asl = load_asl(
-        definition_path(stack.body, state_machine, stack.template_path.parent), substitutions
-    )
+    asl = load_asl(definition_path(stack.body, state_machine, stack.template_path.parent), substitutions)
     functions = {
         substitutions[name]: logical_id
         for name, logical_id in state_machine_functions(stack.body, state_machine).items()
@@ -414,7 +408,7 @@ def _expression(text: str, data: Any, context: dict[str, Any]) -> Any:
     if text.startswith("$"):
         return _path(data, text, context)
     if text.startswith("States.Format(") and text.endswith(")"):
-        raw_format, *raw_args = _arguments(text[len("States.Format("):-1])
+        raw_format, *raw_args = _arguments(text[len("States.Format(") : -1])
         if not (len(raw_format) >= 2 and raw_format[0] == raw_format[-1] == "'"):
             raise _RuntimeError("States.Format needs a string literal first")
         pieces = [_unescape(piece) for piece in re.split(r"(?<!\\)\{\}", raw_format[1:-1])]
@@ -477,9 +471,7 @@ def _first_match(rules: list[Mapping[str, Any]], error: str) -> Mapping[str, Any
     return _first_match_indexed(rules, error)[1]
 
 
-def _first_match_indexed(
-    rules: list[Mapping[str, Any]], error: str
-) -> tuple[int, Mapping[str, Any] | None]:
+def _first_match_indexed(rules: list[Mapping[str, Any]], error: str) -> tuple[int, Mapping[str, Any] | None]:
     for index, rule in enumerate(rules):
         if _matches(rule["ErrorEquals"], error):
             return index, rule
@@ -488,4 +480,3 @@ def _first_match_indexed(
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-

@@ -186,9 +186,9 @@ class LocalRuntime:
             "ApproximateNumberOfMessagesDelayed",
         ]
         for queue in {source.queue for source in self.wiring}:
-            attributes = self._sqs.get_queue_attributes(
-                QueueUrl=self.stack.ref(queue), AttributeNames=names
-            )["Attributes"]
+            attributes = self._sqs.get_queue_attributes(QueueUrl=self.stack.ref(queue), AttributeNames=names)[
+                "Attributes"
+            ]
             if any(int(attributes.get(name, 0)) for name in names):
                 return False
         return True
@@ -258,16 +258,16 @@ class LocalRuntime:
             try:
                 response = handler(event, context)
             except Exception:
-                logger.exception(
-                    "%s failed a batch of %d; nothing deleted", source.function, len(messages)
-                )
+                logger.exception("%s failed a batch of %d; nothing deleted", source.function, len(messages))
                 return
         failed = _failed_ids(response, messages) if source.report_batch_item_failures else set()
         done = [m for m in messages if m["MessageId"] not in failed]
         self._delete(source, done)
         logger.info(
             "%s handled %d messages, %d failed",
-            source.function, len(messages), len(messages) - len(done),
+            source.function,
+            len(messages),
+            len(messages) - len(done),
         )
 
     def _delete(self, source: SqsEventSource, messages: list[dict[str, Any]]) -> None:
@@ -276,9 +276,7 @@ class LocalRuntime:
             chunk = messages[start : start + _RECEIVE_LIMIT]
             self._sqs.delete_message_batch(
                 QueueUrl=url,
-                Entries=[
-                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(chunk)
-                ],
+                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(chunk)],
             )
 
     def _context(self, function: str) -> LambdaContext:
@@ -287,9 +285,7 @@ class LocalRuntime:
         return LambdaContext(
             function_name=name,
             memory_limit_in_mb=int(props.get("MemorySize", 128)),
-            invoked_function_arn=(
-                f"arn:aws:lambda:{self.stack.region}:{self.stack.account_id}:function:{name}"
-            ),
+            invoked_function_arn=(f"arn:aws:lambda:{self.stack.region}:{self.stack.account_id}:function:{name}"),
             timeout_seconds=int(props.get("Timeout", 3)),
         )
 
@@ -304,9 +300,7 @@ class LocalRuntime:
         if callable(override):
             handler = override
         else:
-            path = Path(override) if override is not None else (
-                self.stack.template_path.parent / source.handler_file
-            )
+            path = Path(override) if override is not None else (self.stack.template_path.parent / source.handler_file)
             handler = getattr(_import_file(path, source.function), source.handler_attr)
         self._handlers[source.function] = handler
         return handler
@@ -341,8 +335,7 @@ def _record(message: Mapping[str, Any], queue_arn: str, region: str, replay: str
         "body": body if replay is None else _replayed(body, date.fromisoformat(replay)),
         "attributes": dict(message.get("Attributes", {})),
         "messageAttributes": {
-            name: _message_attribute(value)
-            for name, value in message.get("MessageAttributes", {}).items()
+            name: _message_attribute(value) for name, value in message.get("MessageAttributes", {}).items()
         },
         "md5OfBody": message.get("MD5OfBody", ""),
         "eventSource": "aws:sqs",
@@ -371,9 +364,7 @@ def _message_attribute(value: Mapping[str, Any]) -> dict[str, Any]:
         "stringValue": value.get("StringValue"),
         "binaryValue": base64.b64encode(binary).decode() if binary is not None else None,
         "stringListValues": list(value.get("StringListValues", [])),
-        "binaryListValues": [
-            base64.b64encode(item).decode() for item in value.get("BinaryListValues", [])
-        ],
+        "binaryListValues": [base64.b64encode(item).decode() for item in value.get("BinaryListValues", [])],
         "dataType": value["DataType"],
     }
 

@@ -32,7 +32,6 @@ from infra.template import (
     UnresolvedIntrinsic,
     function_properties,
     references,
-    resources_of_type,
     template,
 )
 
@@ -122,7 +121,7 @@ class LocalStack:
 
     def _reset_moto(self) -> None:
         request = urllib.request.Request(f"{self.endpoint_url}/moto-api/reset", method="POST")
-        with urllib.request.urlopen(request, timeout=10):  # noqa: S310 - our own local server
+        with urllib.request.urlopen(request, timeout=10):
             pass
 
     # ------------------------------------------------------------------ what callers use
@@ -165,12 +164,18 @@ class LocalStack:
             props = function_properties(self.body, function)
         variables = props.get("Environment", {}).get("Variables", {})
         resolved = {name: str(value) for name, value in self.resolver.resolve(variables).items()}
-        return resolved | FAKE_CREDENTIALS | {
-            "AWS_ENDPOINT_URL": self.endpoint_url,
-            "AWS_DEFAULT_REGION": self.region,
-            "AWS_REGION": self.region,
-            "POWERTOOLS_TRACE_DISABLED": "true",
-        } | self._auth_environment() | self.environment
+        return (
+            resolved
+            | FAKE_CREDENTIALS
+            | {
+                "AWS_ENDPOINT_URL": self.endpoint_url,
+                "AWS_DEFAULT_REGION": self.region,
+                "AWS_REGION": self.region,
+                "POWERTOOLS_TRACE_DISABLED": "true",
+            }
+            | self._auth_environment()
+            | self.environment
+        )
 
     # ------------------------------------------------------------------ resource creation
 
@@ -233,9 +238,7 @@ class LocalStack:
         self._record(logical_id, metadata["KeyId"], Arn=metadata["Arn"], KeyId=metadata["KeyId"])
 
     def _create_alias(self, logical_id: str, props: dict[str, Any]) -> None:
-        self.client("kms").create_alias(
-            AliasName=props["AliasName"], TargetKeyId=props["TargetKeyId"]
-        )
+        self.client("kms").create_alias(AliasName=props["AliasName"], TargetKeyId=props["TargetKeyId"])
         self._record(logical_id, props["AliasName"])
 
     def _create_secret(self, logical_id: str, props: dict[str, Any]) -> None:
@@ -251,14 +254,8 @@ class LocalStack:
         self._record(logical_id, arn, Id=arn)
 
     def _create_queue(self, logical_id: str, props: dict[str, Any]) -> None:
-        name = props.get("QueueName") or self._default_name(logical_id) + (
-            ".fifo" if props.get("FifoQueue") else ""
-        )
-        attributes = {
-            key: _attribute_string(value)
-            for key, value in props.items()
-            if key not in ("QueueName", "Tags")
-        }
+        name = props.get("QueueName") or self._default_name(logical_id) + (".fifo" if props.get("FifoQueue") else "")
+        attributes = {key: _attribute_string(value) for key, value in props.items() if key not in ("QueueName", "Tags")}
         if self.queue_visibility_timeout is not None:
             attributes["VisibilityTimeout"] = str(self.queue_visibility_timeout)
         sqs = self.client("sqs")
@@ -270,9 +267,7 @@ class LocalStack:
     def _create_queue_policy(self, logical_id: str, props: dict[str, Any]) -> None:
         sqs = self.client("sqs")
         for url in props["Queues"]:
-            sqs.set_queue_attributes(
-                QueueUrl=url, Attributes={"Policy": json.dumps(props["PolicyDocument"])}
-            )
+            sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps(props["PolicyDocument"])})
         self._record(logical_id, self._default_name(logical_id))
 
     def _create_table(self, logical_id: str, props: dict[str, Any]) -> None:
@@ -318,9 +313,7 @@ class LocalStack:
             ObjectLockEnabledForBucket=bool(props.get("ObjectLockEnabled", False)),
         )
         if "ObjectLockConfiguration" in props:
-            s3.put_object_lock_configuration(
-                Bucket=name, ObjectLockConfiguration=props["ObjectLockConfiguration"]
-            )
+            s3.put_object_lock_configuration(Bucket=name, ObjectLockConfiguration=props["ObjectLockConfiguration"])
         encryption = props.get("BucketEncryption", {}).get("ServerSideEncryptionConfiguration")
         if encryption:
             rules = [
@@ -330,9 +323,7 @@ class LocalStack:
                 }
                 for rule in encryption
             ]
-            s3.put_bucket_encryption(
-                Bucket=name, ServerSideEncryptionConfiguration={"Rules": rules}
-            )
+            s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": rules})
         if "PublicAccessBlockConfiguration" in props:
             s3.put_public_access_block(
                 Bucket=name, PublicAccessBlockConfiguration=props["PublicAccessBlockConfiguration"]
@@ -356,13 +347,10 @@ class LocalStack:
             RegionalDomainName=f"{name}.s3.{self.region}.amazonaws.com",
         )
 
-
     def _create_topic(self, logical_id: str, props: dict[str, Any]) -> None:
         name = props.get("TopicName", self._default_name(logical_id))
         attributes = {
-            key: _attribute_string(props[key])
-            for key in ("DisplayName", "KmsMasterKeyId", "FifoTopic")
-            if key in props
+            key: _attribute_string(props[key]) for key in ("DisplayName", "KmsMasterKeyId", "FifoTopic") if key in props
         }
         arn = self.client("sns").create_topic(Name=name, Attributes=attributes)["TopicArn"]
         self._record(logical_id, arn, TopicArn=arn, TopicName=name)
@@ -395,8 +383,12 @@ class LocalStack:
             "MfaConfiguration": "OFF",
         }
         for name in (
-            "Policies", "Schema", "AdminCreateUserConfig", "AccountRecoverySetting",
-            "UsernameConfiguration", "UserPoolTags",
+            "Policies",
+            "Schema",
+            "AdminCreateUserConfig",
+            "AccountRecoverySetting",
+            "UsernameConfiguration",
+            "UserPoolTags",
         ):
             if name in props:
                 args[name] = props[name]
@@ -423,9 +415,15 @@ class LocalStack:
             "ExplicitAuthFlows": flows,
         }
         for name in (
-            "ReadAttributes", "WriteAttributes", "PreventUserExistenceErrors",
-            "EnableTokenRevocation", "AuthSessionValidity", "IdTokenValidity",
-            "AccessTokenValidity", "RefreshTokenValidity", "TokenValidityUnits",
+            "ReadAttributes",
+            "WriteAttributes",
+            "PreventUserExistenceErrors",
+            "EnableTokenRevocation",
+            "AuthSessionValidity",
+            "IdTokenValidity",
+            "AccessTokenValidity",
+            "RefreshTokenValidity",
+            "TokenValidityUnits",
         ):
             if name in props:
                 args[name] = props[name]
@@ -433,8 +431,7 @@ class LocalStack:
         self._record(logical_id, client["ClientId"], ClientId=client["ClientId"])
 
     def _create_user_pool_group(self, logical_id: str, props: dict[str, Any]) -> None:
-        args = {key: props[key] for key in ("UserPoolId", "GroupName", "Description", "Precedence")
-                if key in props}
+        args = {key: props[key] for key in ("UserPoolId", "GroupName", "Description", "Precedence") if key in props}
         args.setdefault("GroupName", self._default_name(logical_id))
         self.client("cognito-idp").create_group(**args)
         self._record(logical_id, args["GroupName"])
@@ -481,9 +478,7 @@ def _queue_notification(configuration: Mapping[str, Any]) -> dict[str, Any]:
     }
     rules = configuration.get("Filter", {}).get("S3Key", {}).get("Rules")
     if rules:
-        notification["Filter"] = {
-            "Key": {"FilterRules": [{"Name": r["Name"], "Value": r["Value"]} for r in rules]}
-        }
+        notification["Filter"] = {"Key": {"FilterRules": [{"Name": r["Name"], "Value": r["Value"]} for r in rules]}}
     return notification
 
 

@@ -8,9 +8,8 @@ sets them for the functions), and otherwise say how to start the local stack.
 import json
 import os
 from dataclasses import dataclass
-from pathlib import Path
-
 from functools import cached_property
+from pathlib import Path
 
 import boto3
 
@@ -37,7 +36,7 @@ class Target:
     @property
     def settings(self) -> Settings:
         prefix = "VINDPLAATS_"
-        values = {key[len(prefix):].lower(): value for key, value in self.env.items() if key.startswith(prefix)}
+        values = {key[len(prefix) :].lower(): value for key, value in self.env.items() if key.startswith(prefix)}
         return Settings.model_validate({name: value for name, value in values.items() if name in Settings.model_fields})
 
     @cached_property

@@ -8,6 +8,7 @@ and all share `DEMO_PASSWORD`, which is printed: this is for the local stack onl
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 from chalicelib.domain.identity import Role
 from chalicelib.domain.registry import Registry
 
-DEMO_PASSWORD = "Vindplaats-demo-2024!"  # noqa: S105 - a published demo password, local only
+DEMO_PASSWORD = "Vindplaats-demo-2024!"
 DEMO_TEAMS = ("noord", "zuid")
 DEMO_EMAIL_DOMAIN = "demo.vindplaats.invalid"
 
@@ -48,16 +49,21 @@ def demo_users(registry: Registry) -> list[DemoUser]:
     users: list[DemoUser] = []
     for gemeente in registry.gemeenten:
         code = gemeente.code.lower()
-        users.append(DemoUser(f"coordinator-{code}", Role.COORDINATOR,
-                              f"Coördinator {gemeente.naam}", gemeente=gemeente.code))
+        users.append(
+            DemoUser(f"coordinator-{code}", Role.COORDINATOR, f"Coördinator {gemeente.naam}", gemeente=gemeente.code)
+        )
         users += [
-            DemoUser(f"wijkteam-{code}-{team}", Role.WIJKTEAM, f"Wijkteam {gemeente.naam} {team}",
-                     gemeente=gemeente.code, team=team)
+            DemoUser(
+                f"wijkteam-{code}-{team}",
+                Role.WIJKTEAM,
+                f"Wijkteam {gemeente.naam} {team}",
+                gemeente=gemeente.code,
+                team=team,
+            )
             for team in DEMO_TEAMS
         ]
     users += [
-        DemoUser(f"leverancier-{leverancier.id}", Role.LEVERANCIER, leverancier.naam,
-                 leverancier=leverancier.id)
+        DemoUser(f"leverancier-{leverancier.id}", Role.LEVERANCIER, leverancier.naam, leverancier=leverancier.id)
         for leverancier in registry.leveranciers
     ]
     users.append(DemoUser("operator", Role.OPERATOR, "Operator"))
@@ -81,27 +87,19 @@ def create_demo_users(
     cognito = stack.client("cognito-idp")
     users = demo_users(registry)
     for user in users:
-        try:
+        with contextlib.suppress(cognito.exceptions.UsernameExistsException):
             cognito.admin_create_user(
                 UserPoolId=pool_id,
                 Username=user.username,
                 UserAttributes=[{"Name": k, "Value": v} for k, v in user.attributes.items()],
                 MessageAction="SUPPRESS",
             )
-        except cognito.exceptions.UsernameExistsException:
-            pass
-        cognito.admin_set_user_password(
-            UserPoolId=pool_id, Username=user.username, Password=password, Permanent=True
-        )
-        cognito.admin_add_user_to_group(
-            UserPoolId=pool_id, Username=user.username, GroupName=user.role.value
-        )
+        cognito.admin_set_user_password(UserPoolId=pool_id, Username=user.username, Password=password, Permanent=True)
+        cognito.admin_add_user_to_group(UserPoolId=pool_id, Username=user.username, GroupName=user.role.value)
     return users
 
 
-def sign_in(
-    stack: Any, username: str, password: str = DEMO_PASSWORD, *, client_id: str | None = None
-) -> str:
+def sign_in(stack: Any, username: str, password: str = DEMO_PASSWORD, *, client_id: str | None = None) -> str:
     """An ID token for `username` by USER_PASSWORD_AUTH against the app client.
 
     `stack` is a started `LocalStack` or a `Target` whose env has VINDPLAATS_USER_POOL_CLIENT_ID.
@@ -115,8 +113,7 @@ def sign_in(
             AuthFlow="USER_PASSWORD_AUTH",
             AuthParameters={"USERNAME": username, "PASSWORD": password},
         )
-    except (cognito.exceptions.NotAuthorizedException,
-            cognito.exceptions.UserNotFoundException) as exc:
+    except (cognito.exceptions.NotAuthorizedException, cognito.exceptions.UserNotFoundException) as exc:
         raise SignInFailed(f"aanmelden als {username} mislukt") from exc
     if "AuthenticationResult" not in response:
         raise SignInFailed(f"aanmelden als {username} vraagt om {response.get('ChallengeName')}")

@@ -101,7 +101,7 @@ def _valid_bsns(count: int) -> list[str]:
     while len(found) < count:
         number += 1
         digits = f"{number:09d}"
-        total = sum(w * int(d) for w, d in zip((9, 8, 7, 6, 5, 4, 3, 2, -1), digits))
+        total = sum(w * int(d) for w, d in zip((9, 8, 7, 6, 5, 4, 3, 2, -1), digits, strict=False))
         if total % 11 == 0:
             found.append(digits)
     return found
@@ -120,8 +120,13 @@ class Row(NamedTuple):
 
 
 def _with_rows(
-    name: str, special: list[Row], *, columns=COLUMNS, filler: int | None = None,
-    stored_columns: tuple[str, ...] = (), **expect,
+    name: str,
+    special: list[Row],
+    *,
+    columns=COLUMNS,
+    filler: int | None = None,
+    stored_columns: tuple[str, ...] = (),
+    **expect,
 ) -> Case:
     """Valid filler rows, then the `special` rows; the file is accepted (with errors).
 
@@ -202,7 +207,7 @@ def _header_problems() -> list[Case]:
     for column in REQUIRED:
         columns = tuple(c for c in COLUMNS if c != column)
         missing.append(_rejected(f"missing_column_{column}", _csv(columns), "column_missing", at=(1, column)))
-    twice = _csv(COLUMNS + (" POSTCODE ",), [dict(_row(i), **{" POSTCODE ": "6811AB"}) for i in range(1, 21)])
+    twice = _csv((*COLUMNS, " POSTCODE "), [dict(_row(i), **{" POSTCODE ": "6811AB"}) for i in range(1, 21)])
     return [
         _rejected("only_a_header", _csv(rows=[]), "no_data_rows"),
         _rejected("header_and_empty_lines", _csv(rows=[]) + b"\n\r\n\n\n", "no_data_rows"),
@@ -231,20 +236,31 @@ def _shape_problems() -> list[Case]:
     unterminated = valid + b'K99999;"6811AB;1;10;2026-10-01;' + peil
     width = valid + b"K90001;6811AB;1\n" + b"K90002;6811AB;2;10;2026-10-01;" + peil + b";x;y\n"
     every_row_wrong = _csv(rows=[]) + b"K1;6811AB;1;10\n" * 20
-    wide_known = ("klantnummer", "postcode", "huisnummer", "bedrag", "achterstand_sinds", "peildatum",
-                  "achternaam", "straat", "woonplaats", "email")
+    wide_known = (
+        "klantnummer",
+        "postcode",
+        "huisnummer",
+        "bedrag",
+        "achterstand_sinds",
+        "peildatum",
+        "achternaam",
+        "straat",
+        "woonplaats",
+        "email",
+    )
     wide_header = ";".join(wide_known + tuple(f"extra_{i:04d}" for i in range(9_990))).encode()
     wide_rows = b"".join(
         f"K{i:05d};6811AB;{i};12,50;2026-10-01;{PEILDATUM};Jansen;Dorpsstraat;Arnhem;j{i}@example.nl".encode()
-        + b";" * 9_990 + b"\n"
+        + b";" * 9_990
+        + b"\n"
         for i in range(1, 21)
     )
     # An odd number of stray quotes inside unquoted fields: as RFC 4180 readers do, kept as text.
-    stray_columns = COLUMNS + ("achternaam",)
+    stray_columns = (*COLUMNS, "achternaam")
     stray = _text(stray_columns, [_row(i) for i in range(1, 22)]).replace(";\n", ';O"Brien\n')
-    stray += f"K90001;6811AB;1;0;2026-10-01;{PEILDATUM};O\"Brien\n"
+    stray += f'K90001;6811AB;1;0;2026-10-01;{PEILDATUM};O"Brien\n'
     # Empty lines (LF and CRLF) and quoted line breaks: every record keeps the line it starts on.
-    quoted = _text(COLUMNS + ("straat",), [_row(i) for i in range(1, 21)])
+    quoted = _text((*COLUMNS, "straat"), [_row(i) for i in range(1, 21)])
     quoted += "\n"  # line 22
     quoted += f'K90001;6811AB;1;10;2026-10-01;{PEILDATUM};"Kerkstraat\nachterom"\n'  # lines 23-24
     quoted += "\r\n"  # line 25
@@ -252,54 +268,107 @@ def _shape_problems() -> list[Case]:
     quoted += f'K90003;6811AB;1;0;2026-10-01;{PEILDATUM};"a\n\nb"\n'  # lines 27-29
     quoted += f"K90004;6811AB;1;10;2026-10-01;{PEILDATUM};Plein\n"  # line 30
     # Only LF and CRLF end a line, so a lone CR inside a field is content, not a record break.
-    lone_cr = _text(COLUMNS + ("straat",), [_row(i) for i in range(1, 21)])
+    lone_cr = _text((*COLUMNS, "straat"), [_row(i) for i in range(1, 21)])
     lone_cr += f"K90001;6811AB;1;10;2026-10-01;{PEILDATUM};Dorp\rstraat\n"  # line 22
     lone_cr += f"K90002;6811AB;2;0;2026-10-01;{PEILDATUM};Markt\n"  # line 23
     # Spreadsheets write a blank row as delimiters only: an empty line, neither read nor rejected.
     blank_rows = valid + b";;;;;\n" * 3 + b" ; ;;;;\n" + f"K90001;6811AB;1;0;2026-10-01;{PEILDATUM}\n".encode()
     return [
-        Case("lone_cr_inside_a_field", lone_cr.encode(),
-             Expectation(Status.ACCEPTED_WITH_ERRORS, errors=((23, "bedrag", "bedrag_out_of_range"),),
-                         stored=((22, "straat", "Dorp straat"),))),
-        Case("rows_of_only_delimiters", blank_rows,
-             Expectation(Status.ACCEPTED_WITH_ERRORS, errors=((26, "bedrag", "bedrag_out_of_range"),))),
-        Case("unterminated_quote_at_the_end", unterminated,
-             Expectation(Status.ACCEPTED_WITH_ERRORS, errors=((22, None, "column_count"),))),
-        Case("trailing_delimiter_on_every_line", valid.replace(b"\n", b";\n"),
-             Expectation(Status.ACCEPTED, errors=(), warnings=())),
-        Case("rows_with_too_few_and_too_many_fields", width,
-             Expectation(Status.ACCEPTED_WITH_ERRORS, errors=((22, None, "column_count"), (23, None, "column_count")))),
-        _rejected("every_row_has_too_few_fields", every_row_wrong, "too_many_errors",
-                  errors=tuple((line, None, "column_count") for line in range(2, 22))),
-        Case("ten_thousand_columns", wide_header + b"\n" + wide_rows,
-             Expectation(Status.ACCEPTED, errors=(), warnings=("column_unknown",),
-                         stored=((2, "achternaam", "Jansen"), (21, "email", "j20@example.nl")))),
-        Case("stray_quotes_inside_unquoted_fields", stray.encode(),
-             Expectation(Status.ACCEPTED_WITH_ERRORS, errors=((23, "bedrag", "bedrag_out_of_range"),),
-                         stored=((2, "achternaam", 'O"Brien'), (22, "achternaam", 'O"Brien')))),
-        Case("quoted_line_breaks_and_empty_lines", quoted.encode(),
-             Expectation(Status.ACCEPTED_WITH_ERRORS,
-                         errors=((26, "postcode", "postcode_invalid"), (27, "bedrag", "bedrag_out_of_range")),
-                         stored=((23, "straat", "Kerkstraat\nachterom"), (30, "straat", "Plein")))),
-        Case("comma_delimiter_with_quoted_amounts",
-             _csv(rows=[_row(1, bedrag="1.234,56"), _row(2, bedrag="€ 1,234.56"), _row(3, bedrag="1,5")],
-                  delimiter=","),
-             Expectation(Status.ACCEPTED, errors=(),
-                         stored=((2, "bedrag_cent", 123456), (3, "bedrag_cent", 123456), (4, "bedrag_cent", 150)))),
+        Case(
+            "lone_cr_inside_a_field",
+            lone_cr.encode(),
+            Expectation(
+                Status.ACCEPTED_WITH_ERRORS,
+                errors=((23, "bedrag", "bedrag_out_of_range"),),
+                stored=((22, "straat", "Dorp straat"),),
+            ),
+        ),
+        Case(
+            "rows_of_only_delimiters",
+            blank_rows,
+            Expectation(Status.ACCEPTED_WITH_ERRORS, errors=((26, "bedrag", "bedrag_out_of_range"),)),
+        ),
+        Case(
+            "unterminated_quote_at_the_end",
+            unterminated,
+            Expectation(Status.ACCEPTED_WITH_ERRORS, errors=((22, None, "column_count"),)),
+        ),
+        Case(
+            "trailing_delimiter_on_every_line",
+            valid.replace(b"\n", b";\n"),
+            Expectation(Status.ACCEPTED, errors=(), warnings=()),
+        ),
+        Case(
+            "rows_with_too_few_and_too_many_fields",
+            width,
+            Expectation(Status.ACCEPTED_WITH_ERRORS, errors=((22, None, "column_count"), (23, None, "column_count"))),
+        ),
+        _rejected(
+            "every_row_has_too_few_fields",
+            every_row_wrong,
+            "too_many_errors",
+            errors=tuple((line, None, "column_count") for line in range(2, 22)),
+        ),
+        Case(
+            "ten_thousand_columns",
+            wide_header + b"\n" + wide_rows,
+            Expectation(
+                Status.ACCEPTED,
+                errors=(),
+                warnings=("column_unknown",),
+                stored=((2, "achternaam", "Jansen"), (21, "email", "j20@example.nl")),
+            ),
+        ),
+        Case(
+            "stray_quotes_inside_unquoted_fields",
+            stray.encode(),
+            Expectation(
+                Status.ACCEPTED_WITH_ERRORS,
+                errors=((23, "bedrag", "bedrag_out_of_range"),),
+                stored=((2, "achternaam", 'O"Brien'), (22, "achternaam", 'O"Brien')),
+            ),
+        ),
+        Case(
+            "quoted_line_breaks_and_empty_lines",
+            quoted.encode(),
+            Expectation(
+                Status.ACCEPTED_WITH_ERRORS,
+                errors=((26, "postcode", "postcode_invalid"), (27, "bedrag", "bedrag_out_of_range")),
+                stored=((23, "straat", "Kerkstraat\nachterom"), (30, "straat", "Plein")),
+            ),
+        ),
+        Case(
+            "comma_delimiter_with_quoted_amounts",
+            _csv(rows=[_row(1, bedrag="1.234,56"), _row(2, bedrag="€ 1,234.56"), _row(3, bedrag="1,5")], delimiter=","),
+            Expectation(
+                Status.ACCEPTED,
+                errors=(),
+                stored=((2, "bedrag_cent", 123456), (3, "bedrag_cent", 123456), (4, "bedrag_cent", 150)),
+            ),
+        ),
     ]
 
 
 def _encodings() -> list[Case]:
-    columns = COLUMNS + ("achternaam", "straat")
+    columns = (*COLUMNS, "achternaam", "straat")
     names = [("\u201cHélène\u201d d\u2019Ancona", "Rue de l\u2019Église"), ("Müller", "Café «Oud»")]
     rows = [_row(i, achternaam=names[i % 2][0], straat=names[i % 2][1]) for i in range(1, 21)]
     return [
-        Case("windows_1252_with_smart_quotes_and_accents", _csv(columns, rows, encoding="cp1252"),
-             Expectation(Status.ACCEPTED, errors=(), warnings=("encoding_windows_1252",),
-                         stored=((2, "achternaam", names[1][0]), (3, "achternaam", names[0][0]),
-                                 (3, "straat", names[0][1])))),
-        Case("utf8_with_bom_and_crlf", b"\xef\xbb\xbf" + _csv().replace(b"\n", b"\r\n"),
-             Expectation(Status.ACCEPTED, errors=(), warnings=(), stored=((2, "klantnummer", "K00001"),))),
+        Case(
+            "windows_1252_with_smart_quotes_and_accents",
+            _csv(columns, rows, encoding="cp1252"),
+            Expectation(
+                Status.ACCEPTED,
+                errors=(),
+                warnings=("encoding_windows_1252",),
+                stored=((2, "achternaam", names[1][0]), (3, "achternaam", names[0][0]), (3, "straat", names[0][1])),
+            ),
+        ),
+        Case(
+            "utf8_with_bom_and_crlf",
+            b"\xef\xbb\xbf" + _csv().replace(b"\n", b"\r\n"),
+            Expectation(Status.ACCEPTED, errors=(), warnings=(), stored=((2, "klantnummer", "K00001"),)),
+        ),
     ]
 
 
@@ -308,98 +377,159 @@ INJECTIONS = ("=cmd|' /C calc'!A0", "+1", "-1", "@SUM(1)", "\t=1+2", "<script>al
 
 def _injection() -> list[Case]:
     """Spreadsheet formulas and HTML are valid values: kept verbatim for the vault, never run."""
-    columns = COLUMNS + ("voorletters", "achternaam", "straat", "woonplaats")
+    columns = (*COLUMNS, "voorletters", "achternaam", "straat", "woonplaats")
     special = [
-        Row({"klantnummer": value, "voorletters": value, "achternaam": value, "straat": value,
-             "woonplaats": INJECTIONS[-1 - k]})
+        Row(
+            {
+                "klantnummer": value,
+                "voorletters": value,
+                "achternaam": value,
+                "straat": value,
+                "woonplaats": INJECTIONS[-1 - k],
+            }
+        )
         for k, value in enumerate(INJECTIONS)
     ]
     return [
-        _with_rows("formula_and_html_injection", special, columns=columns,
-                   stored_columns=("klantnummer", "voorletters", "achternaam", "straat", "woonplaats")),
+        _with_rows(
+            "formula_and_html_injection",
+            special,
+            columns=columns,
+            stored_columns=("klantnummer", "voorletters", "achternaam", "straat", "woonplaats"),
+        ),
     ]
 
 
 def _field_values() -> list[Case]:
     bsns = _valid_bsns(4)
-    bsn_columns = COLUMNS + ("bsn",)
+    bsn_columns = (*COLUMNS, "bsn")
     return [
-        _with_rows("dates_that_do_not_exist_or_are_out_of_range", [
-            Row({"achterstand_sinds": "2026-02-30"}, "achterstand_sinds", "datum_invalid"),
-            Row({"achterstand_sinds": "31-04-2026"}, "achterstand_sinds", "datum_invalid"),
-            Row({"achterstand_sinds": "2026/10/01"}, "achterstand_sinds", "datum_invalid"),
-            Row({"geboortedatum": "1899-12-31"}, "geboortedatum", "datum_out_of_range"),
-            Row({"achterstand_sinds": "2026-11-02"}, "achterstand_sinds", "datum_after_peildatum"),
-            Row({"geboortedatum": "2999-01-01"}, "geboortedatum", "datum_out_of_range"),
-            Row({"achterstand_sinds": "29-02-2024", "geboortedatum": "1900-01-01"},
-                stored={"achterstand_sinds": date(2024, 2, 29), "geboortedatum": date(1900, 1, 1)}),
-        ], columns=COLUMNS + ("geboortedatum",)),
-        _with_rows("bsn_failing_the_elfproef_from_a_zorg_supplier", [
-            Row({"bsn": bsns[0]}),
-            *(Row({"bsn": value}, "bsn", "bsn_invalid")
-              for value in ("123456789", "12345678", "000000000", "1234567890", "11122233A")),
-        ], columns=bsn_columns, signaaltype="Zorg", stored_columns=("bsn",)),
-        _with_rows("bsn_from_a_huur_supplier_is_ignored", [
-            Row({"bsn": bsns[1]}, stored={"bsn": None}),
-            Row({"bsn": "123456789"}, stored={"bsn": None}),
-        ], columns=bsn_columns, warnings=("bsn_ignored",)),
+        _with_rows(
+            "dates_that_do_not_exist_or_are_out_of_range",
+            [
+                Row({"achterstand_sinds": "2026-02-30"}, "achterstand_sinds", "datum_invalid"),
+                Row({"achterstand_sinds": "31-04-2026"}, "achterstand_sinds", "datum_invalid"),
+                Row({"achterstand_sinds": "2026/10/01"}, "achterstand_sinds", "datum_invalid"),
+                Row({"geboortedatum": "1899-12-31"}, "geboortedatum", "datum_out_of_range"),
+                Row({"achterstand_sinds": "2026-11-02"}, "achterstand_sinds", "datum_after_peildatum"),
+                Row({"geboortedatum": "2999-01-01"}, "geboortedatum", "datum_out_of_range"),
+                Row(
+                    {"achterstand_sinds": "29-02-2024", "geboortedatum": "1900-01-01"},
+                    stored={"achterstand_sinds": date(2024, 2, 29), "geboortedatum": date(1900, 1, 1)},
+                ),
+            ],
+            columns=(*COLUMNS, "geboortedatum"),
+        ),
+        _with_rows(
+            "bsn_failing_the_elfproef_from_a_zorg_supplier",
+            [
+                Row({"bsn": bsns[0]}),
+                *(
+                    Row({"bsn": value}, "bsn", "bsn_invalid")
+                    for value in ("123456789", "12345678", "000000000", "1234567890", "11122233A")
+                ),
+            ],
+            columns=bsn_columns,
+            signaaltype="Zorg",
+            stored_columns=("bsn",),
+        ),
+        _with_rows(
+            "bsn_from_a_huur_supplier_is_ignored",
+            [
+                Row({"bsn": bsns[1]}, stored={"bsn": None}),
+                Row({"bsn": "123456789"}, stored={"bsn": None}),
+            ],
+            columns=bsn_columns,
+            warnings=("bsn_ignored",),
+        ),
         # The supplier is known from its upload, never from the file: rows that claim to be Zorg
         # do not make a housing corporation a BSN supplier.
-        _with_rows("bsn_from_a_huur_supplier_whose_rows_claim_zorg", [
-            Row({"bsn": bsns[2], "signaaltype": "Zorg"}, stored={"bsn": None}),
-            Row({"bsn": bsns[3], "signaaltype": "zorg"}, stored={"bsn": None}),
-        ], columns=bsn_columns + ("signaaltype",), warnings=("bsn_ignored",)),
-        _with_rows("klantnummer_too_long", [
-            Row({"klantnummer": "L" * 64}),
-            Row({"klantnummer": "é" * 64}),
-            Row({"klantnummer": "M" * 65}, "klantnummer", "klantnummer_invalid"),
-            Row({"klantnummer": "é" * 65}, "klantnummer", "klantnummer_invalid"),
-        ], stored_columns=("klantnummer",)),
-        _with_rows("klantnummer_with_control_characters", [
-            Row({"klantnummer": "K\x07BEL"}, "klantnummer", "klantnummer_invalid"),
-            Row({"klantnummer": "K\x1b[2J"}, "klantnummer", "klantnummer_invalid"),
-            Row({"klantnummer": "K\x7fDEL"}, "klantnummer", "klantnummer_invalid"),
-            Row({"klantnummer": "K\x85NEL"}, "klantnummer", "klantnummer_invalid"),
-            Row({"klantnummer": "K\x0bVT"}, "klantnummer", "klantnummer_invalid"),
-        ]),
+        _with_rows(
+            "bsn_from_a_huur_supplier_whose_rows_claim_zorg",
+            [
+                Row({"bsn": bsns[2], "signaaltype": "Zorg"}, stored={"bsn": None}),
+                Row({"bsn": bsns[3], "signaaltype": "zorg"}, stored={"bsn": None}),
+            ],
+            columns=(*bsn_columns, "signaaltype"),
+            warnings=("bsn_ignored",),
+        ),
+        _with_rows(
+            "klantnummer_too_long",
+            [
+                Row({"klantnummer": "L" * 64}),
+                Row({"klantnummer": "é" * 64}),
+                Row({"klantnummer": "M" * 65}, "klantnummer", "klantnummer_invalid"),
+                Row({"klantnummer": "é" * 65}, "klantnummer", "klantnummer_invalid"),
+            ],
+            stored_columns=("klantnummer",),
+        ),
+        _with_rows(
+            "klantnummer_with_control_characters",
+            [
+                Row({"klantnummer": "K\x07BEL"}, "klantnummer", "klantnummer_invalid"),
+                Row({"klantnummer": "K\x1b[2J"}, "klantnummer", "klantnummer_invalid"),
+                Row({"klantnummer": "K\x7fDEL"}, "klantnummer", "klantnummer_invalid"),
+                Row({"klantnummer": "K\x85NEL"}, "klantnummer", "klantnummer_invalid"),
+                Row({"klantnummer": "K\x0bVT"}, "klantnummer", "klantnummer_invalid"),
+            ],
+        ),
         # Invisible format characters: a right-to-left override or a zero-width space makes one
         # klantnummer look like another; they are not printable (str.isprintable is False).
-        _with_rows("klantnummer_with_invisible_format_characters", [
-            Row({"klantnummer": "K\u202e00012"}, "klantnummer", "klantnummer_invalid"),
-            Row({"klantnummer": "K000\u200b12"}, "klantnummer", "klantnummer_invalid"),
-        ]),
-        _with_rows("klantnummer_repeated", [
-            Row({"klantnummer": "K00003"}, "klantnummer", "klantnummer_duplicate"),
-            Row({"klantnummer": " K00004 "}, "klantnummer", "klantnummer_duplicate"),
-        ]),
-        _with_rows("postcode_with_forbidden_letters_or_leading_zero", [
-            Row({"postcode": "1234SS"}, "postcode", "postcode_invalid"),
-            Row({"postcode": "1234 sa"}, "postcode", "postcode_invalid"),
-            Row({"postcode": "1234sd"}, "postcode", "postcode_invalid"),
-            Row({"postcode": "0123AB"}, "postcode", "postcode_invalid"),
-            Row({"postcode": "1234 sb"}, stored={"postcode": "1234SB"}),
-        ]),
-        _with_rows("huisnummer_out_of_range", [
-            Row({"huisnummer": "0"}, "huisnummer", "huisnummer_invalid"),
-            Row({"huisnummer": "100000"}, "huisnummer", "huisnummer_invalid"),
-            Row({"huisnummer": "99999"}, stored={"huisnummer": 99999}),
-        ]),
-        _with_rows("bedrag_out_of_range_or_malformed", [
-            Row({"bedrag": "0"}, "bedrag", "bedrag_out_of_range"),
-            Row({"bedrag": "-5"}, "bedrag", "bedrag_invalid"),
-            Row({"bedrag": "1000000"}, "bedrag", "bedrag_out_of_range"),
-            Row({"bedrag": "1.000.000,00"}, "bedrag", "bedrag_out_of_range"),
-            Row({"bedrag": "1.234,567"}, "bedrag", "bedrag_invalid"),
-            # A single separator before exactly three digits separates thousands: 12.345 = 12345 euro.
-            Row({"bedrag": "12.345"}, stored={"bedrag_cent": 1_234_500}),
-            Row({"bedrag": "999999,99"}, stored={"bedrag_cent": 99_999_999}),
-        ]),
-        _with_rows("other_columns_with_invalid_values", [
-            Row({"email": "jan@"}, "email", "email_invalid"),
-            Row({"crisissignaal": "misschien"}, "crisissignaal", "crisissignaal_invalid"),
-            Row({"signaaltype": "Vis"}, "signaaltype", "signaaltype_unknown"),
-            Row({"huisletter": "AB"}, "huisletter", "huisletter_invalid"),
-        ], columns=COLUMNS + ("huisletter", "signaaltype", "crisissignaal", "email")),
+        _with_rows(
+            "klantnummer_with_invisible_format_characters",
+            [
+                Row({"klantnummer": "K\u202e00012"}, "klantnummer", "klantnummer_invalid"),
+                Row({"klantnummer": "K000\u200b12"}, "klantnummer", "klantnummer_invalid"),
+            ],
+        ),
+        _with_rows(
+            "klantnummer_repeated",
+            [
+                Row({"klantnummer": "K00003"}, "klantnummer", "klantnummer_duplicate"),
+                Row({"klantnummer": " K00004 "}, "klantnummer", "klantnummer_duplicate"),
+            ],
+        ),
+        _with_rows(
+            "postcode_with_forbidden_letters_or_leading_zero",
+            [
+                Row({"postcode": "1234SS"}, "postcode", "postcode_invalid"),
+                Row({"postcode": "1234 sa"}, "postcode", "postcode_invalid"),
+                Row({"postcode": "1234sd"}, "postcode", "postcode_invalid"),
+                Row({"postcode": "0123AB"}, "postcode", "postcode_invalid"),
+                Row({"postcode": "1234 sb"}, stored={"postcode": "1234SB"}),
+            ],
+        ),
+        _with_rows(
+            "huisnummer_out_of_range",
+            [
+                Row({"huisnummer": "0"}, "huisnummer", "huisnummer_invalid"),
+                Row({"huisnummer": "100000"}, "huisnummer", "huisnummer_invalid"),
+                Row({"huisnummer": "99999"}, stored={"huisnummer": 99999}),
+            ],
+        ),
+        _with_rows(
+            "bedrag_out_of_range_or_malformed",
+            [
+                Row({"bedrag": "0"}, "bedrag", "bedrag_out_of_range"),
+                Row({"bedrag": "-5"}, "bedrag", "bedrag_invalid"),
+                Row({"bedrag": "1000000"}, "bedrag", "bedrag_out_of_range"),
+                Row({"bedrag": "1.000.000,00"}, "bedrag", "bedrag_out_of_range"),
+                Row({"bedrag": "1.234,567"}, "bedrag", "bedrag_invalid"),
+                # A single separator before exactly three digits separates thousands: 12.345 = 12345 euro.
+                Row({"bedrag": "12.345"}, stored={"bedrag_cent": 1_234_500}),
+                Row({"bedrag": "999999,99"}, stored={"bedrag_cent": 99_999_999}),
+            ],
+        ),
+        _with_rows(
+            "other_columns_with_invalid_values",
+            [
+                Row({"email": "jan@"}, "email", "email_invalid"),
+                Row({"crisissignaal": "misschien"}, "crisissignaal", "crisissignaal_invalid"),
+                Row({"signaaltype": "Vis"}, "signaaltype", "signaaltype_unknown"),
+                Row({"huisletter": "AB"}, "huisletter", "huisletter_invalid"),
+            ],
+            columns=(*COLUMNS, "huisletter", "signaaltype", "crisissignaal", "email"),
+        ),
     ]
 
 
@@ -416,9 +546,15 @@ def _error_rates() -> list[Case]:
         _rejected("eleven_percent_invalid_rows", eleven, "too_many_errors", errors=eleven_errors),
         Case("exactly_ten_percent_invalid_rows", ten, Expectation(Status.ACCEPTED_WITH_ERRORS, errors=ten_errors)),
         # A supplier allowed 100% gets a report and an empty, not a missing, set of rows.
-        Case("every_row_invalid_for_a_supplier_that_allows_it", all_invalid,
-             Expectation(Status.ACCEPTED_WITH_ERRORS, max_fout_percentage=100.0,
-                         errors=tuple((line, "postcode", "postcode_invalid") for line in range(2, 7)))),
+        Case(
+            "every_row_invalid_for_a_supplier_that_allows_it",
+            all_invalid,
+            Expectation(
+                Status.ACCEPTED_WITH_ERRORS,
+                max_fout_percentage=100.0,
+                errors=tuple((line, "postcode", "postcode_invalid") for line in range(2, 7)),
+            ),
+        ),
     ]
 
 
@@ -429,17 +565,28 @@ def _huge() -> list[Case]:
     long_klantnummer = valid + b"K" * (5 * MIB) + b";6811AB;1;10;2026-10-01;" + peil + b"\n"
     straat_lines = 5 * MIB // len(b"Dorpsstraat\n")
     long_straat = (
-        _csv(COLUMNS + ("straat",))
-        + b'K90001;6811AB;1;10;2026-10-01;' + peil + b';"' + b"Dorpsstraat\n" * straat_lines + b'"\n'
-        + b"K90002;0000AA;1;10;2026-10-01;" + peil + b";Markt\n"
+        _csv((*COLUMNS, "straat"))
+        + b"K90001;6811AB;1;10;2026-10-01;"
+        + peil
+        + b';"'
+        + b"Dorpsstraat\n" * straat_lines
+        + b'"\n'
+        + b"K90002;0000AA;1;10;2026-10-01;"
+        + peil
+        + b";Markt\n"
     )
     rows = b"klantnummer;postcode;huisnummer;bedrag;achterstand_sinds\n" + b"K;6811AB;1;10;2026-10-01\n" * 2_000_001
     return [
-        Case("five_mib_klantnummer", long_klantnummer,
-             Expectation(Status.ACCEPTED_WITH_ERRORS, errors=((22, "klantnummer", "klantnummer_invalid"),))),
-        Case("five_mib_quoted_straat_with_line_breaks", long_straat,
-             Expectation(Status.ACCEPTED_WITH_ERRORS,
-                         errors=((23 + straat_lines, "postcode", "postcode_invalid"),))),
+        Case(
+            "five_mib_klantnummer",
+            long_klantnummer,
+            Expectation(Status.ACCEPTED_WITH_ERRORS, errors=((22, "klantnummer", "klantnummer_invalid"),)),
+        ),
+        Case(
+            "five_mib_quoted_straat_with_line_breaks",
+            long_straat,
+            Expectation(Status.ACCEPTED_WITH_ERRORS, errors=((23 + straat_lines, "postcode", "postcode_invalid"),)),
+        ),
         _rejected("two_million_and_one_rows", rows, "too_many_rows"),
         _rejected("two_million_and_one_rows_of_one_field", _csv(rows=[]) + b"x\n" * 2_000_001, "too_many_rows"),
     ]

@@ -24,7 +24,7 @@ def _free_port() -> int:
 
 def _healthy(base: str) -> bool:
     try:
-        with urllib.request.urlopen(f"{base}/api/health", timeout=5) as response:  # noqa: S310 - our own local server
+        with urllib.request.urlopen(f"{base}/api/health", timeout=5) as response:
             return response.status == 200
     except OSError:
         return False
@@ -40,8 +40,23 @@ def running(tmp_path_factory) -> Iterator[tuple[str, Callable[[str], str]]]:
     # A file, not a pipe: the server logs every request, and a full pipe nobody reads would stall it.
     log = (folder / "up.log").open("w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "infra.cli", "up", "--aws-port", "0", "--port", str(port), "--demo-dir", str(folder / "demo")],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "infra.cli",
+            "up",
+            "--aws-port",
+            "0",
+            "--port",
+            str(port),
+            "--demo-dir",
+            str(folder / "demo"),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + START_TIMEOUT_S
@@ -56,8 +71,14 @@ def running(tmp_path_factory) -> Iterator[tuple[str, Callable[[str], str]]]:
         pytest.fail("the API did not answer /api/health in time")
 
     def login(username: str) -> str:
-        result = subprocess.run([sys.executable, "-m", "infra.cli", "login", username], cwd=ROOT, env=env,
-                                capture_output=True, text=True, timeout=60)
+        result = subprocess.run(
+            [sys.executable, "-m", "infra.cli", "login", username],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert result.returncode == 0, result.stderr
         return result.stdout.strip()
 

@@ -10,12 +10,18 @@ def test_up_once_loads_the_demo_through_the_upload_path(tmp_path):
     env = os.environ | {"VINDPLAATS_STATE": str(tmp_path / "stack.json")}
     result = subprocess.run(
         [sys.executable, "-m", "infra.cli", "up", "--once", "--aws-port", "0", "--demo-dir", str(tmp_path / "demo")],
-        capture_output=True, text=True, timeout=180, env=env, cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env=env,
+        cwd=Path(__file__).resolve().parents[2],
     )
     assert result.returncode == 0, result.stderr[-2000:]
     out = result.stdout
     assert "register: 3 gemeenten" in out
-    report_lines = [line for line in out.splitlines() if line.strip().endswith("waarschuwingen") or "waarschuwingen (" in line]
+    report_lines = [
+        line for line in out.splitlines() if line.strip().endswith("waarschuwingen") or "waarschuwingen (" in line
+    ]
     assert len(report_lines) == len(list((tmp_path / "demo" / "leveringen").glob("*/*.csv")))
     assert any(" rejected " in line and "(column_missing)" in line for line in report_lines)
     assert any(" accepted_with_errors " in line for line in report_lines)
@@ -29,7 +35,11 @@ def test_commands_without_a_stack_say_how_to_start_one(tmp_path):
     registry.write_text('[[gemeente]]\ncode = "GM0202"\nnaam = "Arnhem"\n')
     result = subprocess.run(
         [sys.executable, "-m", "infra.cli", "registry", "import", str(registry)],
-        capture_output=True, text=True, timeout=60, env=env, cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        cwd=Path(__file__).resolve().parents[2],
     )
     assert result.returncode == 2
     assert "vindplaats up" in result.stderr
@@ -37,11 +47,16 @@ def test_commands_without_a_stack_say_how_to_start_one(tmp_path):
 
 def test_registry_check_names_the_problem(tmp_path):
     registry = tmp_path / "r.toml"
-    registry.write_text('[[gemeente]]\ncode = "GM0202"\nnaam = "Arnhem"\n\n[[convenant]]\ngemeente = "GM0202"\n'
-                        'leverancier = "foo"\nvanaf = "2026-01-01"\n')
+    registry.write_text(
+        '[[gemeente]]\ncode = "GM0202"\nnaam = "Arnhem"\n\n[[convenant]]\ngemeente = "GM0202"\n'
+        'leverancier = "foo"\nvanaf = "2026-01-01"\n'
+    )
     result = subprocess.run(
         [sys.executable, "-m", "infra.cli", "registry", "check", str(registry)],
-        capture_output=True, text=True, timeout=60, cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=Path(__file__).resolve().parents[2],
     )
     assert result.returncode == 2
     assert "foo" in result.stderr

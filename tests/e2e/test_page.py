@@ -26,16 +26,34 @@ pytestmark = pytest.mark.e2e
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 COORDINATOR = "coordinator-gm0202"
 WIJKTEAM_ZUID = "wijkteam-gm0202-zuid"
 TIMEOUT_MS = 15_000
-MAANDEN = ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober",
-           "november", "december"]
+MAANDEN = [
+    "januari",
+    "februari",
+    "maart",
+    "april",
+    "mei",
+    "juni",
+    "juli",
+    "augustus",
+    "september",
+    "oktober",
+    "november",
+    "december",
+]
 
 
 @dataclass
@@ -62,18 +80,24 @@ class Stack:
 
     def api(self, token: str, path: str, body: dict | None = None) -> dict:
         request = urllib.request.Request(
-            f"{self.base}{path}", data=None if body is None else json.dumps(body).encode(),
+            f"{self.base}{path}",
+            data=None if body is None else json.dumps(body).encode(),
             headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
             method="GET" if body is None else "POST",
         )
-        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - our own local server
+        with urllib.request.urlopen(request, timeout=30) as response:
             return json.loads(response.read())
 
     def aws(self, service: str, token: str):
         """A client of the local AWS (moto) the page signs in against; the pool is in the token."""
-        config = json.loads(urllib.request.urlopen(f"{self.base}/config.json", timeout=30).read())  # noqa: S310
-        return boto3.client(service, endpoint_url=config["cognito_endpoint"], region_name=config["region"],
-                            aws_access_key_id="testing", aws_secret_access_key="testing")  # noqa: S106 - moto
+        config = json.loads(urllib.request.urlopen(f"{self.base}/config.json", timeout=30).read())
+        return boto3.client(
+            service,
+            endpoint_url=config["cognito_endpoint"],
+            region_name=config["region"],
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
 
     @staticmethod
     def claims(token: str) -> dict:
@@ -128,7 +152,9 @@ def test_a_coordinator_filters_the_list_and_works_a_case_to_its_outcome(page: Pa
     sign_in(page, stack, COORDINATOR)
 
     expect(page.get_by_role("heading", level=1, name="Signalen")).to_be_focused()
-    expect(page.locator("#signalen-samenvatting")).to_contain_text(f"{everything['total']} van {everything['visible']} signalen")
+    expect(page.locator("#signalen-samenvatting")).to_contain_text(
+        f"{everything['total']} van {everything['visible']} signalen"
+    )
     expect(page.locator("#gebruiker-naam")).to_have_text("Coördinator Arnhem (coördinator)")
     assert page.evaluate("() => [localStorage.length, sessionStorage.length, document.cookie]") == [0, 0, ""]
 
@@ -179,7 +205,8 @@ def test_a_coordinator_filters_the_list_and_works_a_case_to_its_outcome(page: Pa
     stored = stack.api(token, f"/api/cases/{first['id']}")
     assert stored["team"] == "noord"
     assert [(p["soort"], p["bereikt"], p["datum"], p["dagdeel"]) for p in stored["contactpogingen"]] == [
-        ("Telefoon", True, "2026-11-03", "Middag")]
+        ("Telefoon", True, "2026-11-03", "Middag")
+    ]
     assert stored["resultaat"] == "(Budget)advies en/of quick fix"
 
 
@@ -218,7 +245,9 @@ def test_a_coordinator_marks_cases_approached_and_sees_the_charts_and_the_export
     assert {case["id"] for case in nieuw} <= {row["case_id"] for row in rows}
 
     stats = stack.api(token, "/api/stats")
-    wijk_names = {case["wijk"]["code"]: case["wijk"]["naam"] for case in stack.api(token, "/api/cases?page_size=200")["cases"]}
+    wijk_names = {
+        case["wijk"]["code"]: case["wijk"]["naam"] for case in stack.api(token, "/api/cases?page_size=200")["cases"]
+    }
     page.get_by_role("link", name="Overzicht").click()
     expect(page.get_by_role("heading", level=1, name="Overzicht")).to_be_focused()
     charts = (
@@ -232,8 +261,10 @@ def test_a_coordinator_marks_cases_approached_and_sees_the_charts_and_the_export
         rows = page.locator(f"{figure} table tbody tr")
         expect(rows).to_have_count(len(counts))
         shown = {row.locator("th").text_content(): row.locator("td").text_content() for row in rows.all()}
-        assert shown == {label: f"minder dan {stats['threshold']}" if count["suppressed"] else str(count["count"])
-                         for label, count in counts.items()}
+        assert shown == {
+            label: f"minder dan {stats['threshold']}" if count["suppressed"] else str(count["count"])
+            for label, count in counts.items()
+        }
 
 
 def test_a_wijkteam_member_sees_only_her_teams_cases(page: Page, stack: Stack):
@@ -247,7 +278,9 @@ def test_a_wijkteam_member_sees_only_her_teams_cases(page: Page, stack: Stack):
     expect(page.locator("#signalen-samenvatting")).to_contain_text(f"{len(zuid)} van {len(zuid)} signalen")
     links = case_rows(page).locator("a")
     expect(links).to_have_count(len(zuid))
-    assert {href.removeprefix("#/signaal/") for href in links.evaluate_all("els => els.map(e => e.getAttribute('href'))")} == zuid
+    assert {
+        href.removeprefix("#/signaal/") for href in links.evaluate_all("els => els.map(e => e.getAttribute('href'))")
+    } == zuid
     expect(page.get_by_role("link", name="Overzicht")).to_be_hidden()
     expect(page.get_by_role("button", name="Exporteer de lijst als CSV")).to_be_hidden()
 
@@ -262,7 +295,9 @@ def test_a_wijkteam_member_sees_only_her_teams_cases(page: Page, stack: Stack):
     expect(page.locator("#signaal-inhoud")).to_be_empty()
 
 
-def test_a_wrong_password_is_refused_in_dutch_and_a_supplier_may_not_use_the_page(page: Page, stack: Stack, watch: Watch):
+def test_a_wrong_password_is_refused_in_dutch_and_a_supplier_may_not_use_the_page(
+    page: Page, stack: Stack, watch: Watch
+):
     watch.allowed.append("Failed to load resource: the server responded with a status of 400")  # Cognito's refusal
     sign_in(page, stack, COORDINATOR, "Niet-het-wachtwoord-1!")
     refusal = page.locator("#view-aanmelden").get_by_role("alert")
@@ -311,8 +346,13 @@ def test_first_sign_in_sets_a_password_and_an_authenticator_code_is_asked_for(pa
     client_id = stack.claims(token)["aud"]
     cognito = stack.aws("cognito-idp", token)
     attributes = [{"Name": "custom:gemeente", "Value": "GM0202"}, {"Name": "name", "Value": "Nieuwe coördinator"}]
-    cognito.admin_create_user(UserPoolId=pool, Username="nieuw-gm0202", UserAttributes=attributes,
-                              TemporaryPassword="Tijdelijk-wachtwoord-1!", MessageAction="SUPPRESS")
+    cognito.admin_create_user(
+        UserPoolId=pool,
+        Username="nieuw-gm0202",
+        UserAttributes=attributes,
+        TemporaryPassword="Tijdelijk-wachtwoord-1!",
+        MessageAction="SUPPRESS",
+    )
     cognito.admin_add_user_to_group(UserPoolId=pool, Username="nieuw-gm0202", GroupName="coordinator")
 
     sign_in(page, stack, "nieuw-gm0202", "Tijdelijk-wachtwoord-1!")
@@ -323,12 +363,17 @@ def test_first_sign_in_sets_a_password_and_an_authenticator_code_is_asked_for(pa
     expect(page.locator("#gebruiker-naam")).to_have_text("Nieuwe coördinator (coördinator)")
 
     # The same user enrols an authenticator app; from then on sign-in asks for its code.
-    signed = cognito.initiate_auth(ClientId=client_id, AuthFlow="USER_PASSWORD_AUTH",
-                                   AuthParameters={"USERNAME": "nieuw-gm0202", "PASSWORD": "Mijn-eigen-wachtwoord-2026!"})
+    signed = cognito.initiate_auth(
+        ClientId=client_id,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": "nieuw-gm0202", "PASSWORD": "Mijn-eigen-wachtwoord-2026!"},
+    )
     access = signed["AuthenticationResult"]["AccessToken"]
     cognito.associate_software_token(AccessToken=access)
     cognito.verify_software_token(AccessToken=access, UserCode="123456")
-    cognito.set_user_mfa_preference(AccessToken=access, SoftwareTokenMfaSettings={"Enabled": True, "PreferredMfa": True})
+    cognito.set_user_mfa_preference(
+        AccessToken=access, SoftwareTokenMfaSettings={"Enabled": True, "PreferredMfa": True}
+    )
     page.get_by_role("button", name="Afmelden").click()
     sign_in(page, stack, "nieuw-gm0202", "Mijn-eigen-wachtwoord-2026!")
     code = page.get_by_role("textbox", name="Code uit uw authenticator-app")
@@ -362,8 +407,11 @@ def test_every_screen_meets_wcag_2_1_a_and_aa(browser: Browser, stack: Stack, wa
         screens["overzicht"] = axe(page)
     finally:
         context.close()
-    violations = {screen: [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3]) for v in found]
-                  for screen, found in screens.items() if found}
+    violations = {
+        screen: [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3]) for v in found]
+        for screen, found in screens.items()
+        if found
+    }
     assert violations == {}
     assert watch.problems == []
 
@@ -382,14 +430,17 @@ def axe(page: Page) -> list[dict]:
 
 
 def test_the_page_and_its_files_carry_the_security_headers(stack: Stack):
-    with urllib.request.urlopen(f"{stack.base}/", timeout=30) as response:  # noqa: S310
+    with urllib.request.urlopen(f"{stack.base}/", timeout=30) as response:
         headers = response.headers
         html = response.read().decode()
     csp = dict(part.strip().split(" ", 1) for part in headers["Content-Security-Policy"].split(";"))
     assert csp["default-src"] == "'none'" and csp["script-src"] == "'self'" and csp["style-src"] == "'self'"
     assert csp["frame-ancestors"] == "'none'"
-    assert "'unsafe-inline'" not in headers["Content-Security-Policy"] and "unsafe-eval" not in headers["Content-Security-Policy"]
-    config = json.loads(urllib.request.urlopen(f"{stack.base}/config.json", timeout=30).read())  # noqa: S310
+    assert (
+        "'unsafe-inline'" not in headers["Content-Security-Policy"]
+        and "unsafe-eval" not in headers["Content-Security-Policy"]
+    )
+    config = json.loads(urllib.request.urlopen(f"{stack.base}/config.json", timeout=30).read())
     assert csp["connect-src"] == f"'self' {config['cognito_endpoint']}"
     assert headers["X-Content-Type-Options"] == "nosniff" and headers["Referrer-Policy"] == "no-referrer"
     assert '<html lang="nl"' in html and '<base href="/">' in html

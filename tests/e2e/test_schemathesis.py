@@ -48,10 +48,10 @@ CHECKS = [
 ]
 # No names or contact data; the second row's date does not exist, so the report carries an error.
 DELIVERY = (
-    "Klantnummer;Postcode;Huisnummer;Huisletter;Huisnummertoevoeging;Bedrag;Achterstand_sinds;Peildatum\n"
-    "T000001;6825 DL;12;;;398,69;05-08-2026;05-10-2026\n"
-    "T000002;6828MX;10;;;12,50;31-02-2026;05-10-2026\n"
-).encode()
+    b"Klantnummer;Postcode;Huisnummer;Huisletter;Huisnummertoevoeging;Bedrag;Achterstand_sinds;Peildatum\n"
+    b"T000001;6825 DL;12;;;398,69;05-08-2026;05-10-2026\n"
+    b"T000002;6828MX;10;;;12,50;31-02-2026;05-10-2026\n"
+)
 # caller -> operation label -> statuses it answered
 REACHED: dict[str, dict[str, set[int]]] = defaultdict(lambda: defaultdict(set))
 
@@ -68,8 +68,9 @@ class Known:
         assert len(ids) == 8, listed.text
         self.team_ids, self.other_ids = ids[::2], ids[1::2]
         for case_id in self.team_ids:
-            assigned = requests.post(f"{base}/api/cases/{case_id}/assign", json={"team": "noord"},
-                                     headers=coordinator, timeout=30)
+            assigned = requests.post(
+                f"{base}/api/cases/{case_id}/assign", json={"team": "noord"}, headers=coordinator, timeout=30
+            )
             assigned.raise_for_status()
         self.leveringen = [self._delivery(base, tokens["leverancier"])]
         self.assets = sorted(path.name for suffix in ("css", "js", "svg") for path in STATIC.glob(f"*.{suffix}"))
@@ -77,16 +78,24 @@ class Known:
     @staticmethod
     def _delivery(base: str, token: str | None) -> str:
         supplier = {"Authorization": f"Bearer {token}"}
-        ticket = requests.post(f"{base}/api/uploads", json={"filename": "levering.csv", "size": len(DELIVERY)},
-                               headers=supplier, timeout=30)
+        ticket = requests.post(
+            f"{base}/api/uploads",
+            json={"filename": "levering.csv", "size": len(DELIVERY)},
+            headers=supplier,
+            timeout=30,
+        )
         ticket.raise_for_status()
         ticket = ticket.json()
-        posted = requests.post(ticket["url"], data=ticket["fields"],
-                               files={"file": ("levering.csv", DELIVERY, "text/csv")}, timeout=30)
+        posted = requests.post(
+            ticket["url"], data=ticket["fields"], files={"file": ("levering.csv", DELIVERY, "text/csv")}, timeout=30
+        )
         assert posted.status_code < 300, posted.text
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            if requests.get(f"{base}/api/uploads/{ticket['levering']}", headers=supplier, timeout=30).status_code == 200:
+            if (
+                requests.get(f"{base}/api/uploads/{ticket['levering']}", headers=supplier, timeout=30).status_code
+                == 200
+            ):
                 return ticket["levering"]
             time.sleep(0.5)
         raise AssertionError("the delivery's report did not appear")
@@ -146,13 +155,20 @@ def caller(request) -> str:
 @pytest.fixture(scope="module")
 def api_schema(running, known, caller):
     base, _ = running
-    config = schemathesis.Config.from_dict({
-        "seed": SEED,
-        "base-url": base,
-        "generation": {"mode": "all", "max-examples": MAX_EXAMPLES, "deterministic": True,
-                       "with-security-parameters": False, "database": "none"},
-        "phases": {"stateful": {"enabled": False}},
-    })
+    config = schemathesis.Config.from_dict(
+        {
+            "seed": SEED,
+            "base-url": base,
+            "generation": {
+                "mode": "all",
+                "max-examples": MAX_EXAMPLES,
+                "deterministic": True,
+                "with-security-parameters": False,
+                "database": "none",
+            },
+            "phases": {"stateful": {"enabled": False}},
+        }
+    )
     schema = schemathesis.openapi.from_url(f"{base}/api/openapi.json", config=config, timeout=30)
 
     @schema.hook
@@ -195,7 +211,8 @@ def _node_id_for_schemathesis(request):
 @schema.parametrize()
 def test_every_operation_answers_as_documented(case, caller, tokens):
     token = tokens[caller]
-    response = case.call_and_validate(headers={"Authorization": f"Bearer {token}"} if token else None,
-                                      checks=CHECKS, timeout=30)
+    response = case.call_and_validate(
+        headers={"Authorization": f"Bearer {token}"} if token else None, checks=CHECKS, timeout=30
+    )
     if case.method.upper() == case.operation.method.upper():  # not the coverage phase's other methods
         REACHED[caller][case.operation.label].add(response.status_code)

@@ -12,13 +12,17 @@ from infra.demo import generate
 
 ROOT = Path(__file__).resolve().parents[2]
 
-REFERENCE = "postcode,huisnummer,gemeentecode,wijkcode,wijknaam,buurtcode,buurtnaam\n6811AB,,GM0202,WK020201,Centrum,BU02020101,Binnenstad\n"
+REFERENCE = (
+    "postcode,huisnummer,gemeentecode,wijkcode,wijknaam,buurtcode,buurtnaam\n"
+    "6811AB,,GM0202,WK020201,Centrum,BU02020101,Binnenstad\n"
+)
 
 
 def _vindplaats(*args: str, timeout: int = 300) -> subprocess.CompletedProcess:
     env = os.environ | {"VINDPLAATS_STATE": "/nonexistent/stack.json"}
-    return subprocess.run([sys.executable, "-m", "infra.cli", *args], capture_output=True, text=True,
-                          timeout=timeout, env=env, cwd=ROOT)
+    return subprocess.run(
+        [sys.executable, "-m", "infra.cli", *args], capture_output=True, text=True, timeout=timeout, env=env, cwd=ROOT
+    )
 
 
 def _write(folder: Path, name: str, text: str, encoding: str = "utf-8") -> None:
@@ -35,29 +39,59 @@ def scenario(tmp_path_factory, registry_toml) -> Path:
     (root / "registry.toml").write_text(registry_toml)
     (root / "adressen.csv").write_text(REFERENCE)
     deliveries = root / "leveringen"
-    _write(deliveries, "vivare/1-oud.csv",
-           "klantnummer;postcode;huisnummer;bedrag;achterstand_sinds;peildatum\nH1;6811AB;12A;500;2026-08-01;2026-09-10\n")
-    _write(deliveries, "vivare/2-nieuw.csv",
-           "klantnummer;postcode;huisnummer;bedrag;achterstand_sinds;peildatum\n"
-           "H1;6811 ab;12 a;1.234,56;2026-09-01;2026-10-20\nH2;6811AB;14;80;2026-09-01;2026-10-20\n")
-    _write(deliveries, "vitens/okt.csv",
-           "klantnummer,postcode,huisnummer,huisletter,bedrag,achterstand_sinds,peildatum,crisissignaal\n"
-           "W1,6811AB,12,a,75,01-10-2026,25-10-2026,ja\nW2,6811AB,14,,74.99,2026-10-01,2026-10-25,nee\n")
-    _write(deliveries, "eneco/okt.csv",
-           "klantnummer;postcode;huisnummer;bedrag;achterstand_sinds\nE1;6811AB;14;300;2026-10-01\n")
-    _write(deliveries, "Onbekende Partij/lijst.CSV",
-           "klantnummer;postcode;huisnummer;bedrag;achterstand_sinds\nX1;6811AB;12A;300;2026-10-01\n")
+    _write(
+        deliveries,
+        "vivare/1-oud.csv",
+        "klantnummer;postcode;huisnummer;bedrag;achterstand_sinds;peildatum\nH1;6811AB;12A;500;2026-08-01;2026-09-10\n",
+    )
+    _write(
+        deliveries,
+        "vivare/2-nieuw.csv",
+        "klantnummer;postcode;huisnummer;bedrag;achterstand_sinds;peildatum\n"
+        "H1;6811 ab;12 a;1.234,56;2026-09-01;2026-10-20\nH2;6811AB;14;80;2026-09-01;2026-10-20\n",
+    )
+    _write(
+        deliveries,
+        "vitens/okt.csv",
+        "klantnummer,postcode,huisnummer,huisletter,bedrag,achterstand_sinds,peildatum,crisissignaal\n"
+        "W1,6811AB,12,a,75,01-10-2026,25-10-2026,ja\nW2,6811AB,14,,74.99,2026-10-01,2026-10-25,nee\n",
+    )
+    _write(
+        deliveries,
+        "eneco/okt.csv",
+        "klantnummer;postcode;huisnummer;bedrag;achterstand_sinds\nE1;6811AB;14;300;2026-10-01\n",
+    )
+    _write(
+        deliveries,
+        "Onbekende Partij/lijst.CSV",
+        "klantnummer;postcode;huisnummer;bedrag;achterstand_sinds\nX1;6811AB;12A;300;2026-10-01\n",
+    )
     out = root / "out"
-    result = _vindplaats("run", str(deliveries), "--registry", str(root / "registry.toml"),
-                         "--reference", str(root / "adressen.csv"), "--as-of", "2026-11-01", "--out", str(out))
+    result = _vindplaats(
+        "run",
+        str(deliveries),
+        "--registry",
+        str(root / "registry.toml"),
+        "--reference",
+        str(root / "adressen.csv"),
+        "--as-of",
+        "2026-11-01",
+        "--out",
+        str(out),
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     return out
 
 
 def test_run_reports_every_file(scenario):
     reports = sorted(p.relative_to(scenario / "reports").as_posix() for p in (scenario / "reports").rglob("*.json"))
-    assert reports == ["Onbekende Partij/lijst.CSV.json", "eneco/okt.csv.json", "vitens/okt.csv.json",
-                       "vivare/1-oud.csv.json", "vivare/2-nieuw.csv.json"]
+    assert reports == [
+        "Onbekende Partij/lijst.CSV.json",
+        "eneco/okt.csv.json",
+        "vitens/okt.csv.json",
+        "vivare/1-oud.csv.json",
+        "vivare/2-nieuw.csv.json",
+    ]
     unknown = json.loads((scenario / "reports" / "Onbekende Partij" / "lijst.CSV.json").read_text())
     assert unknown["status"] == "rejected"
     assert [error["code"] for error in unknown["errors"]] == ["leverancier_unknown"]
@@ -91,13 +125,27 @@ def test_household_under_min_bedrag_or_with_an_ended_convenant_is_no_case(scenar
 def test_demo_run_gives_cases_in_every_gemeente_in_rule_order(tmp_path):
     generate(tmp_path / "demo", seed=2026)
     out = tmp_path / "out"
-    result = _vindplaats("run", str(tmp_path / "demo" / "leveringen"), "--registry", str(tmp_path / "demo" / "registry.toml"),
-                         "--reference", str(tmp_path / "demo" / "adressen.csv"), "--as-of", "2026-11-01", "--out", str(out))
+    result = _vindplaats(
+        "run",
+        str(tmp_path / "demo" / "leveringen"),
+        "--registry",
+        str(tmp_path / "demo" / "registry.toml"),
+        "--reference",
+        str(tmp_path / "demo" / "adressen.csv"),
+        "--as-of",
+        "2026-11-01",
+        "--out",
+        str(out),
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     cases = json.loads((out / "cases.json").read_text())
     assert {case["gemeente"] for case in cases} == {"GM0202", "GM0268", "GM0796"}
     for gemeente in {case["gemeente"] for case in cases}:
-        order = [(not c["crisis"], -c["aantal_leveranciers"], -c["totaal_bedrag"]) for c in cases if c["gemeente"] == gemeente]
+        order = [
+            (not c["crisis"], -c["aantal_leveranciers"], -c["totaal_bedrag"])
+            for c in cases
+            if c["gemeente"] == gemeente
+        ]
         assert order == sorted(order)
     for case in cases:
         assert case["aantal_leveranciers"] == len({s["id"] for s in case["leveranciers"]}) >= 2
@@ -107,7 +155,10 @@ def test_demo_run_gives_cases_in_every_gemeente_in_rule_order(tmp_path):
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [
-        (["/nonexistent", "--registry", "r.toml", "--reference", "a.csv", "--as-of", "2026-11-01", "--out", "o"], "niet gevonden"),
+        (
+            ["/nonexistent", "--registry", "r.toml", "--reference", "a.csv", "--as-of", "2026-11-01", "--out", "o"],
+            "niet gevonden",
+        ),
     ],
 )
 def test_bad_arguments_exit_2_with_a_message(arguments, message):
@@ -120,7 +171,18 @@ def test_unreadable_registry_exits_2_naming_the_problem(tmp_path):
     (tmp_path / "leveringen").mkdir()
     (tmp_path / "r.toml").write_text("[[gemeente]]\ncode = 'XX'\n")
     (tmp_path / "a.csv").write_text(REFERENCE)
-    result = _vindplaats("run", str(tmp_path / "leveringen"), "--registry", str(tmp_path / "r.toml"),
-                         "--reference", str(tmp_path / "a.csv"), "--as-of", "2026-11-01", "--out", str(tmp_path / "o"), timeout=60)
+    result = _vindplaats(
+        "run",
+        str(tmp_path / "leveringen"),
+        "--registry",
+        str(tmp_path / "r.toml"),
+        "--reference",
+        str(tmp_path / "a.csv"),
+        "--as-of",
+        "2026-11-01",
+        "--out",
+        str(tmp_path / "o"),
+        timeout=60,
+    )
     assert result.returncode == 2
     assert "gemeente" in result.stderr

@@ -66,8 +66,13 @@ def test_a_denied_role_reading_a_case_is_audited(client, audit):
 def test_me_shows_the_caller(client):
     status, body = get(client, "/api/me", "coord-utrecht")
     assert status == 200
-    assert body == {"role": "coordinator", "gemeente": "GM0202", "leverancier": None, "team": None,
-                    "display_name": "Anna"}
+    assert body == {
+        "role": "coordinator",
+        "gemeente": "GM0202",
+        "leverancier": None,
+        "team": None,
+        "display_name": "Anna",
+    }
 
 
 def test_runs_show_only_the_own_gemeentes_counts(client):
@@ -140,11 +145,24 @@ def test_the_contact_view_shows_names_phone_email_street_and_is_audited(client, 
     assert status == 200
     (person,) = body["personen"]
     assert (person["achternaam"], person["telefoon"], person["email"], person["straat"]) == (
-        "Jansen", "0612345678", "jansen@example.nl", "Dorpsstraat 1")
+        "Jansen",
+        "0612345678",
+        "jansen@example.nl",
+        "Dorpsstraat 1",
+    )
     assert "geboortedatum" not in person
-    assert audit.events == [AuditEvent(at=NOW, subject="s-1", role="coordinator", tenant="GM0202",
-                                       route="GET /api/cases/{id}/contact", case_id=UTRECHT[0].id, run=RUN,
-                                       outcome=Outcome.ALLOWED)]
+    assert audit.events == [
+        AuditEvent(
+            at=NOW,
+            subject="s-1",
+            role="coordinator",
+            tenant="GM0202",
+            route="GET /api/cases/{id}/contact",
+            case_id=UTRECHT[0].id,
+            run=RUN,
+            outcome=Outcome.ALLOWED,
+        )
+    ]
 
 
 def test_the_contact_view_is_not_shown_when_the_audit_cannot_be_written(client, audit):
@@ -203,8 +221,20 @@ def test_the_openapi_document_validates_and_lists_every_route(client):
     documented = {(method.upper(), path) for path, ops in document["paths"].items() for method in ops}
     assert documented == chalice_routes()
     parameters = {p["name"] for p in document["paths"]["/api/cases"]["get"]["parameters"]}
-    assert {"wijk", "leverancier", "signaaltype", "min_bedrag", "max_bedrag", "herhaald", "crisis", "status",
-            "team", "run", "page", "page_size"} <= parameters
+    assert {
+        "wijk",
+        "leverancier",
+        "signaaltype",
+        "min_bedrag",
+        "max_bedrag",
+        "herhaald",
+        "crisis",
+        "status",
+        "team",
+        "run",
+        "page",
+        "page_size",
+    } <= parameters
 
 
 def test_importing_the_app_does_not_import_pyarrow():
@@ -227,8 +257,11 @@ def test_the_template_app_and_document_serve_exactly_the_route_list():
 
 def test_the_api_requirements_pin_what_the_lock_pins_and_leave_out_pyarrow():
     lock = (ROOT / "requirements.lock").read_text()
-    wanted = [line for line in (ROOT / "functions/api/requirements.txt").read_text().splitlines()
-              if line and not line.startswith("#")]
+    wanted = [
+        line
+        for line in (ROOT / "functions/api/requirements.txt").read_text().splitlines()
+        if line and not line.startswith("#")
+    ]
     assert "chalice==1.34.0" in wanted
     assert all(f"{line} \\" in lock for line in wanted)
     assert not any(line.startswith(("pyarrow", "numpy")) for line in wanted)
@@ -239,8 +272,16 @@ def test_the_s3_audit_log_writes_one_object_per_event_with_ids_only():
     s3 = boto3.client("s3", region_name="eu-west-1")
     s3.create_bucket(Bucket="audit", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
     log = S3AuditLog(s3, "audit")
-    event = AuditEvent(at=NOW, subject="s-1", role="coordinator", tenant="GM0202",
-                       route="GET /api/cases/{id}/contact", case_id=UTRECHT[0].id, run=RUN, outcome=Outcome.ALLOWED)
+    event = AuditEvent(
+        at=NOW,
+        subject="s-1",
+        role="coordinator",
+        tenant="GM0202",
+        route="GET /api/cases/{id}/contact",
+        case_id=UTRECHT[0].id,
+        run=RUN,
+        outcome=Outcome.ALLOWED,
+    )
     log.record(event)
     log.record(event)
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket="audit")["Contents"]]

@@ -12,8 +12,8 @@ import pytest
 from openapi_spec_validator import validate
 
 from chalicelib.domain.audit import Outcome
-from chalicelib.services.overview import EXPORT_COLUMNS, neutralised
 from chalicelib.domain.cases import RunInfo, RunStatus
+from chalicelib.services.overview import EXPORT_COLUMNS, neutralised
 from infra.template import TEMPLATE_PATH, function_properties, load_template
 from tests.fakes import (
     EDE,
@@ -69,9 +69,14 @@ def test_the_export_is_a_csv_attachment_of_the_own_gemeentes_cases_without_conta
     assert [row[0] for row in rows[1:]] == [case.id for case in UTRECHT]
     assert not {case.id for case in EDE} & {row[0] for row in rows}
     assert "K1" not in json.dumps(rows)  # no klantnummer
-    first = dict(zip(rows[0], rows[1]))
+    first = dict(zip(rows[0], rows[1], strict=False))
     assert (first["wijk"], first["postcode"], first["totaal_bedrag"], first["team"], first["leveranciers"]) == (
-        "WK020201", "6811AB", "120.00", "noord", "vitens")
+        "WK020201",
+        "6811AB",
+        "120.00",
+        "noord",
+        "vitens",
+    )
 
 
 def test_the_export_applies_the_lists_filters_and_run(client):
@@ -85,7 +90,13 @@ def test_the_export_is_audited_once_with_its_filters_and_count(client, audit):
     download(client, "/api/export.csv?wijk=WK020201&herhaald=false")
     (event,) = audit.events
     assert (event.outcome, event.route, event.tenant, event.run, event.case_id, event.count) == (
-        Outcome.ALLOWED, "GET /api/export.csv", "GM0202", RUN, None, 5)
+        Outcome.ALLOWED,
+        "GET /api/export.csv",
+        "GM0202",
+        RUN,
+        None,
+        5,
+    )
     assert event.filters == {"wijk": "WK020201", "herhaald": "False"}
 
 
@@ -99,22 +110,36 @@ def test_no_export_leaves_when_the_audit_cannot_be_written(client, audit):
 
 @pytest.mark.parametrize("start", INJECTIONS)
 def test_every_text_cell_starting_a_formula_is_neutralised(audit, start):
-    payload = f"{start}HYPERLINK(\"http://evil\")"
-    case = make_case(1, "GM0202", wijk=f"{start}WK", team=f"{start}team",
-                     signalen=((f"{start}lev", f"{start}Water", "10.00"),))
-    case = case.model_copy(update={
-        "wijk": case.wijk.model_copy(update={"naam": payload}),
-        "buurt": case.buurt.model_copy(update={"code": f"{start}BU", "naam": payload}),
-        "adres": case.adres.model_copy(update={"postcode": f"{start}1", "huisletter": f"{start}a",
-                                               "toevoeging": f"{start}b"}),
-        "status": f"{start}status",
-    })
+    payload = f'{start}HYPERLINK("http://evil")'
+    case = make_case(
+        1, "GM0202", wijk=f"{start}WK", team=f"{start}team", signalen=((f"{start}lev", f"{start}Water", "10.00"),)
+    )
+    case = case.model_copy(
+        update={
+            "wijk": case.wijk.model_copy(update={"naam": payload}),
+            "buurt": case.buurt.model_copy(update={"code": f"{start}BU", "naam": payload}),
+            "adres": case.adres.model_copy(
+                update={"postcode": f"{start}1", "huisletter": f"{start}a", "toevoeging": f"{start}b"}
+            ),
+            "status": f"{start}status",
+        }
+    )
     with client_for([case], audit) as test_client:
         _, rows = download(test_client, "/api/export.csv")
     (row,) = rows[1:]
-    cells = dict(zip(rows[0], row))
-    texts = ("wijk", "wijk_naam", "buurt", "buurt_naam", "postcode", "huisletter", "toevoeging", "status",
-             "team", "leveranciers")
+    cells = dict(zip(rows[0], row, strict=False))
+    texts = (
+        "wijk",
+        "wijk_naam",
+        "buurt",
+        "buurt_naam",
+        "postcode",
+        "huisletter",
+        "toevoeging",
+        "status",
+        "team",
+        "leveranciers",
+    )
     for column in texts:
         assert cells[column].startswith("'" + start), column
     assert not any(cell.startswith(tuple(INJECTIONS)) for cell in row)

@@ -63,16 +63,27 @@ def test_only_a_coordinator_reads_or_changes_the_settings(world, token):
     if token != "coord-utrecht":
         assert world.gemeente("GM0202") == before
         # A refused role is audited (both requests), a missing or forged token is not.
-        refused = [] if token in (None, "forged") else [("GET /api/settings", Outcome.DENIED),
-                                                         ("PUT /api/settings", Outcome.DENIED)]
+        refused = (
+            []
+            if token in (None, "forged")
+            else [("GET /api/settings", Outcome.DENIED), ("PUT /api/settings", Outcome.DENIED)]
+        )
         assert [(e.route, e.outcome) for e in world.audit.events] == refused
 
 
 def test_a_coordinator_reads_its_own_gemeentes_rule(world):
     status, body = get(world.client, "/api/settings", "coord-ede")
     assert status == 200
-    assert body == {"code": "GM0268", "naam": "Nijmegen", "min_leveranciers": 3, "min_dagen": 10,
-                    "max_dagen": 200, "min_bedrag": 0.0, "signaaltypen": ["Water"], "venster": {}}
+    assert body == {
+        "code": "GM0268",
+        "naam": "Nijmegen",
+        "min_leveranciers": 3,
+        "min_dagen": 10,
+        "max_dagen": 200,
+        "min_bedrag": 0.0,
+        "signaaltypen": ["Water"],
+        "venster": {},
+    }
 
 
 def test_a_change_is_stored_read_back_and_audited_without_touching_another_gemeente(world, registry):
@@ -83,13 +94,22 @@ def test_a_change_is_stored_read_back_and_audited_without_touching_another_gemee
     assert body == expected
     assert get(world.client, "/api/settings", "coord-utrecht") == (200, expected)
     stored = world.gemeente("GM0202")
-    assert (stored.min_leveranciers, stored.min_dagen, stored.max_dagen, str(stored.min_bedrag)) == (3, 30, 365, "25.50")
+    assert (stored.min_leveranciers, stored.min_dagen, stored.max_dagen, str(stored.min_bedrag)) == (
+        3,
+        30,
+        365,
+        "25.50",
+    )
     assert stored.signaaltypen == ("Water", "Energie") and stored.venster == {"Water": (60, 3650)}
     assert world.table.get_item(Key={"pk": "GEMEENTE", "sk": "GM0268"})["Item"] == other
     assert load_registry(world.table).convenanten == registry.convenanten  # the rest of the registry stays
     (event,) = world.audit.events
-    assert (event.route, event.tenant, event.subject, event.outcome) == ("PUT /api/settings", "GM0202", "s-1",
-                                                                          Outcome.ALLOWED)
+    assert (event.route, event.tenant, event.subject, event.outcome) == (
+        "PUT /api/settings",
+        "GM0202",
+        "s-1",
+        Outcome.ALLOWED,
+    )
     assert "Arnhem" not in event.model_dump_json()
 
 

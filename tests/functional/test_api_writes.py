@@ -10,10 +10,10 @@ from moto import mock_aws
 
 from chalicelib.adapters.aws.case_states import DynamoCaseStates
 from chalicelib.adapters.aws.outbox import S3SupplierOutbox
+from chalicelib.adapters.aws.presign import S3Presigner
 from chalicelib.adapters.aws.reports import S3Reports, report_key
 from chalicelib.domain.audit import Outcome
 from chalicelib.domain.report import Report, Status
-from chalicelib.adapters.aws.presign import S3Presigner
 from tests.fakes import (
     EDE,
     RUN,
@@ -76,8 +76,12 @@ def world():
         states = CountingStates(table)
 
         with api_client(
-            MemoryCaseStore(CASES), MemoryRuns(), audit,
-            states=states, outbox=S3SupplierOutbox(s3, LAKE), presign=S3Presigner(s3, UPLOADS),
+            MemoryCaseStore(CASES),
+            MemoryRuns(),
+            audit,
+            states=states,
+            outbox=S3SupplierOutbox(s3, LAKE),
+            presign=S3Presigner(s3, UPLOADS),
             reports=S3Reports(s3, LAKE),
         ) as client:
             yield World(client, audit, s3, table, states)
@@ -159,8 +163,13 @@ def test_approaching_marks_the_cases_and_tells_each_supplier_its_own_customers_o
     ids = [UTRECHT[0].id, TWO_SUPPLIERS.id]
     status, body = post(world.client, "/api/cases/approach", {"case_ids": ids}, "coord-utrecht")
     assert status == 200
-    assert body == {"run": RUN, "case_ids": ids, "approached_on": "2026-11-03", "pause_until": "2026-12-03",
-                    "berichten": 3}
+    assert body == {
+        "run": RUN,
+        "case_ids": ids,
+        "approached_on": "2026-11-03",
+        "pause_until": "2026-12-03",
+        "berichten": 3,
+    }
     _, case = get(world.client, f"/api/cases/{TWO_SUPPLIERS.id}", "coord-utrecht")
     assert (case["status"], case["approached_on"], case["pause_until"]) == ("Opgepakt", "2026-11-03", "2026-12-03")
     _, listed = get(world.client, "/api/cases?status=Opgepakt", "coord-utrecht")
@@ -169,7 +178,8 @@ def test_approaching_marks_the_cases_and_tells_each_supplier_its_own_customers_o
     vitens, eneco = world.outbox("vitens/"), world.outbox("eneco/")
     assert all(key.startswith("outbox/leverancier/vitens/2026-11-03/") for key in vitens)
     assert sorted((m["case_id"], m["klantnummer"]) for m in vitens.values()) == sorted(
-        [(UTRECHT[0].id, "K1"), (TWO_SUPPLIERS.id, "K9")])
+        [(UTRECHT[0].id, "K1"), (TWO_SUPPLIERS.id, "K9")]
+    )
     assert [(m["case_id"], m["klantnummer"]) for m in eneco.values()] == [(TWO_SUPPLIERS.id, "K9")]
     for message in [*vitens.values(), *eneco.values()]:
         assert set(message) <= ALLOWED_OUTBOX_FIELDS
@@ -205,26 +215,34 @@ def test_contact_attempts_accumulate_on_the_case(world):
 def test_a_wijkteam_may_not_write_to_another_teams_case(world, route):
     body = CONTACTPOGING if route == "contactpogingen" else {"resultaat": "Vervolghulp en/of verwijzing"}
     assert_error(post(world.client, f"/api/cases/{UTRECHT[1].id}/{route}", body, "team-noord"), 404, "not_found")
-    assert [(e.subject, e.case_id, e.outcome) for e in world.audit.events] == [
-        ("s-3", UTRECHT[1].id, Outcome.DENIED)]
+    assert [(e.subject, e.case_id, e.outcome) for e in world.audit.events] == [("s-3", UTRECHT[1].id, Outcome.DENIED)]
     assert world.state_items() == []
 
 
 def test_an_outcome_is_recorded_and_each_supplier_learns_the_code(world):
-    status, case = post(world.client, f"/api/cases/{TWO_SUPPLIERS.id}/resultaat",
-                        {"resultaat": "Niet opgepakt: onterecht signaal"}, "coord-utrecht")
+    status, case = post(
+        world.client,
+        f"/api/cases/{TWO_SUPPLIERS.id}/resultaat",
+        {"resultaat": "Niet opgepakt: onterecht signaal"},
+        "coord-utrecht",
+    )
     assert (status, case["resultaat"], case["status"]) == (
-        200, "Niet opgepakt: onterecht signaal", "Niet opgepakt: onterecht signaal")
+        200,
+        "Niet opgepakt: onterecht signaal",
+        "Niet opgepakt: onterecht signaal",
+    )
     messages = list(world.outbox().values())
     assert len(messages) == 2
     assert {(m["soort"], m["resultaat"], m["klantnummer"]) for m in messages} == {
-        ("resultaat", "Niet opgepakt: onterecht signaal", "K9")}
+        ("resultaat", "Niet opgepakt: onterecht signaal", "K9")
+    }
     assert all(set(m) <= ALLOWED_OUTBOX_FIELDS for m in messages)
 
 
 def test_for_andere_reden_the_supplier_only_learns_it_was_not_picked_up(world):
-    status, case = post(world.client, f"/api/cases/{CASE}/resultaat",
-                        {"resultaat": "Niet opgepakt: andere reden"}, "team-noord")
+    status, case = post(
+        world.client, f"/api/cases/{CASE}/resultaat", {"resultaat": "Niet opgepakt: andere reden"}, "team-noord"
+    )
     assert (status, case["resultaat"]) == (200, "Niet opgepakt: andere reden")
     (message,) = world.outbox("vitens/").values()
     assert message["resultaat"] == "Niet opgepakt"
@@ -232,8 +250,9 @@ def test_for_andere_reden_the_supplier_only_learns_it_was_not_picked_up(world):
 
 
 def test_an_outcome_that_is_not_a_status_marks_the_case_picked_up(world):
-    _, case = post(world.client, f"/api/cases/{CASE}/resultaat", {"resultaat": "(Budget)advies en/of quick fix"},
-                   "coord-utrecht")
+    _, case = post(
+        world.client, f"/api/cases/{CASE}/resultaat", {"resultaat": "(Budget)advies en/of quick fix"}, "coord-utrecht"
+    )
     assert case["status"] == "Opgepakt"
 
 
@@ -293,8 +312,15 @@ def test_an_upload_ticket_is_a_presigned_post_under_the_suppliers_own_prefix(wor
     assert (ticket["expires_in"], ticket["max_bytes"], ticket["fields"]["Content-Type"]) == (300, 1000, "text/csv")
 
 
-@pytest.mark.parametrize("body", [{"filename": "a.csv", "size": 0}, {"filename": "a.csv", "size": 10**12},
-                                  {"filename": "a.csv"}, {"filename": "a.csv", "size": 10, "leverancier": "eneco"}])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"filename": "a.csv", "size": 0},
+        {"filename": "a.csv", "size": 10**12},
+        {"filename": "a.csv"},
+        {"filename": "a.csv", "size": 10, "leverancier": "eneco"},
+    ],
+)
 def test_a_bad_upload_request_is_400(world, body):
     assert_error(post(world.client, "/api/uploads", body, "supplier"), 400, "invalid_request")
 
@@ -327,8 +353,12 @@ def test_the_outbox_shows_only_the_suppliers_own_entries_since_the_date(world):
 def test_a_long_outbox_is_read_page_by_page_without_gaps_or_repeats(world, monkeypatch):
     monkeypatch.setattr("chalicelib.services.leveranciers.MAX_OUTBOX", 1)
     post(world.client, "/api/cases/approach", {"case_ids": [UTRECHT[0].id, TWO_SUPPLIERS.id]}, "coord-utrecht")
-    status, _ = post(world.client, f"/api/cases/{UTRECHT[0].id}/resultaat",
-                     {"resultaat": "Vervolghulp en/of verwijzing"}, "coord-utrecht")
+    status, _ = post(
+        world.client,
+        f"/api/cases/{UTRECHT[0].id}/resultaat",
+        {"resultaat": "Vervolghulp en/of verwijzing"},
+        "coord-utrecht",
+    )
     assert status == 200
     seen, query = [], "/api/outbox?since=2026-11-03"
     for _ in range(10):  # three entries: a cursor that does not move fails here, not forever

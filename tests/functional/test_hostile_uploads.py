@@ -70,8 +70,9 @@ def _lake_table(platform, levering: str):
 
 
 def _vault(platform) -> KmsVault:
-    return KmsVault(platform.s3, platform.stack.client("kms"), platform.settings.vault_bucket,
-                    platform.settings.vault_key_id)
+    return KmsVault(
+        platform.s3, platform.stack.client("kms"), platform.settings.vault_bucket, platform.settings.vault_key_id
+    )
 
 
 @pytest.mark.parametrize("name", SUBSET)
@@ -140,10 +141,15 @@ def test_zero_byte_upload_is_refused_at_upload_or_rejected_with_a_report(platfor
     try:
         item = actions.upload(platform.target, LEVERANCIER, hostile.path_of(folder, CASES["zero_bytes"]))
     except RuntimeError as refused:
-        assert "geweigerd" in str(refused)
+        refusal = str(refused)
+    else:
+        refusal = None
+    if refusal is not None:
+        assert "geweigerd" in refusal
         return
-    [report] = actions.wait_for_reports(platform.target, [item], timeout=60,
-                                        pump=lambda: platform.runtime.poll_once(0)).values()
+    [report] = actions.wait_for_reports(
+        platform.target, [item], timeout=60, pump=lambda: platform.runtime.poll_once(0)
+    ).values()
     assert report.status is Status.REJECTED
     assert report.rejection.code in CASES["zero_bytes"].expect.rejection
     assert platform.read(platform.settings.upload_bucket, _quarantined(item)) == b""

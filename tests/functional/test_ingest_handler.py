@@ -26,8 +26,12 @@ def _demo_file(platform, leverancier: str) -> Path:
 
 def _deliver_the_demo_and_check(platform) -> None:
     """Upload every demo delivery; each lands as signals, a report and a vault entry, or in quarantine."""
-    delivered = [actions.upload(platform.target, lev, path) for lev, path in actions.deliveries(platform.demo / "leveringen")]
-    reports = actions.wait_for_reports(platform.target, delivered, timeout=60, pump=lambda: platform.runtime.poll_once(0))
+    delivered = [
+        actions.upload(platform.target, lev, path) for lev, path in actions.deliveries(platform.demo / "leveringen")
+    ]
+    reports = actions.wait_for_reports(
+        platform.target, delivered, timeout=60, pump=lambda: platform.runtime.poll_once(0)
+    )
     statuses = {d.path.name: reports[d].status for d in delivered}
     rejected = [name for name, status in statuses.items() if status is Status.REJECTED]
     assert rejected == [Path(p).name for p in platform.summary.afgewezen]
@@ -41,8 +45,12 @@ def _deliver_the_demo_and_check(platform) -> None:
             assert len(signals) == 1
             table = pq.read_table(io.BytesIO(platform.read(platform.settings.lake_bucket, signals[0])))
             assert table.num_rows == report.counts.accepted
-            vault = KmsVault(platform.s3, platform.stack.client("kms"), platform.settings.vault_bucket,
-                             platform.settings.vault_key_id)
+            vault = KmsVault(
+                platform.s3,
+                platform.stack.client("kms"),
+                platform.settings.vault_bucket,
+                platform.settings.vault_key_id,
+            )
             assert vault.get(item.leverancier, item.levering).num_rows == report.counts.accepted
         assert platform.keys(platform.settings.upload_bucket, f"incoming/{item.leverancier}/{item.levering}/") == []
     assert platform.dead_letters() == 0
@@ -59,12 +67,19 @@ def test_no_personal_value_reaches_the_lake_the_reports_or_the_logs(platform, ca
     logs = captured.out + captured.err + caplog.text
     assert "delivery ingested" in logs
     personal = set(platform.summary.persoonsgegevens())
-    for leverancier, path in actions.deliveries(platform.demo / "leveringen"):
+    for _leverancier, path in actions.deliveries(platform.demo / "leveringen"):
         with path.open(encoding="utf-8", errors="replace", newline="") as handle:
             text = handle.read()
         delimiter = ";" if text.splitlines()[0].count(";") >= text.splitlines()[0].count(",") else ","
         for row in csv.DictReader(io.StringIO(text), delimiter=delimiter):
-            personal.update(v.strip() for k, v in row.items() if k and k.strip().lower() in {"klantnummer", "straat", "telefoon", "email", "bsn", "achternaam"} and v and v.strip())
+            personal.update(
+                v.strip()
+                for k, v in row.items()
+                if k
+                and k.strip().lower() in {"klantnummer", "straat", "telefoon", "email", "bsn", "achternaam"}
+                and v
+                and v.strip()
+            )
     personal = {value for value in personal if len(value) >= 5}
     assert len(personal) > 100
 
@@ -88,11 +103,15 @@ def _capture_event(platform, leverancier: str, path: Path) -> tuple[actions.Deli
     delivered = actions.upload(platform.target, leverancier, path)
     url = platform.stack.ref("IngestQueue")
     for _ in range(50):
-        messages = platform.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+        messages = platform.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get(
+            "Messages", []
+        )
         for message in messages:
             if delivered.levering in message["Body"]:
                 return delivered, message
-            platform.sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0)
+            platform.sqs.change_message_visibility(
+                QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+            )
     raise AssertionError("the upload's S3 event never reached the queue")
 
 
@@ -112,7 +131,10 @@ def test_same_s3_event_three_times_gives_no_duplicate_signals(platform):
     signals = _signals_keys(platform, delivered.levering)
     assert report.status is not Status.REJECTED
     assert len(signals) == 1
-    assert pq.read_table(io.BytesIO(platform.read(platform.settings.lake_bucket, signals[0]))).num_rows == report.counts.accepted
+    assert (
+        pq.read_table(io.BytesIO(platform.read(platform.settings.lake_bucket, signals[0]))).num_rows
+        == report.counts.accepted
+    )
     assert platform.dead_letters() == 0
 
 
@@ -174,10 +196,14 @@ def test_quarantined_upload_keeps_its_bytes_and_reason(platform, tmp_path):
 def test_report_is_readable_json_with_line_column_code_message(platform, leverancier, tmp_path):
     path = tmp_path / "fouten.csv"
     rows = "".join(f"K{i};6811AB;{i};10;2026-10-01\n" for i in range(1, 20))
-    path.write_text("klantnummer;postcode;huisnummer;bedrag;achterstand_sinds\n" + rows + "K99;0000AA;1;10;2026-10-01\n")
+    path.write_text(
+        "klantnummer;postcode;huisnummer;bedrag;achterstand_sinds\n" + rows + "K99;0000AA;1;10;2026-10-01\n"
+    )
     delivered, report = platform.deliver(leverancier, path)
     assert report.status is Status.ACCEPTED_WITH_ERRORS
-    stored = json.loads(platform.read(platform.settings.lake_bucket, f"reports/{leverancier}/{delivered.levering}.json"))
+    stored = json.loads(
+        platform.read(platform.settings.lake_bucket, f"reports/{leverancier}/{delivered.levering}.json")
+    )
     assert stored["errors"] == [
         {"line": 21, "column": "postcode", "code": "postcode_invalid", "message": stored["errors"][0]["message"]}
     ]

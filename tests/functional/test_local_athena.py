@@ -36,7 +36,9 @@ def lake(stack):
     for leverancier, households in (("vivare", [H1, H2]), ("vitens", [H1])):
         rows = [signal(leverancier, h, regel) for regel, h in enumerate(households, start=1)]
         table = pa.Table.from_pylist(rows, schema=SIGNAL_SCHEMA).drop_columns(["peildatum"])
-        pq.write_table(table, f"{LAKE}/signals/peildatum={IN_WINDOW}/{leverancier}_lev-{leverancier}.parquet", filesystem=fs)
+        pq.write_table(
+            table, f"{LAKE}/signals/peildatum={IN_WINDOW}/{leverancier}_lev-{leverancier}.parquet", filesystem=fs
+        )
     stack.client("s3").put_object(
         Bucket=LAKE, Key=f"signals/peildatum={OUT_OF_WINDOW}/vivare_old.parquet", Body=b"not parquet"
     )
@@ -45,11 +47,19 @@ def lake(stack):
 
 def signal(leverancier, huishouden, regel):
     return {
-        "huishouden": huishouden, "levering": f"lev-{leverancier}", "regel": regel,
-        "leverancier": leverancier, "gemeente": "GM0202", "wijk": "WK020201", "buurt": "BU02020101",
-        "signaaltype": TYPE_OF[leverancier], "bedrag_cent": 12_500,
-        "achterstand_sinds": date(2026, 3, 1), "peildatum": date.fromisoformat(IN_WINDOW),
-        "crisis": False, "geupload_op": datetime(2026, 4, 21, 9, tzinfo=UTC),
+        "huishouden": huishouden,
+        "levering": f"lev-{leverancier}",
+        "regel": regel,
+        "leverancier": leverancier,
+        "gemeente": "GM0202",
+        "wijk": "WK020201",
+        "buurt": "BU02020101",
+        "signaaltype": TYPE_OF[leverancier],
+        "bedrag_cent": 12_500,
+        "achterstand_sinds": date(2026, 3, 1),
+        "peildatum": date.fromisoformat(IN_WINDOW),
+        "crisis": False,
+        "geupload_op": datetime(2026, 4, 21, 9, tzinfo=UTC),
     }
 
 
@@ -178,7 +188,10 @@ def test_local_workflow_runs_the_template_asl_on_the_local_stack(stack, lake):
 
     assert workflow.visited == steps_in_order(workflow.asl)
     assert [f for f, _ in functions.invoked] == [
-        "PrepareFunction", "PublishFunction", "NotifyFunction", "RetentionFunction"
+        "PrepareFunction",
+        "PublishFunction",
+        "NotifyFunction",
+        "RetentionFunction",
     ]
     assert output["publish"] == {"summary": {"cases": 1}}
     assert output["athena"]["data_scanned_bytes"] > 0

@@ -62,16 +62,16 @@ def test_buckets_have_the_template_names_encryption_and_notification(stack):
     s3 = stack.client("s3")
     names = {b["Name"] for b in s3.list_buckets()["Buckets"]}
     data_buckets = {
-        UPLOADS, f"vindplaats-lake-{LOCAL_ACCOUNT_ID}", f"vindplaats-vault-{LOCAL_ACCOUNT_ID}",
+        UPLOADS,
+        f"vindplaats-lake-{LOCAL_ACCOUNT_ID}",
+        f"vindplaats-vault-{LOCAL_ACCOUNT_ID}",
         f"vindplaats-audit-{LOCAL_ACCOUNT_ID}",
     }
     assert names == data_buckets | {f"vindplaats-access-logs-{LOCAL_ACCOUNT_ID}"}
     key_arn = stack.attribute("DataKey", "Arn")
     for name in data_buckets:
         (rule,) = s3.get_bucket_encryption(Bucket=name)["ServerSideEncryptionConfiguration"]["Rules"]
-        assert rule["ApplyServerSideEncryptionByDefault"] == {
-            "SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key_arn
-        }
+        assert rule["ApplyServerSideEncryptionByDefault"] == {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key_arn}
         block = s3.get_public_access_block(Bucket=name)["PublicAccessBlockConfiguration"]
         assert all(block.values())
     assert s3.get_bucket_versioning(Bucket=stack.ref("LakeBucket"))["Status"] == "Enabled"
@@ -100,7 +100,8 @@ def test_tables_key_and_secret_are_created_from_the_template(stack):
     dynamodb = stack.client("dynamodb")
     table = dynamodb.describe_table(TableName=stack.ref("RegistryTable"))["Table"]
     assert table["KeySchema"] == [
-        {"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}
+        {"AttributeName": "pk", "KeyType": "HASH"},
+        {"AttributeName": "sk", "KeyType": "RANGE"},
     ]
     ttl = dynamodb.describe_time_to_live(TableName=stack.ref("IdempotencyTable"))
     assert ttl["TimeToLiveDescription"] == {"TimeToLiveStatus": "ENABLED", "AttributeName": "expiration"}
@@ -156,21 +157,23 @@ def test_runtime_wiring_equals_the_template_sqs_events(stack):
         module, attr = props["Handler"].rsplit(".", 1)
         for event in props.get("Events", {}).values():
             if event["Type"] == "SQS":
-                expected.append((
-                    function,
-                    event["Properties"]["Queue"]["Fn::GetAtt"][0],
-                    Path(props["CodeUri"]) / f"{module}.py",
-                    attr,
-                    event["Properties"]["BatchSize"],
-                    "ReportBatchItemFailures" in event["Properties"]["FunctionResponseTypes"],
-                ))
+                expected.append(
+                    (
+                        function,
+                        event["Properties"]["Queue"]["Fn::GetAtt"][0],
+                        Path(props["CodeUri"]) / f"{module}.py",
+                        attr,
+                        event["Properties"]["BatchSize"],
+                        "ReportBatchItemFailures" in event["Properties"]["FunctionResponseTypes"],
+                    )
+                )
 
     wiring = LocalRuntime(stack).wiring
 
     assert wiring == expected
-    assert SqsEventSource(
-        "IngestFunction", "IngestQueue", Path("functions/ingest/app.py"), "handler", 5, True
-    ) in wiring
+    assert (
+        SqsEventSource("IngestFunction", "IngestQueue", Path("functions/ingest/app.py"), "handler", 5, True) in wiring
+    )
 
 
 FAKE_HANDLER = """
@@ -191,9 +194,7 @@ def handler(event, context):
 """
 
 
-def test_runtime_deletes_successes_and_leaves_failures_for_the_dead_letter_queue(
-    stack, sqs, fast_queues, tmp_path
-):
+def test_runtime_deletes_successes_and_leaves_failures_for_the_dead_letter_queue(stack, sqs, fast_queues, tmp_path):
     log = tmp_path / "calls.log"
     handler_file = tmp_path / "fake_ingest.py"
     handler_file.write_text(textwrap.dedent(FAKE_HANDLER.format(log=str(log))))
@@ -226,9 +227,7 @@ def test_runtime_deletes_nothing_when_the_handler_raises(stack, sqs, fast_queues
     assert bodies(sqs, stack.ref("IngestDeadLetterQueue")) == []
 
 
-def test_background_runtime_hands_uploads_to_the_handler_as_lambda_sqs_events(
-    stack, fast_queues
-):
+def test_background_runtime_hands_uploads_to_the_handler_as_lambda_sqs_events(stack, fast_queues):
     events, contexts = [], []
 
     def record(event, context):
@@ -246,8 +245,15 @@ def test_background_runtime_hands_uploads_to_the_handler_as_lambda_sqs_events(
     (event,) = events
     (record_,) = event["Records"]
     assert set(record_) == {
-        "messageId", "receiptHandle", "body", "attributes", "messageAttributes",
-        "md5OfBody", "eventSource", "eventSourceARN", "awsRegion",
+        "messageId",
+        "receiptHandle",
+        "body",
+        "attributes",
+        "messageAttributes",
+        "md5OfBody",
+        "eventSource",
+        "eventSourceARN",
+        "awsRegion",
     }
     assert record_["eventSource"] == "aws:sqs"
     assert record_["eventSourceARN"] == stack.attribute("IngestQueue", "Arn")

@@ -69,16 +69,20 @@ def test_the_sign_in_settings_name_the_pool_client_and_regional_endpoint(client)
     response = client.http.get("/config.json")
     assert response.status_code == 200
     assert json.loads(response.body) == {
-        "region": "eu-west-1", "client_id": ENVIRON["VINDPLAATS_USER_POOL_CLIENT_ID"],
+        "region": "eu-west-1",
+        "client_id": ENVIRON["VINDPLAATS_USER_POOL_CLIENT_ID"],
         "cognito_endpoint": "https://cognito-idp.eu-west-1.amazonaws.com",
     }
 
 
-@pytest.mark.parametrize(("name", "content_type"), [
-    ("app.js", "text/javascript; charset=utf-8"),
-    ("utrecht-component-library.css", "text/css; charset=utf-8"),
-    ("favicon.svg", "image/svg+xml; charset=utf-8"),
-])
+@pytest.mark.parametrize(
+    ("name", "content_type"),
+    [
+        ("app.js", "text/javascript; charset=utf-8"),
+        ("utrecht-component-library.css", "text/css; charset=utf-8"),
+        ("favicon.svg", "image/svg+xml; charset=utf-8"),
+    ],
+)
 def test_assets_come_with_their_type_and_a_validator(client, name, content_type):
     response = client.http.get(f"/static/{name}")
     assert response.status_code == 200
@@ -88,10 +92,20 @@ def test_assets_come_with_their_type_and_a_validator(client, name, content_type)
     assert again.status_code == 304 and not again.body
 
 
-@pytest.mark.parametrize("name", [
-    "nope.js", "index.html", "app.py", "..%2Fapp.py", "%2e%2e%2fapp.py", ".app.js", "APP.JS", "app.js%00.css",
-    "README.md",
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "nope.js",
+        "index.html",
+        "app.py",
+        "..%2Fapp.py",
+        "%2e%2e%2fapp.py",
+        ".app.js",
+        "APP.JS",
+        "app.js%00.css",
+        "README.md",
+    ],
+)
 def test_anything_but_a_file_of_the_folder_is_a_404_envelope(client, name):
     response = client.http.get(f"/static/{name}")
     assert response.status_code == 404
@@ -103,7 +117,7 @@ def test_a_name_never_becomes_a_path(tmp_path, monkeypatch):
     outside.write_text("geheim")
     folder = tmp_path / "static"
     folder.mkdir()
-    (folder / "index.html").write_text("<base href=\"/__VINDPLAATS_BASE__/\">")
+    (folder / "index.html").write_text('<base href="/__VINDPLAATS_BASE__/">')
     (folder / "link.js").symlink_to(outside)
     (folder / "sub").mkdir()
     (folder / "sub" / "deep.js").write_text("deep")
@@ -113,23 +127,35 @@ def test_a_name_never_becomes_a_path(tmp_path, monkeypatch):
             served.asset(name)
 
 
-@pytest.mark.parametrize(("path", "base"), [
-    ("/", "/"), ("/prod", "/prod/"), ("/prod/", "/prod/"), ("/a/b", "/a/b/"),
-    ('/x"><script>', "/"), ("//evil.example", "/"),
-])
+@pytest.mark.parametrize(
+    ("path", "base"),
+    [
+        ("/", "/"),
+        ("/prod", "/prod/"),
+        ("/prod/", "/prod/"),
+        ("/a/b", "/a/b/"),
+        ('/x"><script>', "/"),
+        ("//evil.example", "/"),
+    ],
+)
 def test_the_base_is_the_path_the_page_was_asked_for_or_the_root(page, path, base):
     assert f'<base href="{base}">' in page.index(path).body
 
 
-@pytest.mark.parametrize("environ", [
-    ENVIRON | {"VINDPLAATS_USER_POOL_CLIENT_ID": ""},
-    ENVIRON | {"AWS_ENDPOINT_URL": "https://x.example; script-src *"},
-    ENVIRON | {"AWS_ENDPOINT_URL": "javascript:alert(1)"},
-    {"VINDPLAATS_USER_POOL_CLIENT_ID": "abc"},
-])
+@pytest.mark.parametrize(
+    "environ",
+    [
+        ENVIRON | {"VINDPLAATS_USER_POOL_CLIENT_ID": ""},
+        ENVIRON | {"AWS_ENDPOINT_URL": "https://x.example; script-src *"},
+        ENVIRON | {"AWS_ENDPOINT_URL": "javascript:alert(1)"},
+        {"VINDPLAATS_USER_POOL_CLIENT_ID": "abc"},
+    ],
+)
 def test_odd_sign_in_settings_are_refused_rather_than_put_in_a_header(environ, monkeypatch):
     # Without a user pool id the settings themselves are invalid (pydantic's ValueError).
-    with pytest.raises(ValueError, match="sign-in settings" if "VINDPLAATS_USER_POOL_ID" in environ else "user_pool_id"):
+    with pytest.raises(
+        ValueError, match="sign-in settings" if "VINDPLAATS_USER_POOL_ID" in environ else "user_pool_id"
+    ):
         sign_in(environ, monkeypatch)
 
 

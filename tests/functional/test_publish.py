@@ -16,19 +16,19 @@ from cryptography.exceptions import InvalidTag
 
 from chalicelib.adapters.aws.cases import S3CaseStore
 from chalicelib.adapters.aws.envelope import open_index, seal
-from chalicelib.adapters.aws.reports import S3Reports
 from chalicelib.adapters.aws.outbox import S3GemeenteOutbox
 from chalicelib.adapters.aws.reference import S3ReferenceSource
 from chalicelib.adapters.aws.registry import DynamoRegistrySource
+from chalicelib.adapters.aws.reports import S3Reports
 from chalicelib.adapters.aws.runs import DynamoRunRegistry, S3RunLake
 from chalicelib.adapters.aws.vault import KmsVault, S3VaultIndex
+from chalicelib.config import Retention
 from chalicelib.domain.cases import RunStatus, case_id
 from chalicelib.domain.matching import MATCH_SCHEMA, VORIGE_MATCHES_SCHEMA
 from chalicelib.domain.report import Report, Status
 from chalicelib.domain.signals import VAULT_COLUMNS
 from chalicelib.services.notify import notify_run
 from chalicelib.services.publish import PublishDeps, publish_run
-from chalicelib.config import Retention
 from chalicelib.services.retention import RetentionDeps, apply_retention
 
 AS_OF = date(2026, 11, 1)
@@ -86,7 +86,11 @@ class World:
         return rows
 
     def deliver(
-        self, leverancier: str, people: dict[int, str], *, at: dict[int, dict] | None = None,
+        self,
+        leverancier: str,
+        people: dict[int, str],
+        *,
+        at: dict[int, dict] | None = None,
         peildatum: date | None = PEIL,
     ) -> str:
         """A vault object for a delivery whose regel n names the person `people[n]` (a marker
@@ -98,25 +102,48 @@ class World:
             address = (at or {}).get(regel, {"postcode": "1234AB", "huisnummer": 1})
             number = int(hashlib.sha256(who.encode()).hexdigest(), 16)
             values = {
-                "regel": regel, "klantnummer": f" K-{who} ", "postcode": address["postcode"],
-                "huisnummer": address["huisnummer"] or 1, "huisletter": "", "toevoeging": "", "voorletters": "Q.",
-                "tussenvoegsel": "", "achternaam": f"Achternaam{who}", "geboortedatum": date(1970, 1, 1),
-                "straat": f"Straat{who}", "woonplaats": "Plaats", "telefoon": f"06{number % 10**8:08d}",
-                "email": f"{who}@example.org", "bsn": f"9{number % 10**8:08d}",
+                "regel": regel,
+                "klantnummer": f" K-{who} ",
+                "postcode": address["postcode"],
+                "huisnummer": address["huisnummer"] or 1,
+                "huisletter": "",
+                "toevoeging": "",
+                "voorletters": "Q.",
+                "tussenvoegsel": "",
+                "achternaam": f"Achternaam{who}",
+                "geboortedatum": date(1970, 1, 1),
+                "straat": f"Straat{who}",
+                "woonplaats": "Plaats",
+                "telefoon": f"06{number % 10**8:08d}",
+                "email": f"{who}@example.org",
+                "bsn": f"9{number % 10**8:08d}",
             }
             self.personal.update(str(values[name]).strip() for name in PERSONAL_FIELDS)
             records.append(values)
-        schema = pa.schema([
-            (name, pa.int32() if name in ("regel", "huisnummer") else pa.date32() if name == "geboortedatum"
-             else pa.string())
-            for name in VAULT_COLUMNS
-        ])
+        schema = pa.schema(
+            [
+                (
+                    name,
+                    pa.int32()
+                    if name in ("regel", "huisnummer")
+                    else pa.date32()
+                    if name == "geboortedatum"
+                    else pa.string(),
+                )
+                for name in VAULT_COLUMNS
+            ]
+        )
         self.vault.put(leverancier, levering, pa.Table.from_pylist(records, schema=schema))
         if peildatum is not None:
-            S3Reports(self.platform.s3, self.settings.lake_bucket).write(Report(
-                leverancier=leverancier, levering=levering, bestand="x.csv", status=Status.ACCEPTED,
-                peildatum=peildatum.isoformat(),
-            ))
+            S3Reports(self.platform.s3, self.settings.lake_bucket).write(
+                Report(
+                    leverancier=leverancier,
+                    levering=levering,
+                    bestand="x.csv",
+                    status=Status.ACCEPTED,
+                    peildatum=peildatum.isoformat(),
+                )
+            )
         return levering
 
     def matches(self, run_id: str, households: list[dict]) -> None:
@@ -125,16 +152,28 @@ class World:
         for h in households:
             for leverancier, levering, regel, bedrag, crisis in h["signals"]:
                 area = h["address"]
-                rows.append({
-                    "gemeente": area["gemeente"], "huishouden": h["huishouden"], "wijk": area["wijk"],
-                    "buurt": area["buurt"], "leverancier": leverancier, "levering": levering, "regel": regel,
-                    "signaaltype": "Huur", "bedrag_cent": bedrag, "achterstand_sinds": PEIL - timedelta(days=40),
-                    "peildatum": PEIL, "crisis": crisis,
-                    "aantal_leveranciers": len({s[0] for s in h["signals"]}),
-                    "totaal_bedrag_cent": sum(s[3] for s in h["signals"]),
-                    "oudste_achterstand": PEIL - timedelta(days=40), "herhaald": h.get("herhaald", False),
-                    "case_crisis": any(s[4] for s in h["signals"]), "case_rank": h["rank"],
-                })
+                rows.append(
+                    {
+                        "gemeente": area["gemeente"],
+                        "huishouden": h["huishouden"],
+                        "wijk": area["wijk"],
+                        "buurt": area["buurt"],
+                        "leverancier": leverancier,
+                        "levering": levering,
+                        "regel": regel,
+                        "signaaltype": "Huur",
+                        "bedrag_cent": bedrag,
+                        "achterstand_sinds": PEIL - timedelta(days=40),
+                        "peildatum": PEIL,
+                        "crisis": crisis,
+                        "aantal_leveranciers": len({s[0] for s in h["signals"]}),
+                        "totaal_bedrag_cent": sum(s[3] for s in h["signals"]),
+                        "oudste_achterstand": PEIL - timedelta(days=40),
+                        "herhaald": h.get("herhaald", False),
+                        "case_crisis": any(s[4] for s in h["signals"]),
+                        "case_rank": h["rank"],
+                    }
+                )
         table = pa.Table.from_pylist(rows, schema=MATCH_SCHEMA)
         half = table.num_rows // 2
         for number, part in enumerate((table.slice(0, half), table.slice(half))):
@@ -154,7 +193,10 @@ def world(platform) -> World:
     platform.stack.client("dynamodb").create_table(
         TableName=name,
         BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "sk", "AttributeType": "S"}],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
     )
     return World(platform, name)
@@ -186,12 +228,25 @@ def scenario(world: World, run_id: str | None = None) -> Scenario:
     }
     v, w, e = deliveries["vivare"], deliveries["vitens"], deliveries["eneco"]
     households = [
-        {"huishouden": "a" * 26 + tag, "address": a, "rank": 2,
-         "signals": [("vivare", v, 1, 30_000, False), ("vitens", w, 1, 5_050, False)]},
-        {"huishouden": "b" * 26 + tag, "address": b, "rank": 1, "herhaald": True,
-         "signals": [("vivare", v, 2, 12_000, False), ("eneco", e, 1, 9_999, True)]},
-        {"huishouden": "c" * 26 + tag, "address": c, "rank": 1,
-         "signals": [("vitens", w, 2, 2_000, False), ("eneco", e, 2, 7_500, False)]},
+        {
+            "huishouden": "a" * 26 + tag,
+            "address": a,
+            "rank": 2,
+            "signals": [("vivare", v, 1, 30_000, False), ("vitens", w, 1, 5_050, False)],
+        },
+        {
+            "huishouden": "b" * 26 + tag,
+            "address": b,
+            "rank": 1,
+            "herhaald": True,
+            "signals": [("vivare", v, 2, 12_000, False), ("eneco", e, 1, 9_999, True)],
+        },
+        {
+            "huishouden": "c" * 26 + tag,
+            "address": c,
+            "rank": 1,
+            "signals": [("vitens", w, 2, 2_000, False), ("eneco", e, 2, 7_500, False)],
+        },
     ]
     world.matches(run_id, households)
     return Scenario(run_id, tag, deliveries, households)
@@ -225,14 +280,22 @@ def test_publish_makes_exactly_the_matched_households_visible_per_gemeente(world
     assert (b.crisis, b.herhaald, str(b.totaal_bedrag)) == (True, True, "219.99")
     area = s.households[1]["address"]
     assert (b.wijk.code, b.wijk.naam, b.buurt.code, b.buurt.naam) == (
-        area["wijk"], area["wijknaam"], area["buurt"], area["buurtnaam"])
+        area["wijk"],
+        area["wijknaam"],
+        area["buurt"],
+        area["buurtnaam"],
+    )
     assert (b.adres.postcode, b.adres.huisnummer) == (area["postcode"], area["huisnummer"] or 1)
     assert [c.id for c in world.store.cases(s.run_id, "GM0268")] == [_id(s, 2)]
     assert world.store.cases(s.run_id, "GM0796") == []
     assert world.keys(world.settings.vault_bucket, f"cases/{s.run_id}/") == [
-        f"cases/{s.run_id}/GM0202.json", f"cases/{s.run_id}/GM0268.json"]
+        f"cases/{s.run_id}/GM0202.json",
+        f"cases/{s.run_id}/GM0268.json",
+    ]
     assert world.keys(world.settings.vault_bucket, f"contacts/{s.run_id}/") == [
-        f"contacts/{s.run_id}/GM0202.bin", f"contacts/{s.run_id}/GM0268.bin"]
+        f"contacts/{s.run_id}/GM0202.bin",
+        f"contacts/{s.run_id}/GM0268.bin",
+    ]
 
     people = world.store.contacts(s.run_id, "GM0202", _id(s, 0))
     assert [(p.leverancier, p.achternaam, p.straat, p.email) for p in people] == [
@@ -242,8 +305,9 @@ def test_publish_makes_exactly_the_matched_households_visible_per_gemeente(world
     assert world.store.contacts(s.run_id, "GM0202", "0" * 16) == []
     assert world.store.contacts(s.run_id, "GM0268", _id(s, 0)) == []
 
-    history = pq.read_table(io.BytesIO(world.platform.read(
-        world.settings.lake_bucket, f"matches/run={s.run_id}/part-0.parquet")))
+    history = pq.read_table(
+        io.BytesIO(world.platform.read(world.settings.lake_bucket, f"matches/run={s.run_id}/part-0.parquet"))
+    )
     assert history.schema == VORIGE_MATCHES_SCHEMA
     assert sorted(history.to_pylist(), key=lambda r: r["huishouden"]) == [
         {"huishouden": h["huishouden"], "gemeente": h["address"]["gemeente"], "as_of": AS_OF} for h in s.households
@@ -278,8 +342,10 @@ def test_vault_keeps_only_matched_regels_and_deliveries_without_a_match_are_dele
 def test_a_crash_while_writing_gemeenten_leaves_the_previous_run_visible_and_a_rerun_publishes_all(world, monkeypatch):
     first = scenario(world)
     publish_run(first.run_id, AS_OF, world.deps, first.read)
-    before = {g: world.platform.read(world.settings.vault_bucket, f"cases/{first.run_id}/{g}.json")
-              for g in ("GM0202", "GM0268")}
+    before = {
+        g: world.platform.read(world.settings.vault_bucket, f"cases/{first.run_id}/{g}.json")
+        for g in ("GM0202", "GM0268")
+    }
 
     second = scenario(world)
     vault_before = {lev: world.vault.get(lev, levering).num_rows for lev, levering in second.deliveries.items()}
@@ -300,7 +366,9 @@ def test_a_crash_while_writing_gemeenten_leaves_the_previous_run_visible_and_a_r
     assert world.runs.latest().run_id == first.run_id
     assert [r.run_id for r in world.runs.published(AS_OF)] == [first.run_id]
     assert [r.status for r in world.runs.runs() if r.run_id == second.run_id] == [RunStatus.PUBLISHING]
-    assert world.keys(world.settings.vault_bucket, f"cases/{second.run_id}/") == [f"cases/{second.run_id}/{calls[0]}.json"]
+    assert world.keys(world.settings.vault_bucket, f"cases/{second.run_id}/") == [
+        f"cases/{second.run_id}/{calls[0]}.json"
+    ]
     for gemeente, body in before.items():
         assert world.platform.read(world.settings.vault_bucket, f"cases/{first.run_id}/{gemeente}.json") == body
     assert world.store.contacts(first.run_id, "GM0268", _id(first, 2))
@@ -337,8 +405,14 @@ def test_notify_writes_counts_only_messages_and_no_personal_data_reaches_logs(wo
         for code in ("GM0202", "GM0268", "GM0796")
     }
     assert messages["GM0202"] == {
-        "soort": "run_gepubliceerd", "run": s.run_id, "as_of": "2026-11-01", "gemeente": "GM0202",
-        "aantal_cases": 2, "nieuw": 1, "herhaald": 1, "crisis": 1,
+        "soort": "run_gepubliceerd",
+        "run": s.run_id,
+        "as_of": "2026-11-01",
+        "gemeente": "GM0202",
+        "aantal_cases": 2,
+        "nieuw": 1,
+        "herhaald": 1,
+        "crisis": 1,
     }
     assert (messages["GM0268"]["aantal_cases"], messages["GM0796"]["aantal_cases"]) == (1, 0)
 
@@ -397,8 +471,9 @@ class WarmStore:
         self.opened: list[str] = []
         s3, kms = stack.client("s3"), stack.client("kms")
         s3.meta.events.register("provide-client-params.s3.GetObject", lambda params, **_: self.gets.append(params))
-        s3.meta.events.register("after-call.s3.GetObject",
-                                lambda parsed, **_: self.got_bytes.append(parsed.get("ContentLength", 0)))
+        s3.meta.events.register(
+            "after-call.s3.GetObject", lambda parsed, **_: self.got_bytes.append(parsed.get("ContentLength", 0))
+        )
         kms.meta.events.register("before-call.kms.Decrypt", lambda **_: self.decrypts.append("Decrypt"))
         real = adapter.open_record
 
@@ -463,15 +538,18 @@ def test_a_tampered_contact_record_fails_loudly_and_the_other_cases_stay_readabl
     middle = (start + end) // 2
     _put_contacts_body(world, s.run_id, "GM0202", body[:middle] + bytes([body[middle] ^ 1]) + body[middle + 1 :])
 
-    for store in (warm.store, S3CaseStore(world.platform.s3, world.kms, world.settings.vault_bucket,
-                                          world.settings.vault_key_id)):
+    for store in (
+        warm.store,
+        S3CaseStore(world.platform.s3, world.kms, world.settings.vault_bucket, world.settings.vault_key_id),
+    ):
         with pytest.raises(InvalidTag):
             store.contacts(s.run_id, "GM0202", b)
         assert _surnames(store.contacts(s.run_id, "GM0202", a)) == [f"AchternaamA{s.tag}w", f"AchternaamA{s.tag}"]
 
     first_record = min(start for start, _ in _spans(world, s.run_id, "GM0202", body).values())
-    _put_contacts_body(world, s.run_id, "GM0202", body[: first_record - 1] + bytes([body[first_record - 1] ^ 1])
-                       + body[first_record:])
+    _put_contacts_body(
+        world, s.run_id, "GM0202", body[: first_record - 1] + bytes([body[first_record - 1] ^ 1]) + body[first_record:]
+    )
     with pytest.raises(InvalidTag):
         warm.store.contacts(s.run_id, "GM0202", a)
 
@@ -498,6 +576,7 @@ def test_a_warm_store_follows_its_contacts_object_when_it_is_rewritten_or_delete
 
 # ---------------------------------------------------------------- retention
 
+
 class Outcomes:
     def __init__(self, outcomes: dict[str, date | None]) -> None:
         self._outcomes = outcomes
@@ -509,8 +588,14 @@ class Outcomes:
 def _retain(world: World, today: date, outcomes: dict | None = None):
     deps = world.retention_deps
     if outcomes is not None:
-        deps = RetentionDeps(runs=deps.runs, store=deps.store, lake=deps.lake, vault=deps.vault,
-                             vault_index=deps.vault_index, outcomes=Outcomes(outcomes))
+        deps = RetentionDeps(
+            runs=deps.runs,
+            store=deps.store,
+            lake=deps.lake,
+            vault=deps.vault,
+            vault_index=deps.vault_index,
+            outcomes=Outcomes(outcomes),
+        )
     return apply_retention(today, deps, Retention())
 
 
@@ -557,6 +642,7 @@ def test_leftovers_of_a_crashed_run_go_once_it_is_more_than_a_day_old(world, mon
     _publish_on(world, published, date(2026, 11, 1))
     crashed = scenario(world)
     world.clock.now = datetime(2026, 11, 1, 23, 30, tzinfo=UTC)
+
     def crash(*_):
         raise TimeoutError("injected crash")
 
@@ -565,10 +651,12 @@ def test_leftovers_of_a_crashed_run_go_once_it_is_more_than_a_day_old(world, mon
         publish_run(crashed.run_id, AS_OF, world.deps, crashed.read)
     monkeypatch.undo()
     world.lake.write_match_history(crashed.run_id, VORIGE_MATCHES_SCHEMA.empty_table())
-    prefixes = [(world.settings.vault_bucket, f"cases/{crashed.run_id}/"),
-                (world.settings.vault_bucket, f"contacts/{crashed.run_id}/"),
-                (world.settings.lake_bucket, f"runs/{crashed.run_id}/"),
-                (world.settings.lake_bucket, f"matches/run={crashed.run_id}/")]
+    prefixes = [
+        (world.settings.vault_bucket, f"cases/{crashed.run_id}/"),
+        (world.settings.vault_bucket, f"contacts/{crashed.run_id}/"),
+        (world.settings.lake_bucket, f"runs/{crashed.run_id}/"),
+        (world.settings.lake_bucket, f"matches/run={crashed.run_id}/"),
+    ]
     assert all(world.keys(bucket, prefix) for bucket, prefix in prefixes)
 
     assert _retain(world, date(2026, 11, 2)).unpublished_runs == 0

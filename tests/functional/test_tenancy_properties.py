@@ -36,6 +36,7 @@ from chalicelib.adapters.aws.case_states import DynamoCaseStates
 from chalicelib.adapters.aws.cases import S3CaseStore
 from chalicelib.adapters.aws.jwks import TokenVerifier
 from chalicelib.adapters.aws.outbox import S3SupplierOutbox
+from chalicelib.adapters.aws.presign import S3Presigner
 from chalicelib.adapters.aws.registry import DynamoGemeenten, registry_to_items
 from chalicelib.adapters.aws.reports import S3Reports, report_key
 from chalicelib.adapters.aws.runs import DynamoRunRegistry
@@ -44,7 +45,6 @@ from chalicelib.domain.cases import Case, Person, case_id
 from chalicelib.domain.casework import EINDRESULTATEN, messages
 from chalicelib.domain.registry import Gemeente, Leverancier, Registry
 from chalicelib.domain.report import Counts, Report, Status
-from chalicelib.adapters.aws.presign import S3Presigner
 from tests.fakes import MemoryAuditLog, api_client, chalice_api, id_token, new_signing_key, pk_sk_table
 
 NOW = datetime(2026, 11, 3, 9, 30, tzinfo=UTC)
@@ -85,9 +85,13 @@ MATRIX: dict[tuple[str, str], frozenset[str] | None] = {
     ("GET", "/api/uploads/{id}"): frozenset({LEVERANCIER}),
     ("GET", "/api/outbox"): frozenset({LEVERANCIER}),
 }
-WRITES = {("POST", "/api/cases/{id}/assign"), ("POST", "/api/cases/approach"),
-          ("POST", "/api/cases/{id}/contactpogingen"), ("POST", "/api/cases/{id}/resultaat"),
-          ("PUT", "/api/settings")}
+WRITES = {
+    ("POST", "/api/cases/{id}/assign"),
+    ("POST", "/api/cases/approach"),
+    ("POST", "/api/cases/{id}/contactpogingen"),
+    ("POST", "/api/cases/{id}/resultaat"),
+    ("PUT", "/api/settings"),
+}
 AUDITED_WHEN_ALLOWED = {("GET", "/api/cases/{id}/contact"), ("GET", "/api/export.csv"), ("PUT", "/api/settings")}
 
 # Fixed-width, distinctive names: no world string is a substring of another, nor of the API's
@@ -95,8 +99,14 @@ AUDITED_WHEN_ALLOWED = {("GET", "/api/cases/{id}/contact"), ("GET", "/api/export
 LEVERANCIERS = {"zqvitens": "Water", "zqeneco": "Energie", "zqwoonbron": "Huur", "zqdunea": "Zorg"}
 TEAMS = ("noord", "zuid", "oost")  # shared names across gemeenten: scope is gemeente and team
 CONTACTPOGING = {"soort": "Telefoon", "bereikt": False, "datum": "2026-11-02", "dagdeel": "Ochtend"}
-RULE = {"min_leveranciers": 2, "min_dagen": 30, "max_dagen": 365, "min_bedrag": 10, "signaaltypen": ["Water"],
-        "venster": {}}
+RULE = {
+    "min_leveranciers": 2,
+    "min_dagen": 30,
+    "max_dagen": 365,
+    "min_bedrag": 10,
+    "signaaltypen": ["Water"],
+    "venster": {},
+}
 
 api = chalice_api()
 ASSETS = sorted(p.name for p in (Path(api.__file__).parent / "static").iterdir() if p.suffix in (".css", ".js", ".svg"))
@@ -121,10 +131,12 @@ class User:
         return f"sub-{self.role}-{self.gemeente or self.leverancier or 'all'}-{self.team or ''}"
 
     def claims(self) -> dict[str, object]:
-        claims: dict[str, object] = {"sub": self.subject, "cognito:groups": [self.role], "iss": ISSUER,
-                                     "aud": AUDIENCE}
-        for name, value in (("custom:gemeente", self.gemeente), ("custom:leverancier", self.leverancier),
-                            ("custom:team", self.team)):
+        claims: dict[str, object] = {"sub": self.subject, "cognito:groups": [self.role], "iss": ISSUER, "aud": AUDIENCE}
+        for name, value in (
+            ("custom:gemeente", self.gemeente),
+            ("custom:leverancier", self.leverancier),
+            ("custom:team", self.team),
+        ):
             if value is not None:
                 claims[name] = value
         return claims
@@ -168,31 +180,62 @@ def wijk_code(gemeente: str, n: int) -> str:
     return f"WK{gemeente[2:]}{40 + n}"
 
 
-def make_case(run_id: str, as_of: date, gemeente: str, n: int, rank: int, leveranciers: list[str],
-              team: str | None, wijk: int, herhaald: bool) -> tuple[Case, str]:
+def make_case(
+    run_id: str,
+    as_of: date,
+    gemeente: str,
+    n: int,
+    rank: int,
+    leveranciers: list[str],
+    team: str | None,
+    wijk: int,
+    herhaald: bool,
+) -> tuple[Case, str]:
     pseudonym = hashlib.sha256(f"huishouden-{n}".encode()).hexdigest()
     bedragen = [Decimal(50 + 10 * i) for i in range(len(leveranciers))]
-    case = Case.model_validate({
-        "id": case_id(run_id, gemeente, pseudonym), "run": run_id, "as_of": as_of, "gemeente": gemeente,
-        "wijk": {"code": wijk_code(gemeente, wijk), "naam": ""},
-        "buurt": {"code": f"BU{gemeente[2:]}{40 + wijk}01", "naam": ""},
-        "adres": {"postcode": "1234AB", "huisnummer": rank, "huisletter": "", "toevoeging": ""},
-        "signalen": [
-            {"leverancier": leverancier, "leverancier_naam": leverancier.upper(),
-             "klantnummer": f"kn-{leverancier}-{n:05d}", "signaaltype": LEVERANCIERS[leverancier],
-             "bedrag": bedrag, "achterstand_sinds": date(2026, 6, 1), "peildatum": as_of, "crisis": False}
-            for leverancier, bedrag in zip(leveranciers, bedragen, strict=True)
-        ],
-        "aantal_leveranciers": len(leveranciers), "totaal_bedrag": sum(bedragen),
-        "oudste_achterstand": date(2026, 6, 1), "herhaald": herhaald, "crisis": False, "rank": rank,
-        "team": team,
-    })
+    case = Case.model_validate(
+        {
+            "id": case_id(run_id, gemeente, pseudonym),
+            "run": run_id,
+            "as_of": as_of,
+            "gemeente": gemeente,
+            "wijk": {"code": wijk_code(gemeente, wijk), "naam": ""},
+            "buurt": {"code": f"BU{gemeente[2:]}{40 + wijk}01", "naam": ""},
+            "adres": {"postcode": "1234AB", "huisnummer": rank, "huisletter": "", "toevoeging": ""},
+            "signalen": [
+                {
+                    "leverancier": leverancier,
+                    "leverancier_naam": leverancier.upper(),
+                    "klantnummer": f"kn-{leverancier}-{n:05d}",
+                    "signaaltype": LEVERANCIERS[leverancier],
+                    "bedrag": bedrag,
+                    "achterstand_sinds": date(2026, 6, 1),
+                    "peildatum": as_of,
+                    "crisis": False,
+                }
+                for leverancier, bedrag in zip(leveranciers, bedragen, strict=True)
+            ],
+            "aantal_leveranciers": len(leveranciers),
+            "totaal_bedrag": sum(bedragen),
+            "oudste_achterstand": date(2026, 6, 1),
+            "herhaald": herhaald,
+            "crisis": False,
+            "rank": rank,
+            "team": team,
+        }
+    )
     return case, pseudonym
 
 
 def person(n: int, leverancier: str) -> Person:
-    return Person(leverancier=leverancier, achternaam=f"Achternaam{n:05d}", straat=f"Kerkpad{n:05d}",
-                  telefoon=f"06{n:08d}", email=f"p{n:05d}@voorbeeld.nl", geboortedatum=date(1970, 1, 1))
+    return Person(
+        leverancier=leverancier,
+        achternaam=f"Achternaam{n:05d}",
+        straat=f"Kerkpad{n:05d}",
+        telefoon=f"06{n:08d}",
+        email=f"p{n:05d}@voorbeeld.nl",
+        geboortedatum=date(1970, 1, 1),
+    )
 
 
 @st.composite
@@ -211,13 +254,15 @@ def plans(draw) -> Plan:
                 n = next(serial)
                 suppliers = draw(st.lists(st.sampled_from(leveranciers), min_size=1, max_size=2, unique=True))
                 team = draw(st.none() | st.sampled_from(teams[gemeente]))
-                case, pseudonym = make_case(run_id, as_of, gemeente, n, rank, suppliers, team,
-                                            draw(st.integers(1, 2)), draw(st.booleans()))
+                case, pseudonym = make_case(
+                    run_id, as_of, gemeente, n, rank, suppliers, team, draw(st.integers(1, 2)), draw(st.booleans())
+                )
                 cases.append(case)
                 pseudonyms[case.id] = pseudonym
                 people[case.id] = (person(n, suppliers[0]),)
-    leveringen = tuple((lev, f"lv{next(serial):04d}-{lev}") for lev in leveranciers
-                       for _ in range(draw(st.integers(1, 2))))
+    leveringen = tuple(
+        (lev, f"lv{next(serial):04d}-{lev}") for lev in leveranciers for _ in range(draw(st.integers(1, 2)))
+    )
     told = tuple(case.id for case in cases if draw(st.booleans()))
     return Plan(gemeenten, teams, leveranciers, runs, tuple(cases), people, pseudonyms, leveringen, told)
 
@@ -276,26 +321,46 @@ class World:
             runs.publish(run_id, counts)
         registry = Registry(
             gemeenten=tuple(Gemeente(code=g, naam=f"Gemeente {g}") for g in plan.gemeenten),
-            leveranciers=tuple(Leverancier(id=lev, naam=lev.upper(), signaaltype=LEVERANCIERS[lev])
-                               for lev in plan.leveranciers),
+            leveranciers=tuple(
+                Leverancier(id=lev, naam=lev.upper(), signaaltype=LEVERANCIERS[lev]) for lev in plan.leveranciers
+            ),
         )
         for item in registry_to_items(registry):
             self.registry_table.put_item(Item=item)
         for leverancier, levering in plan.leveringen:
-            report = Report(leverancier=leverancier, levering=levering, bestand="levering.csv",
-                            status=Status.ACCEPTED, counts=Counts(read=3, accepted=3))
-            aws.s3.put_object(Bucket=self.lake, Key=report_key(leverancier, levering),
-                              Body=report.model_dump_json().encode())
+            report = Report(
+                leverancier=leverancier,
+                levering=levering,
+                bestand="levering.csv",
+                status=Status.ACCEPTED,
+                counts=Counts(read=3, accepted=3),
+            )
+            aws.s3.put_object(
+                Bucket=self.lake, Key=report_key(leverancier, levering), Body=report.model_dump_json().encode()
+            )
         outbox = S3SupplierOutbox(aws.s3, self.lake)
-        outbox.send([m for c in plan.cases if c.id in plan.told
-                     for m in messages(c, "benaderd", date(2026, 11, 2), pauze_tot=date(2026, 12, 2))])
+        outbox.send(
+            [
+                m
+                for c in plan.cases
+                if c.id in plan.told
+                for m in messages(c, "benaderd", date(2026, 11, 2), pauze_tot=date(2026, 12, 2))
+            ]
+        )
         self.audit = MemoryAuditLog()
 
-        self.ports = dict(
-            store=store, runs=runs, audit=self.audit, authenticate=verifier().identity, clock=lambda: NOW,
-            states=DynamoCaseStates(self.cases_table), outbox=outbox, presign=S3Presigner(aws.s3, uploads),
-            reports=S3Reports(aws.s3, self.lake), gemeenten=DynamoGemeenten(self.registry_table),
-        )
+        self.ports = {
+            "store": store,
+            "runs": runs,
+            "audit": self.audit,
+            "authenticate": verifier().identity,
+            "clock": lambda: NOW,
+            "states": DynamoCaseStates(self.cases_table),
+            "outbox": outbox,
+            "presign": S3Presigner(aws.s3, uploads),
+            "reports": S3Reports(aws.s3, self.lake),
+            "gemeenten": DynamoGemeenten(self.registry_table),
+        }
         self.team = {(c.run, c.id): c.team for c in plan.cases}
         self.by_key = {(c.run, c.id): c for c in plan.cases}
         self.latest = plan.runs[-1][0]
@@ -328,13 +393,16 @@ class World:
             return 403, "forbidden"
         if call.route == "/api/uploads/{id}":
             return (200, None) if (user.leverancier, call.levering) in self.plan.leveringen else (404, "not_found")
-        if call.run is not None and not self.in_run(call.run, user.gemeente) and (
-            call.case_ids or call.route in ("/api/cases", "/api/export.csv", "/api/stats")
+        if (
+            call.run is not None
+            and not self.in_run(call.run, user.gemeente)
+            and (call.case_ids or call.route in ("/api/cases", "/api/export.csv", "/api/stats"))
         ):
             return 404, "run_not_found"
         run_id = call.run or self.latest
-        if call.case_ids and not all((run_id, i) in self.by_key and self.sees(user, self.by_key[(run_id, i)])
-                                     for i in call.case_ids):
+        if call.case_ids and not all(
+            (run_id, i) in self.by_key and self.sees(user, self.by_key[(run_id, i)]) for i in call.case_ids
+        ):
             return 404, "not_found"
         return 200, None
 
@@ -350,8 +418,9 @@ class World:
         foreign: set[str] = set(self.plan.pseudonyms.values())
         role = user.role if user else None
         for case in self.plan.cases:
-            contact = {text for p in self.plan.people[case.id]
-                       for text in (p.achternaam, p.straat, p.telefoon, p.email)}
+            contact = {
+                text for p in self.plan.people[case.id] for text in (p.achternaam, p.straat, p.telefoon, p.email)
+            }
             gemeente_sees = user is not None and self.sees(user, case)
             (own if gemeente_sees else foreign).update(contact)
             if role == LEVERANCIER:
@@ -382,6 +451,7 @@ class World:
 
     def state(self) -> dict[str, dict]:
         """Every case state, run, registry item and outbox entry (by ETag) of every tenant."""
+
         def scan(table) -> dict:  # the plain client: the resource's deserialising is slow here
             items = self.aws.dynamodb_client.scan(TableName=table.name, ConsistentRead=True)["Items"]
             return {(i["pk"]["S"], i["sk"]["S"]): i for i in items}
@@ -407,8 +477,14 @@ class World:
         raw = response.body or b""
         text = raw.decode() if isinstance(raw, bytes) else raw
         # The headers too: the export's file name, for one, names a gemeente and a run.
-        sent = Sent(user, call, response.status_code, text + json.dumps(dict(response.headers)),
-                    list(self.audit.events[before:]), text)
+        sent = Sent(
+            user,
+            call,
+            response.status_code,
+            text + json.dumps(dict(response.headers)),
+            list(self.audit.events[before:]),
+            text,
+        )
         self.accepted(sent)
         with contextlib.suppress(InvalidArgument):  # outside a property there are no statistics
             event(f"{call.method} {call.route} as {user.role if user else 'anonymous'}: {sent.status}")
@@ -468,8 +544,14 @@ def calls(draw, world: World, user: User | None, route: tuple[str, str], foreign
             ids.append(draw(case_ids_for(world, user, foreign)))
         ids = tuple(dict.fromkeys(draw(st.permutations(ids))))
         run = draw(runs_for(world, user))
-        return Call(method, pattern, pattern, body={"case_ids": list(ids)} | ({"run": run} if run else {}),
-                    case_ids=ids, run=run)
+        return Call(
+            method,
+            pattern,
+            pattern,
+            body={"case_ids": list(ids)} | ({"run": run} if run else {}),
+            case_ids=ids,
+            run=run,
+        )
     if "{id}" in pattern and pattern.startswith("/api/cases/"):
         case = draw(case_ids_for(world, user, foreign))
         own_run = [c.run for c in plan.cases if c.id == case]
@@ -575,9 +657,14 @@ def session(aws: Aws, plan: Plan):
 
 # Each example stores a world on moto, so shrinking a failure would take minutes: the assertion
 # messages name the user and the request instead.
-PROPERTY = settings(max_examples=50, deadline=None, derandomize=True, database=None,
-                    phases=[Phase.explicit, Phase.generate],
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+PROPERTY = settings(
+    max_examples=50,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    phases=[Phase.explicit, Phase.generate],
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 REQUESTS = st.integers(6, 14)
 
 
@@ -616,9 +703,14 @@ def check_status_and_audit(world: World, sent: Sent, expected: tuple[int, str | 
             assert audited.outcome in outcomes, audited
             assert audited.tenant == (user.gemeente or user.leverancier), audited
         if status == 404 and code == "not_found" and call.case_ids:
-            refused = {i for i in call.case_ids
-                       if not ((call.run or world.latest, i) in world.by_key
-                               and world.sees(user, world.by_key[(call.run or world.latest, i)]))}
+            refused = {
+                i
+                for i in call.case_ids
+                if not (
+                    (call.run or world.latest, i) in world.by_key
+                    and world.sees(user, world.by_key[(call.run or world.latest, i)])
+                )
+            }
             assert refused <= {e.case_id for e in sent.events}, (sent.events, refused)
         if status == 404 and call.levering is not None:
             assert {e.levering for e in sent.events} == {call.levering}, sent.events
@@ -631,8 +723,12 @@ def check_status_and_audit(world: World, sent: Sent, expected: tuple[int, str | 
             assert audited.case_id == call.case_ids[0]
     else:
         assert sent.events == [], (user, call, sent.events)
-    personal = {text for people in world.plan.people.values() for p in people
-                for text in (p.achternaam, p.straat, p.telefoon, p.email)}
+    personal = {
+        text
+        for people in world.plan.people.values()
+        for p in people
+        for text in (p.achternaam, p.straat, p.telefoon, p.email)
+    }
     klantnummers = {signal.klantnummer for case in world.plan.cases for signal in case.signalen}
     for audited in sent.events:
         # Ids only: no name, street, phone, e-mail, klantnummer, pseudonym, nor the token.
@@ -706,8 +802,16 @@ def test_a_wijkteam_only_ever_sees_and_writes_its_own_teams_cases(aws, plan, dat
             case = data.draw(st.sampled_from(plan.cases)) if plan.cases else None
             if case is None:
                 break
-            route = data.draw(st.sampled_from(["/api/cases/{id}", "/api/cases/{id}/contact",
-                                               "/api/cases/{id}/contactpogingen", "/api/cases/{id}/resultaat"]))
+            route = data.draw(
+                st.sampled_from(
+                    [
+                        "/api/cases/{id}",
+                        "/api/cases/{id}/contact",
+                        "/api/cases/{id}/contactpogingen",
+                        "/api/cases/{id}/resultaat",
+                    ]
+                )
+            )
             call = own_run_call(route, case)
             sees = world.sees(member, case)
             sent = world.send(client, member, call)
@@ -725,8 +829,10 @@ def own_run_call(route: str, case: Case, **body) -> Call:
     path = route.replace("{id}", case.id)
     if route in ("/api/cases/{id}", "/api/cases/{id}/contact"):
         return Call("GET", route, path, query={"run": case.run}, case_ids=(case.id,), run=case.run)
-    extra = {"/api/cases/{id}/contactpogingen": CONTACTPOGING,
-             "/api/cases/{id}/resultaat": {"resultaat": EINDRESULTATEN[0]}}.get(route, {})
+    extra = {
+        "/api/cases/{id}/contactpogingen": CONTACTPOGING,
+        "/api/cases/{id}/resultaat": {"resultaat": EINDRESULTATEN[0]},
+    }.get(route, {})
     return Call("POST", route, path, body={**extra, **body, "run": case.run}, case_ids=(case.id,), run=case.run)
 
 
@@ -775,17 +881,28 @@ def fixed_plan() -> Plan:
     run_id, as_of = "20261101-20261101T060000-000000", date(2026, 11, 1)
     cases, people, pseudonyms = [], {}, {}
     for n, (gemeente, team, leveranciers) in enumerate(
-        [("GM0202", "noord", ["zqvitens"]), ("GM0202", None, ["zqeneco"]),
-         ("GM0268", "noord", ["zqvitens", "zqeneco"])],
+        [
+            ("GM0202", "noord", ["zqvitens"]),
+            ("GM0202", None, ["zqeneco"]),
+            ("GM0268", "noord", ["zqvitens", "zqeneco"]),
+        ],
         start=1,
     ):
         case, pseudonym = make_case(run_id, as_of, gemeente, n, n, leveranciers, team, 1, False)
         cases.append(case)
         people[case.id] = (person(n, leveranciers[0]),)
         pseudonyms[case.id] = pseudonym
-    return Plan(("GM0202", "GM0268"), {"GM0202": ("noord",), "GM0268": ("noord",)}, ("zqvitens", "zqeneco"),
-                ((run_id, as_of),), tuple(cases), people, pseudonyms,
-                (("zqvitens", "lv0001-zqvitens"), ("zqeneco", "lv0002-zqeneco")), (cases[0].id,))
+    return Plan(
+        ("GM0202", "GM0268"),
+        {"GM0202": ("noord",), "GM0268": ("noord",)},
+        ("zqvitens", "zqeneco"),
+        ((run_id, as_of),),
+        tuple(cases),
+        people,
+        pseudonyms,
+        (("zqvitens", "lv0001-zqvitens"), ("zqeneco", "lv0002-zqeneco")),
+        (cases[0].id,),
+    )
 
 
 def fixed_call(world: World, route: tuple[str, str]) -> Call:
@@ -847,5 +964,6 @@ def test_each_route_admits_exactly_the_roles_of_api_md(matrix_world, route, role
     else:
         assert sent.status == 403 and sent.json()["error"]["code"] == "forbidden", sent.text
         assert [(e.subject, e.outcome, e.route) for e in sent.events][:1] == [
-            (user.subject, Outcome.DENIED, f"{route[0]} {route[1]}")]
+            (user.subject, Outcome.DENIED, f"{route[0]} {route[1]}")
+        ]
     check_status_and_audit(world, sent, world.expected(user, call))

@@ -22,6 +22,7 @@ from infra.local.stack import LocalStack
 from infra.local.users import DEMO_PASSWORD, SignInFailed, create_demo_users, sign_in
 from tests.fakes import id_token, new_signing_key
 
+
 @pytest.fixture(scope="module")
 def demo_registry(registry):
     """The shared registry with vitens as its one supplier: the demo users of two gemeenten and one supplier."""
@@ -37,11 +38,13 @@ def stack(demo_registry):
 
 @pytest.fixture(scope="module")
 def settings(stack):
-    return SignIn(**{
-        key[len("VINDPLAATS_"):].lower(): value
-        for key, value in stack.env().items()
-        if key in ("VINDPLAATS_USER_POOL_ID", "VINDPLAATS_USER_POOL_CLIENT_ID", "VINDPLAATS_JWKS_URL")
-    })
+    return SignIn(
+        **{
+            key[len("VINDPLAATS_") :].lower(): value
+            for key, value in stack.env().items()
+            if key in ("VINDPLAATS_USER_POOL_ID", "VINDPLAATS_USER_POOL_CLIENT_ID", "VINDPLAATS_JWKS_URL")
+        }
+    )
 
 
 @pytest.fixture(scope="module")
@@ -105,25 +108,39 @@ def test_a_signed_in_coordinator_is_verified_with_gemeente_and_role(verifier, to
     assert identity.display_name == "Coördinator Arnhem"
 
 
-@pytest.mark.parametrize("username, role, gemeente, leverancier, team", [
-    ("wijkteam-gm0268-zuid", Role.WIJKTEAM, "GM0268", None, "zuid"),
-    ("leverancier-vitens", Role.LEVERANCIER, None, "vitens", None),
-    ("operator", Role.OPERATOR, None, None, None),
-])
+@pytest.mark.parametrize(
+    ("username", "role", "gemeente", "leverancier", "team"),
+    [
+        ("wijkteam-gm0268-zuid", Role.WIJKTEAM, "GM0268", None, "zuid"),
+        ("leverancier-vitens", Role.LEVERANCIER, None, "vitens", None),
+        ("operator", Role.OPERATOR, None, None, None),
+    ],
+)
 def test_every_demo_user_signs_in_to_its_own_identity(stack, verifier, username, role, gemeente, leverancier, team):
     identity = verifier.identity("Bearer " + sign_in(stack, username))
-    assert (identity.role, identity.gemeente, identity.leverancier, identity.team) == (role, gemeente, leverancier, team)
+    assert (identity.role, identity.gemeente, identity.leverancier, identity.team) == (
+        role,
+        gemeente,
+        leverancier,
+        team,
+    )
 
 
 def test_demo_users_are_deterministic_and_creating_them_twice_is_harmless(stack, demo_registry):
     users = create_demo_users(stack, demo_registry)
     assert [u.username for u in users] == [
-        "coordinator-gm0202", "wijkteam-gm0202-noord", "wijkteam-gm0202-zuid",
-        "coordinator-gm0268", "wijkteam-gm0268-noord", "wijkteam-gm0268-zuid",
-        "leverancier-vitens", "operator",
+        "coordinator-gm0202",
+        "wijkteam-gm0202-noord",
+        "wijkteam-gm0202-zuid",
+        "coordinator-gm0268",
+        "wijkteam-gm0268-noord",
+        "wijkteam-gm0268-zuid",
+        "leverancier-vitens",
+        "operator",
     ]
     groups = stack.client("cognito-idp").admin_list_groups_for_user(
-        UserPoolId=stack.ref("UserPool"), Username="coordinator-gm0202")["Groups"]
+        UserPoolId=stack.ref("UserPool"), Username="coordinator-gm0202"
+    )["Groups"]
     assert [g["GroupName"] for g in groups] == ["coordinator"]
 
 
@@ -135,8 +152,12 @@ def test_a_wrong_password_does_not_sign_in(stack):
 def test_a_user_in_two_groups_gets_a_valid_token_but_no_identity(stack, verifier):
     cognito = stack.client("cognito-idp")
     pool = stack.ref("UserPool")
-    cognito.admin_create_user(UserPoolId=pool, Username="dubbel", MessageAction="SUPPRESS",
-                              UserAttributes=[{"Name": "custom:gemeente", "Value": "GM0202"}])
+    cognito.admin_create_user(
+        UserPoolId=pool,
+        Username="dubbel",
+        MessageAction="SUPPRESS",
+        UserAttributes=[{"Name": "custom:gemeente", "Value": "GM0202"}],
+    )
     cognito.admin_set_user_password(UserPoolId=pool, Username="dubbel", Password=DEMO_PASSWORD, Permanent=True)
     for group in ("coordinator", "operator"):
         cognito.admin_add_user_to_group(UserPoolId=pool, Username="dubbel", GroupName=group)
@@ -158,9 +179,7 @@ def test_alg_none_is_refused(verifier, token):
 
 def test_hs256_signed_with_the_public_key_as_secret_is_refused(verifier, token, settings):
     jwk = json.loads(_get(settings.jwks))["keys"][0]
-    pem = jwt.PyJWK(jwk).key.public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
+    pem = jwt.PyJWK(jwk).key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     for secret in (pem, pem.strip(), json.dumps(jwk).encode()):
         signing_input, _ = compact({"alg": "HS256", "typ": "JWT", "kid": "dummy"}, claims_of(token))
         signature = hmac.new(secret, signing_input.encode(), hashlib.sha256).digest()
@@ -207,7 +226,8 @@ def test_a_token_of_another_pool_is_refused(stack, verifier, token):
 
 def test_an_access_token_is_refused(stack, verifier):
     result = stack.client("cognito-idp").initiate_auth(
-        ClientId=stack.ref("UserPoolClient"), AuthFlow="USER_PASSWORD_AUTH",
+        ClientId=stack.ref("UserPoolClient"),
+        AuthFlow="USER_PASSWORD_AUTH",
         AuthParameters={"USERNAME": "coordinator-gm0202", "PASSWORD": DEMO_PASSWORD},
     )["AuthenticationResult"]
     rejected(verifier, result["AccessToken"], "token_wrong_use")
@@ -225,10 +245,16 @@ def test_a_tampered_payload_is_refused(verifier, token):
     rejected(verifier, f"{header}.{payload}.{signature}", "token_invalid")
 
 
-@pytest.mark.parametrize("header, code", [
-    (None, "token_missing"), ("", "token_missing"), ("   ", "token_missing"),
-    ("Bearer", "token_invalid"), ("Bearer ", "token_invalid"),
-])
+@pytest.mark.parametrize(
+    ("header", "code"),
+    [
+        (None, "token_missing"),
+        ("", "token_missing"),
+        ("   ", "token_missing"),
+        ("Bearer", "token_invalid"),
+        ("Bearer ", "token_invalid"),
+    ],
+)
 def test_a_missing_token_is_refused(verifier, header, code):
     with pytest.raises(Unauthorized) as caught:
         verifier.identity(header)
@@ -237,10 +263,18 @@ def test_a_missing_token_is_refused(verifier, header, code):
     rejected(verifier, "", "token_missing")
 
 
-@pytest.mark.parametrize("garbage", [
-    "garbage", "a.b.c", "...", "eyJhbGciOiJSUzI1NiJ9", "eyJ9.eyJ9.eyJ9", "x" * 10_000,
-    "eyJhbGciOiJSUzI1NiIsImtpZCI6Im5vcGUifQ.e30.AAAA",  # RS256 with an unknown kid
-])
+@pytest.mark.parametrize(
+    "garbage",
+    [
+        "garbage",
+        "a.b.c",
+        "...",
+        "eyJhbGciOiJSUzI1NiJ9",
+        "eyJ9.eyJ9.eyJ9",
+        "x" * 10_000,
+        "eyJhbGciOiJSUzI1NiIsImtpZCI6Im5vcGUifQ.e30.AAAA",  # RS256 with an unknown kid
+    ],
+)
 def test_garbage_is_refused(verifier, garbage):
     rejected(verifier, garbage, "token_invalid")
 
@@ -252,11 +286,14 @@ def test_a_token_without_a_subject_is_refused(verifier, token):
 # ------------------------------------------------------------------ the header and the key cache
 
 
-@pytest.mark.parametrize("header, expected", [
-    ("Bearer abc.def.ghi", "abc.def.ghi"),
-    ("bearer abc.def.ghi", "abc.def.ghi"),
-    ("  Bearer   abc.def.ghi  ", "abc.def.ghi"),
-])
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("Bearer abc.def.ghi", "abc.def.ghi"),
+        ("bearer abc.def.ghi", "abc.def.ghi"),
+        ("  Bearer   abc.def.ghi  ", "abc.def.ghi"),
+    ],
+)
 def test_bearer_takes_the_token_from_the_header(header, expected):
     assert bearer(header) == expected
 
@@ -297,8 +334,14 @@ def test_the_key_set_is_refetched_when_the_cache_expires():
     key, jwk = new_signing_key("one")
     fetched = []
     clock = [0.0]
-    verifier = TokenVerifier("https://jwks", "https://issuer", "client", cache_seconds=3600,
-                             fetch=lambda url: fetched.append(url) or {"keys": [jwk]}, clock=lambda: clock[0])
+    verifier = TokenVerifier(
+        "https://jwks",
+        "https://issuer",
+        "client",
+        cache_seconds=3600,
+        fetch=lambda url: fetched.append(url) or {"keys": [jwk]},
+        clock=lambda: clock[0],
+    )
     verifier.verify(id_token(key, "one"))
     clock[0] += 3601
     verifier.verify(id_token(key, "one"))
@@ -308,7 +351,8 @@ def test_the_key_set_is_refetched_when_the_cache_expires():
 def test_keys_that_are_not_rs256_signing_keys_are_ignored():
     key, jwk = new_signing_key("one")
     for other in ({"alg": "RS512"}, {"use": "enc"}):
-        verifier = TokenVerifier("https://jwks", "https://issuer", "client", fetch=lambda url: {"keys": [jwk | other]})
+        served = {"keys": [jwk | other]}
+        verifier = TokenVerifier("https://jwks", "https://issuer", "client", fetch=lambda url, served=served: served)
         rejected(verifier, id_token(key, "one"), "token_invalid")
 
 
@@ -332,7 +376,7 @@ def test_an_unreachable_key_set_is_a_server_error_not_a_401():
 
 
 def test_auth_settings_refuse_a_pool_id_that_is_not_one(monkeypatch):
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="not a Cognito user pool id"):
         SignIn(user_pool_id="../evil", user_pool_client_id="c")
     settings = SignIn(user_pool_id="eu-central-1_AbC123", user_pool_client_id="c")
     assert settings.jwks == "https://cognito-idp.eu-central-1.amazonaws.com/eu-central-1_AbC123/.well-known/jwks.json"

@@ -145,7 +145,11 @@ def test_contact_data_leaves_out_the_birth_date():
 def test_profile_shows_role_tenant_and_display_name():
     me = profile(Identity(subject="s", role="wijkteam", gemeente="GM0202", team="noord", display_name="Anna"))
     assert me.model_dump() == {
-        "role": "wijkteam", "gemeente": "GM0202", "leverancier": None, "team": "noord", "display_name": "Anna",
+        "role": "wijkteam",
+        "gemeente": "GM0202",
+        "leverancier": None,
+        "team": "noord",
+        "display_name": "Anna",
     }
     assert profile(COORDINATOR).display_name == "GM0202"
 

@@ -6,7 +6,8 @@ import re
 from decimal import Decimal
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from chalicelib.api.models import (
@@ -14,8 +15,8 @@ from chalicelib.api.models import (
     MAX_BEDRAG,
     CasesQuery,
     ContactpogingRequest,
-    OutboxQuery,
     MatchingRuleRequest,
+    OutboxQuery,
     UploadRequest,
 )
 from chalicelib.api.openapi import OPERATIONS, document
@@ -76,7 +77,9 @@ def test_the_documented_spellings_are_read():
     # The document sets no pattern on a signaaltype filter: one it does not know just matches nothing.
     assert CasesQuery.model_validate({"signaaltype": "\x0c"}).signaaltype == "\x0c"
     assert str(OutboxQuery.model_validate({"since": "2026-10-01"}).since) == "2026-10-01"
-    rule = MatchingRuleRequest.model_validate_json(json.dumps(RULE | {"min_bedrag": "12.50", "venster": {"Energie": [5, 10]}}))
+    rule = MatchingRuleRequest.model_validate_json(
+        json.dumps(RULE | {"min_bedrag": "12.50", "venster": {"Energie": [5, 10]}})
+    )
     assert (rule.min_bedrag, rule.venster) == (Decimal("12.50"), {"Energie": (5, 10)})
     assert UploadRequest.model_validate_json('{"filename": "a.csv", "size": 3.0}').size == 3
 

@@ -12,7 +12,10 @@ SCANNED = ("chalicelib", "functions", "infra", "benchmarks")
 def _bandit(*paths: str | Path) -> dict:
     result = subprocess.run(
         [sys.executable, "-m", "bandit", "-q", "-r", "-f", "json", *map(str, paths)],
-        cwd=ROOT, capture_output=True, text=True, check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     return json.loads(result.stdout)
 

@@ -56,39 +56,82 @@ def _matches(signals=SIGNALS) -> pa.Table:
     rows = []
     for (gemeente, huishouden, wijk, buurt, aantal, totaal, oudste, herhaald, crisis, rank), *signal in signals:
         leverancier, levering, regel, signaaltype, bedrag, sinds, signal_crisis = signal
-        rows.append({
-            "gemeente": gemeente, "huishouden": huishouden, "wijk": wijk, "buurt": buurt,
-            "leverancier": leverancier, "levering": levering, "regel": regel, "signaaltype": signaaltype,
-            "bedrag_cent": bedrag, "achterstand_sinds": sinds, "peildatum": PEIL, "crisis": signal_crisis,
-            "aantal_leveranciers": aantal, "totaal_bedrag_cent": totaal, "oudste_achterstand": oudste,
-            "herhaald": herhaald, "case_crisis": crisis, "case_rank": rank,
-        })
+        rows.append(
+            {
+                "gemeente": gemeente,
+                "huishouden": huishouden,
+                "wijk": wijk,
+                "buurt": buurt,
+                "leverancier": leverancier,
+                "levering": levering,
+                "regel": regel,
+                "signaaltype": signaaltype,
+                "bedrag_cent": bedrag,
+                "achterstand_sinds": sinds,
+                "peildatum": PEIL,
+                "crisis": signal_crisis,
+                "aantal_leveranciers": aantal,
+                "totaal_bedrag_cent": totaal,
+                "oudste_achterstand": oudste,
+                "herhaald": herhaald,
+                "case_crisis": crisis,
+                "case_rank": rank,
+            }
+        )
     return pa.Table.from_pylist(rows[::-1], schema=MATCH_SCHEMA)
 
 
 def _record(regel, klantnummer, postcode, huisnummer, achternaam, *, huisletter="", toevoeging="", **extra):
     record = dict.fromkeys(VAULT_COLUMNS, "")
-    record.update(regel=regel, klantnummer=klantnummer, postcode=postcode, huisnummer=huisnummer,
-                  huisletter=huisletter, toevoeging=toevoeging, achternaam=achternaam, geboortedatum=None,
-                  bsn=None)
+    record.update(
+        regel=regel,
+        klantnummer=klantnummer,
+        postcode=postcode,
+        huisnummer=huisnummer,
+        huisletter=huisletter,
+        toevoeging=toevoeging,
+        achternaam=achternaam,
+        geboortedatum=None,
+        bsn=None,
+    )
     record.update(extra)
     return record
 
 
 def _vault(*records) -> pa.Table:
-    schema = pa.schema([
-        (name, pa.int32() if name in ("regel", "huisnummer") else pa.date32() if name == "geboortedatum" else pa.string())
-        for name in VAULT_COLUMNS
-    ])
+    schema = pa.schema(
+        [
+            (
+                name,
+                pa.int32()
+                if name in ("regel", "huisnummer")
+                else pa.date32()
+                if name == "geboortedatum"
+                else pa.string(),
+            )
+            for name in VAULT_COLUMNS
+        ]
+    )
     return pa.Table.from_pylist(list(records), schema=schema)
 
 
 VAULT = {
     ("vivare", "L1"): _vault(
         _record(1, "V-unmatched", "6811AB", 1, "Nietgematcht", bsn="111222333"),
-        _record(2, "  V-1002 ", "6811AB", 12, "  Jansen ", huisletter="A", voorletters=" J. ",
-                telefoon=" 0612345678 ", straat="Ketelstraat", woonplaats="Arnhem", bsn="123456782",
-                geboortedatum=date(1980, 2, 29)),
+        _record(
+            2,
+            "  V-1002 ",
+            "6811AB",
+            12,
+            "  Jansen ",
+            huisletter="A",
+            voorletters=" J. ",
+            telefoon=" 0612345678 ",
+            straat="Ketelstraat",
+            woonplaats="Arnhem",
+            bsn="123456782",
+            geboortedatum=date(1980, 2, 29),
+        ),
         _record(5, "V-1005", "6822CD", 3, "Vries", tussenvoegsel="de", email="devries@example.com"),
         _record(6, "V-1006", "6822CD", 3, "Vries ", tussenvoegsel="de", email=" devries@example.com"),
     ),
@@ -97,23 +140,40 @@ VAULT = {
         _record(7, "W-7", "6511EF", 9, "", toevoeging="2"),
     ),
     ("eneco", "L3"): _vault(
-        _record(4, "E-4", "6811AB", 12, "Jansen", huisletter="A", voorletters="J.", telefoon="0612345678",
-                straat="Ketelstraat", woonplaats="Arnhem", geboortedatum=date(1980, 2, 29)),
+        _record(
+            4,
+            "E-4",
+            "6811AB",
+            12,
+            "Jansen",
+            huisletter="A",
+            voorletters="J.",
+            telefoon="0612345678",
+            straat="Ketelstraat",
+            woonplaats="Arnhem",
+            geboortedatum=date(1980, 2, 29),
+        ),
         _record(8, "E-8", "6511EF", 9, "Bakker", toevoeging="2"),
     ),
 }
 
 
 def _cases(**overrides) -> list[Case]:
-    arguments = dict(matches=_matches(), vault_records=VAULT, registry=REGISTRY, reference=REFERENCE,
-                     run_id=RUN, as_of=AS_OF) | overrides
+    arguments = {
+        "matches": _matches(),
+        "vault_records": VAULT,
+        "registry": REGISTRY,
+        "reference": REFERENCE,
+        "run_id": RUN,
+        "as_of": AS_OF,
+    } | overrides
     return build_cases(**arguments)
 
 
 def test_one_case_per_household_by_gemeente_then_rank():
     cases = _cases()
     assert [(c.gemeente, c.rank) for c in cases] == [("GM0202", 1), ("GM0202", 2), ("GM0268", 1)]
-    b, a, c = cases
+    b, a, _c = cases
     assert [s.klantnummer for s in a.signalen] == ["E-4", "V-1002"]
     assert [s.klantnummer for s in b.signalen] == ["W-3", "V-1005", "V-1006"]
     assert (b.aantal_leveranciers, b.crisis, b.herhaald) == (2, True, True)
@@ -139,13 +199,13 @@ def test_wijk_and_buurt_carry_their_names_from_the_reference():
 
 
 def test_address_is_normalised_with_empty_strings_for_absent_parts():
-    b, a, c = _cases()
+    _b, a, c = _cases()
     assert a.adres.model_dump() == {"postcode": "6811AB", "huisnummer": 12, "huisletter": "A", "toevoeging": ""}
     assert c.adres.model_dump() == {"postcode": "6511EF", "huisnummer": 9, "huisletter": "", "toevoeging": "2"}
 
 
 def test_amounts_are_euros_with_cents_and_dates_iso_in_json():
-    b, a, c = _cases()
+    _b, a, c = _cases()
     assert a.totaal_bedrag == Decimal("300.50")
     assert [s.bedrag for s in c.signalen] == [Decimal("200.00"), Decimal("0.01")]
     document = json.loads(a.model_dump_json())
@@ -179,10 +239,24 @@ def test_contacts_are_kept_apart_trimmed_deduplicated_and_without_empty_fields()
     b, a, c = cases
     assert set(contacts) == {a.id, b.id, c.id}
     assert contacts[a.id] == [
-        Person(leverancier="eneco", voorletters="J.", achternaam="Jansen", geboortedatum=date(1980, 2, 29),
-               straat="Ketelstraat", woonplaats="Arnhem", telefoon="0612345678"),
-        Person(leverancier="vivare", voorletters="J.", achternaam="Jansen", geboortedatum=date(1980, 2, 29),
-               straat="Ketelstraat", woonplaats="Arnhem", telefoon="0612345678"),
+        Person(
+            leverancier="eneco",
+            voorletters="J.",
+            achternaam="Jansen",
+            geboortedatum=date(1980, 2, 29),
+            straat="Ketelstraat",
+            woonplaats="Arnhem",
+            telefoon="0612345678",
+        ),
+        Person(
+            leverancier="vivare",
+            voorletters="J.",
+            achternaam="Jansen",
+            geboortedatum=date(1980, 2, 29),
+            straat="Ketelstraat",
+            woonplaats="Arnhem",
+            telefoon="0612345678",
+        ),
     ]
     assert contacts[b.id] == [
         Person(leverancier="vitens", tussenvoegsel="de", achternaam="Vries", email="devries@example.com"),
@@ -190,8 +264,13 @@ def test_contacts_are_kept_apart_trimmed_deduplicated_and_without_empty_fields()
     ]
     assert contacts[c.id] == [Person(leverancier="eneco", achternaam="Bakker")]
     assert contacts[a.id][0].model_dump(mode="json", exclude_none=True) == {
-        "leverancier": "eneco", "voorletters": "J.", "achternaam": "Jansen", "geboortedatum": "1980-02-29",
-        "straat": "Ketelstraat", "woonplaats": "Arnhem", "telefoon": "0612345678",
+        "leverancier": "eneco",
+        "voorletters": "J.",
+        "achternaam": "Jansen",
+        "geboortedatum": "1980-02-29",
+        "straat": "Ketelstraat",
+        "woonplaats": "Arnhem",
+        "telefoon": "0612345678",
     }
 
 
@@ -209,9 +288,10 @@ def test_no_bsn_anywhere_and_no_contact_data_in_cases():
 
 def test_a_signal_whose_record_is_gone_keeps_its_figures_without_klantnummer():
     vault = {key: table for key, table in VAULT.items() if key != ("eneco", "L3")}
-    b, a, c = _cases(vault_records=vault)
+    _b, _a, c = _cases(vault_records=vault)
     assert [(s.leverancier, s.klantnummer, s.bedrag) for s in c.signalen] == [
-        ("eneco", "", Decimal("200.00")), ("vitens", "W-7", Decimal("0.01"))
+        ("eneco", "", Decimal("200.00")),
+        ("vitens", "W-7", Decimal("0.01")),
     ]
     assert c.adres.postcode == "6511EF"
     nothing = _cases(vault_records={})

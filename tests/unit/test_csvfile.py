@@ -41,7 +41,9 @@ def test_unreadable_bytes_are_refused_with_a_code(data, code):
     assert raised.value.code == code
 
 
-@pytest.mark.parametrize(("line", "delimiter"), [(b"a;b;c", ";"), (b"a,b,c", ","), (b"a;b,c;d", ";"), (b"a,b;c,d", ",")])
+@pytest.mark.parametrize(
+    ("line", "delimiter"), [(b"a;b;c", ";"), (b"a,b,c", ","), (b"a;b,c;d", ";"), (b"a,b;c,d", ",")]
+)
 def test_delimiter_comes_from_the_header(line, delimiter):
     assert read_header(line + b"\n1\n").delimiter == delimiter
 

@@ -64,7 +64,15 @@ def test_file_with_only_a_header_and_empty_lines_is_rejected():
 
 
 def test_row_errors_carry_physical_line_column_code_and_dutch_message():
-    text = HEADER + "\n" + _rows(5) + "\n" + 'K9;"6811\nAB";1;10;2026-10-01;2026-11-01\n' + _rows(20, 20) + "K99;0811AB;1;0;2026-10-01;2026-11-01\n"
+    text = (
+        HEADER
+        + "\n"
+        + _rows(5)
+        + "\n"
+        + 'K9;"6811\nAB";1;10;2026-10-01;2026-11-01\n'
+        + _rows(20, 20)
+        + "K99;0811AB;1;0;2026-10-01;2026-11-01\n"
+    )
     result = _read(text)
     assert result.status is Status.ACCEPTED_WITH_ERRORS
     found = [(e.line, e.column, e.code) for e in result.errors]
@@ -100,7 +108,9 @@ def test_threshold_is_the_suppliers_own_setting():
 
 
 def test_second_occurrence_of_a_klantnummer_is_a_row_error():
-    result = _read(HEADER + "\nK1;6811AB;1;10;2026-10-01;2026-11-01\nK1;6811AB;2;10;2026-10-01;2026-11-01\n" + _rows(20, 2))
+    result = _read(
+        HEADER + "\nK1;6811AB;1;10;2026-10-01;2026-11-01\nK1;6811AB;2;10;2026-10-01;2026-11-01\n" + _rows(20, 2)
+    )
     assert [(e.line, e.code) for e in result.errors] == [(3, "klantnummer_duplicate")]
 
 
@@ -117,7 +127,9 @@ def test_row_with_wrong_number_of_fields_is_a_row_error():
 
 def test_bsn_from_a_non_zorg_supplier_is_ignored_with_one_warning():
     header = HEADER + ";bsn"
-    result = _read(header + "\nK1;6811AB;1;10;2026-10-01;2026-11-01;111222333\nK2;6811AB;2;10;2026-10-01;2026-11-01;123\n")
+    result = _read(
+        header + "\nK1;6811AB;1;10;2026-10-01;2026-11-01;111222333\nK2;6811AB;2;10;2026-10-01;2026-11-01;123\n"
+    )
     assert result.status is Status.ACCEPTED
     assert [w.code for w in result.warnings] == ["bsn_ignored"]
     assert result.rows["bsn"].to_pylist() == [None, None]
@@ -179,7 +191,9 @@ def test_formula_and_html_in_free_text_are_kept_verbatim_for_the_vault():
 
 
 def test_rows_of_only_delimiters_are_skipped_like_empty_lines():
-    result = _read(HEADER + "\nK1;6811AB;1;10;2026-10-01;2026-11-01\n;;;;;\n ; ;;;;\nK2;6811AB;2;10;2026-10-01;2026-11-01\n")
+    result = _read(
+        HEADER + "\nK1;6811AB;1;10;2026-10-01;2026-11-01\n;;;;;\n ; ;;;;\nK2;6811AB;2;10;2026-10-01;2026-11-01\n"
+    )
     assert result.status is Status.ACCEPTED
     assert result.counts.read == 2
     assert result.rows["regel"].to_pylist() == [2, 5]
@@ -203,7 +217,12 @@ def test_peildatum_empty_on_one_row_only_is_a_mismatch():
 
 
 def test_lone_carriage_return_inside_a_value_keeps_line_numbers():
-    text = HEADER + ";straat\n" + "K1;6811AB;1;10;2026-10-01;2026-11-01;Dorp\rstraat\r\n" + "K2;0000AA;2;10;2026-10-01;2026-11-01;x\r\n"
+    text = (
+        HEADER
+        + ";straat\n"
+        + "K1;6811AB;1;10;2026-10-01;2026-11-01;Dorp\rstraat\r\n"
+        + "K2;0000AA;2;10;2026-10-01;2026-11-01;x\r\n"
+    )
     result = _read(text + "".join(f"K{i};6811AB;{i};10;2026-10-01;2026-11-01;x\r\n" for i in range(3, 20)))
     assert [(e.line, e.code) for e in result.errors] == [(3, "postcode_invalid")]
     assert result.rows["straat"].to_pylist()[0] == "Dorp straat"

@@ -31,7 +31,7 @@ class File:
         self.delimiter = ";" if first.count(";") > first.count(",") else ","
         reader = csv.reader(io.StringIO(self.text, newline=""), delimiter=self.delimiter)
         self.header = [name.strip().lower() for name in next(reader)]
-        self.rows = [dict(zip(self.header, record)) for record in reader if record]
+        self.rows = [dict(zip(self.header, record, strict=False)) for record in reader if record]
 
     def values(self, column: str) -> list[str]:
         return [row[column] for row in self.rows if column in row]
@@ -115,7 +115,7 @@ def test_folder_has_the_layout_of_vindplaats_run(demo, files):
     registry = parse_registry_toml((folder / "registry.toml").read_text(encoding="utf-8"))
 
     assert (folder / "adressen.csv").is_file()
-    assert {f.leverancier for f in files} == {l.id for l in registry.leveranciers}
+    assert {f.leverancier for f in files} == {leverancier.id for leverancier in registry.leveranciers}
     assert sorted(f"{f.leverancier}/{f.path.name}" for f in files) == sorted(summary.leveringen)
     assert summary.rijen == sum(len(f.rows) for f in files)
 
@@ -125,14 +125,16 @@ def test_registry_parses_and_shows_each_rule(demo):
     registry = parse_registry_toml((folder / "registry.toml").read_text(encoding="utf-8"))
 
     assert [(g.code, g.naam) for g in registry.gemeenten] == [
-        ("GM0202", "Arnhem"), ("GM0268", "Nijmegen"), ("GM0796", "'s-Hertogenbosch")
+        ("GM0202", "Arnhem"),
+        ("GM0268", "Nijmegen"),
+        ("GM0796", "'s-Hertogenbosch"),
     ]
     assert registry.gemeente("GM0202").min_bedrag == 75
     assert registry.gemeente("GM0268").venster == {"Water": (30, 3650)}
     default = registry.gemeente("GM0796")
     assert (default.min_leveranciers, default.min_bedrag, default.venster, default.signaaltypen) == (2, 0, {}, ())
     assert len(registry.leveranciers) >= 6
-    assert len({l.signaaltype for l in registry.leveranciers}) >= 5
+    assert len({leverancier.signaaltype for leverancier in registry.leveranciers}) >= 5
     pairs = {(c.gemeente, c.leverancier) for c in registry.convenanten}
     assert len(pairs) < len(registry.gemeenten) * len(registry.leveranciers)
     active = {(c.gemeente, c.leverancier) for c in registry.active_convenanten(AS_OF)}
@@ -150,8 +152,11 @@ def test_reference_parses_with_three_gemeenten_and_both_kinds_of_rows(demo):
     prefixes = {"GM0202": "68", "GM0268": "65", "GM0796": "52"}
     assert all(row["postcode"].startswith(prefixes[row["gemeente"]]) for row in reference.to_pylist())
     whole = {row["postcode"]: row["buurt"] for row in reference.to_pylist() if row["huisnummer"] is None}
-    exact_elsewhere = {row["postcode"] for row in reference.to_pylist()
-                       if row["huisnummer"] is not None and whole.get(row["postcode"], row["buurt"]) != row["buurt"]}
+    exact_elsewhere = {
+        row["postcode"]
+        for row in reference.to_pylist()
+        if row["huisnummer"] is not None and whole.get(row["postcode"], row["buurt"]) != row["buurt"]
+    }
     assert whole and exact_elsewhere
     assert len(set(reference["buurt"].to_pylist())) >= 12
 
@@ -196,8 +201,9 @@ def test_households_recur_across_suppliers_in_other_forms(accepted):
             if re.fullmatch(r"[1-9]\d{3} ?[A-Za-z]{2}", row["postcode"]):
                 key = household(row)
                 suppliers[key].add(f.leverancier)
-                forms[key].add((row["postcode"], row["huisnummer"], row.get("huisletter"),
-                                row.get("huisnummertoevoeging")))
+                forms[key].add(
+                    (row["postcode"], row["huisnummer"], row.get("huisletter"), row.get("huisnummertoevoeging"))
+                )
     counts = [len(s) for s in suppliers.values()]
     assert counts.count(1) and counts.count(2) and sum(n >= 3 for n in counts) >= 5
     assert sum(len(f) >= 2 for f in forms.values()) >= 10
@@ -209,9 +215,11 @@ def test_households_of_deliveries_are_in_the_reference_except_one(demo, accepted
     known = {(r["postcode"], r["huisnummer"]) for r in reference} | {(r["postcode"], None) for r in reference}
     missing = {
         household(row)[:2]
-        for f in accepted for row in f.rows
+        for f in accepted
+        for row in f.rows
         if re.fullmatch(r"[1-9]\d{3} ?[A-Za-z]{2}", row["postcode"])
-        and household(row)[:2] not in known and (household(row)[0], None) not in known
+        and household(row)[:2] not in known
+        and (household(row)[0], None) not in known
     }
     assert len(missing) == 1
 
@@ -225,9 +233,27 @@ def test_encodings_line_endings_and_delimiters_vary(files):
 
 
 def test_one_file_has_an_unknown_column(files):
-    known = {"klantnummer", "postcode", "huisnummer", "huisletter", "huisnummertoevoeging", "bedrag",
-             "achterstand_sinds", "peildatum", "signaaltype", "crisissignaal", "voorletters", "tussenvoegsel",
-             "achternaam", "geboortedatum", "straat", "woonplaats", "telefoon", "email", "bsn"}
+    known = {
+        "klantnummer",
+        "postcode",
+        "huisnummer",
+        "huisletter",
+        "huisnummertoevoeging",
+        "bedrag",
+        "achterstand_sinds",
+        "peildatum",
+        "signaaltype",
+        "crisissignaal",
+        "voorletters",
+        "tussenvoegsel",
+        "achternaam",
+        "geboortedatum",
+        "straat",
+        "woonplaats",
+        "telefoon",
+        "email",
+        "bsn",
+    }
     assert any(set(f.header) - known - {"openstaand"} for f in files)
 
 
@@ -309,7 +335,8 @@ def test_summary_lists_every_personal_value_written(demo, files):
 def test_personal_values_do_not_occur_in_shared_reference_data(demo):
     folder, summary = demo
     shared = (folder / "adressen.csv").read_text(encoding="utf-8") + (folder / "registry.toml").read_text(
-        encoding="utf-8")
+        encoding="utf-8"
+    )
 
     assert [v for v in summary.persoonsgegevens() if v in shared] == []
     assert min(len(name) for name in summary.achternamen) >= 5

@@ -35,14 +35,14 @@ class FakeKms:
         self._keys: dict[bytes, tuple[str, dict[str, str], bytes]] = {}
         self.calls: list[str] = []
 
-    def generate_data_key(self, KeyId, KeySpec, EncryptionContext):  # noqa: N803 - boto3's names
+    def generate_data_key(self, KeyId, KeySpec, EncryptionContext):
         assert KeySpec == "AES_256"
         self.calls.append("GenerateDataKey")
         plain, wrapped = os.urandom(32), secrets.token_bytes(48)
         self._keys[wrapped] = (KeyId, dict(EncryptionContext), plain)
         return {"Plaintext": plain, "CiphertextBlob": wrapped}
 
-    def decrypt(self, CiphertextBlob, EncryptionContext, KeyId):  # noqa: N803 - boto3's names
+    def decrypt(self, CiphertextBlob, EncryptionContext, KeyId):
         self.calls.append("Decrypt")
         found = self._keys.get(CiphertextBlob)
         if found is None or found[:2] != (KeyId, dict(EncryptionContext)):
@@ -132,7 +132,7 @@ def test_a_tampered_index_fails_to_open(kms):
 
 def test_bytes_that_are_not_a_records_envelope_are_refused(kms):
     body = seal_records(kms, KEY, CONTEXT, RECORDS)
-    data_key, index = open_index(kms, KEY, CONTEXT, body)
+    data_key, _index = open_index(kms, KEY, CONTEXT, body)
     for wrong in (b"", b"VPR1", body[:40], seal(kms, KEY, CONTEXT, b"{}"), b"PK\x03\x04" + body[4:]):
         with pytest.raises(NotSealed):
             open_index(kms, KEY, CONTEXT, wrong)
@@ -143,5 +143,5 @@ def test_bytes_that_are_not_a_records_envelope_are_refused(kms):
 def test_an_empty_set_of_records_seals_and_opens(kms):
     body = seal_records(kms, KEY, CONTEXT, {})
     assert open_records(kms, KEY, CONTEXT, body) == {}
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="needs a name"):
         seal_records(kms, KEY, CONTEXT, {"": b"[]"})

@@ -51,8 +51,7 @@ def test_wijkteam_member_gets_gemeente_and_team():
 
 def test_leverancier_gets_its_id_and_no_gemeente():
     identity = identity_from_claims(
-        claims(**{"cognito:groups": ["leverancier"], "custom:gemeente": None,
-                  "custom:leverancier": "vitens"})
+        claims(**{"cognito:groups": ["leverancier"], "custom:gemeente": None, "custom:leverancier": "vitens"})
     )
     assert (identity.role, identity.leverancier, identity.gemeente) == (Role.LEVERANCIER, "vitens", None)
 
@@ -68,16 +67,19 @@ def test_identity_is_frozen():
         identity.gemeente = "GM0268"
 
 
-@pytest.mark.parametrize("groups, code", [
-    (None, "role_missing"),
-    ([], "role_missing"),
-    (["coordinator", "operator"], "role_ambiguous"),
-    (["coordinator", "coordinator"], "role_ambiguous"),
-    (["admin"], "role_unknown"),
-    (["Coordinator"], "role_unknown"),
-    (["coordinator "], "role_unknown"),
-    (["us-east-1_abc_Google"], "role_unknown"),
-])
+@pytest.mark.parametrize(
+    ("groups", "code"),
+    [
+        (None, "role_missing"),
+        ([], "role_missing"),
+        (["coordinator", "operator"], "role_ambiguous"),
+        (["coordinator", "coordinator"], "role_ambiguous"),
+        (["admin"], "role_unknown"),
+        (["Coordinator"], "role_unknown"),
+        (["coordinator "], "role_unknown"),
+        (["us-east-1_abc_Google"], "role_unknown"),
+    ],
+)
 def test_role_needs_exactly_one_known_group(groups, code):
     forbidden(code, **{"cognito:groups": groups})
 
@@ -89,10 +91,23 @@ def test_groups_that_are_not_a_list_of_names_are_an_invalid_token(groups):
     assert caught.value.code == "token_invalid"
 
 
-@pytest.mark.parametrize("gemeente", [
-    "gm0202", "GM0202 ", " GM0202", "GM 0202", "GM020", "GM02020", "GM0202\n", "GM٠٢٠٢", "GM０２０２",
-    "", "*", "GM0202,GM0268",
-])
+@pytest.mark.parametrize(
+    "gemeente",
+    [
+        "gm0202",
+        "GM0202 ",
+        " GM0202",
+        "GM 0202",
+        "GM020",
+        "GM02020",
+        "GM0202\n",
+        "GM٠٢٠٢",
+        "GM０２０２",
+        "",
+        "*",
+        "GM0202,GM0268",
+    ],
+)
 def test_gemeente_must_be_a_cbs_code_as_it_stands(gemeente):
     forbidden("tenant_invalid", **{"custom:gemeente": gemeente})
 
@@ -125,8 +140,10 @@ def test_leverancier_with_a_gemeente_as_well_is_refused():
 
 @pytest.mark.parametrize("leverancier", ["Vitens", "v", "vitens ", "vi_tens", "a" * 41, "vitens/../x", ""])
 def test_leverancier_id_must_be_valid_as_it_stands(leverancier):
-    forbidden("tenant_invalid", **{"cognito:groups": ["leverancier"], "custom:gemeente": None,
-                                   "custom:leverancier": leverancier})
+    forbidden(
+        "tenant_invalid",
+        **{"cognito:groups": ["leverancier"], "custom:gemeente": None, "custom:leverancier": leverancier},
+    )
 
 
 def test_leverancier_without_id_is_refused():
@@ -162,13 +179,21 @@ def test_an_identity_cannot_be_built_with_a_tenant_that_does_not_fit_its_role():
         Identity(subject="s", role=Role.LEVERANCIER, leverancier="vitens", gemeente="GM0202")
 
 
-@given(st.dictionaries(
-    st.sampled_from(["sub", "cognito:groups", "custom:gemeente", "custom:leverancier", "custom:team",
-                     "name", "email"]),
-    st.one_of(st.none(), st.text(max_size=12), st.lists(st.text(max_size=12), max_size=3),
-              st.integers(), st.sampled_from(["GM0202", "vitens", "noord", "wijkteam", "coordinator"]),
-              st.lists(st.sampled_from([r.value for r in Role]), max_size=2)),
-))
+@given(
+    st.dictionaries(
+        st.sampled_from(
+            ["sub", "cognito:groups", "custom:gemeente", "custom:leverancier", "custom:team", "name", "email"]
+        ),
+        st.one_of(
+            st.none(),
+            st.text(max_size=12),
+            st.lists(st.text(max_size=12), max_size=3),
+            st.integers(),
+            st.sampled_from(["GM0202", "vitens", "noord", "wijkteam", "coordinator"]),
+            st.lists(st.sampled_from([r.value for r in Role]), max_size=2),
+        ),
+    )
+)
 def test_any_claims_give_a_consistent_identity_or_an_auth_error(raw):
     try:
         identity = identity_from_claims(raw)

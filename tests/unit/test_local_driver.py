@@ -89,12 +89,21 @@ def test_state_plumbing_carries_run_id_and_as_of_and_selects_results(asl):
     output = driver(asl, fakes).run({"as_of": "2026-05-01"})
 
     assert fakes.calls["prepare"] == [{"as_of": "2026-05-01"}]
-    assert fakes.calls["query"] == [{
-        "QueryString": RUN["query"], "WorkGroup": "wg", "QueryExecutionContext": {"Database": "db"},
-    }]
-    assert fakes.calls["publish"] == [{
-        "run_id": RUN["run_id"], "as_of": "2026-05-01", "output": RUN["output"], "query_execution_id": "q-1",
-    }]
+    assert fakes.calls["query"] == [
+        {
+            "QueryString": RUN["query"],
+            "WorkGroup": "wg",
+            "QueryExecutionContext": {"Database": "db"},
+        }
+    ]
+    assert fakes.calls["publish"] == [
+        {
+            "run_id": RUN["run_id"],
+            "as_of": "2026-05-01",
+            "output": RUN["output"],
+            "query_execution_id": "q-1",
+        }
+    ]
     assert fakes.calls["notify"] == [{"run_id": RUN["run_id"], "as_of": "2026-05-01", "publish": {"cases": 3}}]
     assert fakes.calls["retention"] == [{"run_id": RUN["run_id"], "as_of": "2026-05-01"}]
     assert output == RUN | {
@@ -183,8 +192,11 @@ def test_every_task_needs_a_local_implementation(asl):
 
 
 def test_template_substitutions_resolve_to_local_arns_the_local_wiring_knows(body):
-    refs = {"AthenaWorkGroup": "vindplaats-match", "GlueDatabase": "vindplaats_dev",
-            "AlarmTopic": "arn:aws:sns:eu-west-1:123456789012:vindplaats-AlarmTopic"}
+    refs = {
+        "AthenaWorkGroup": "vindplaats-match",
+        "GlueDatabase": "vindplaats_dev",
+        "AlarmTopic": "arn:aws:sns:eu-west-1:123456789012:vindplaats-AlarmTopic",
+    }
     substitutions = definition_substitutions(body, Resolver(body, refs=refs))
     assert substitutions["PrepareFunctionArn"] == (
         "arn:aws:lambda:eu-west-1:123456789012:function:vindplaats-PrepareFunction"

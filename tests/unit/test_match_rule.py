@@ -27,16 +27,32 @@ def cases_from_rows(rows: list[dict[str, Any]]) -> list[Case]:
         grouped.setdefault((row["gemeente"], row["huishouden"]), []).append(row)
     cases = []
     rank_in = defaultdict(int)
-    case_columns = ("wijk", "buurt", "aantal_leveranciers", "totaal_bedrag_cent", "oudste_achterstand",
-                    "herhaald", "case_crisis", "case_rank")
+    case_columns = (
+        "wijk",
+        "buurt",
+        "aantal_leveranciers",
+        "totaal_bedrag_cent",
+        "oudste_achterstand",
+        "herhaald",
+        "case_crisis",
+        "case_rank",
+    )
     for (gemeente, huishouden), members in grouped.items():
         first = members[0]
         assert all(all(m[c] == first[c] for c in case_columns) for m in members)
         rank_in[gemeente] += 1
         assert first["case_rank"] == rank_in[gemeente]
         signals = [
-            (m["leverancier"], m["levering"], m["regel"], m["signaaltype"], m["bedrag_cent"],
-             m["achterstand_sinds"], m["peildatum"], m["crisis"])
+            (
+                m["leverancier"],
+                m["levering"],
+                m["regel"],
+                m["signaaltype"],
+                m["bedrag_cent"],
+                m["achterstand_sinds"],
+                m["peildatum"],
+                m["crisis"],
+            )
             for m in members
         ]
         assert signals == sorted(signals)
@@ -298,9 +314,7 @@ def test_overlapping_convenanten_do_not_duplicate_signals():
     assert len(case.signals) == 1 and case.totaal_bedrag_cent == 10_000
 
 
-@pytest.mark.parametrize(
-    ("days_before", "counts"), [(0, True), (45, True), (46, False), (-1, False)]
-)
+@pytest.mark.parametrize(("days_before", "counts"), [(0, True), (45, True), (46, False), (-1, False)])
 def test_delivery_counts_when_its_peildatum_is_within_45_days_up_to_the_as_of_date(days_before, counts):
     cases = matched(registry(), D, [signal(peildatum=D - timedelta(days=days_before))])
     assert bool(cases) is counts

@@ -75,8 +75,19 @@ UPLOADED = datetime(2026, 11, 2, 8, tzinfo=UTC)
 H1, H2 = "a" * 32, "b" * 32
 
 
-def lake_row(huishouden, leverancier, levering, *, regel=2, bedrag_cent=10_000, sinds=date(2026, 9, 1),
-             peildatum=PEILDATUM, crisis=False, geupload_op=UPLOADED, gemeente="GM0202"):
+def lake_row(
+    huishouden,
+    leverancier,
+    levering,
+    *,
+    regel=2,
+    bedrag_cent=10_000,
+    sinds=date(2026, 9, 1),
+    peildatum=PEILDATUM,
+    crisis=False,
+    geupload_op=UPLOADED,
+    gemeente="GM0202",
+):
     return {
         "huishouden": huishouden,
         "levering": levering,
@@ -146,8 +157,19 @@ def test_lake_read_and_match_sql_agree_on_the_signal_columns():
 def test_match_sql_runs_unchanged_on_duckdb():
     rows = DuckDbQueryEngine(threads=1).match(example_tables()).to_pylist()
     assert [(r["huishouden"], r["leverancier"], r["regel"]) for r in rows] == [(H1, "vitens", 7), (H1, "vivare", 2)]
-    case = {k: rows[0][k] for k in ("aantal_leveranciers", "totaal_bedrag_cent", "oudste_achterstand",
-                                    "herhaald", "case_crisis", "case_rank", "wijk", "buurt")}
+    case = {
+        k: rows[0][k]
+        for k in (
+            "aantal_leveranciers",
+            "totaal_bedrag_cent",
+            "oudste_achterstand",
+            "herhaald",
+            "case_crisis",
+            "case_rank",
+            "wijk",
+            "buurt",
+        )
+    }
     assert case == {
         "aantal_leveranciers": 2,
         "totaal_bedrag_cent": 57_000,
@@ -195,10 +217,22 @@ def test_parameter_tables_say_what_the_registry_says():
         {"as_of": AS_OF, "levering_vanaf": date(2026, 10, 1), "herhaald_vanaf": date(2026, 5, 16)}
     ]
     assert tables["gemeente_regels"].to_pylist() == [
-        {"gemeente": "GM0202", "min_leveranciers": 2, "min_dagen": 0, "max_dagen": 100,
-         "min_bedrag_cent": 0, "alle_signaaltypen": True},
-        {"gemeente": "GM0344", "min_leveranciers": 3, "min_dagen": 14, "max_dagen": 120,
-         "min_bedrag_cent": 2_550, "alle_signaaltypen": False},
+        {
+            "gemeente": "GM0202",
+            "min_leveranciers": 2,
+            "min_dagen": 0,
+            "max_dagen": 100,
+            "min_bedrag_cent": 0,
+            "alle_signaaltypen": True,
+        },
+        {
+            "gemeente": "GM0344",
+            "min_leveranciers": 3,
+            "min_dagen": 14,
+            "max_dagen": 120,
+            "min_bedrag_cent": 2_550,
+            "alle_signaaltypen": False,
+        },
     ]
     assert tables["gemeente_signaaltypen"].to_pylist() == [
         {"gemeente": "GM0344", "signaaltype": "Huur"},
@@ -220,7 +254,7 @@ class FolderS3:
     def __init__(self, root: Path) -> None:
         self.root = root
 
-    def put_object(self, Bucket, Key, Body, ContentType):  # noqa: N803 - boto3's names
+    def put_object(self, Bucket, Key, Body, ContentType):
         path = self.root / Bucket / Key
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(Body)
@@ -231,11 +265,10 @@ def write_lake(root: Path, rows: list[dict]) -> str:
     table = pa.Table.from_pylist(rows, schema=SIGNAL_SCHEMA)
     deliveries = sorted({(r["peildatum"], r["leverancier"], r["levering"]) for r in rows})
     for peildatum, leverancier, levering in deliveries:
-        mask = [
-            (r["peildatum"], r["leverancier"], r["levering"]) == (peildatum, leverancier, levering) for r in rows
-        ]
-        lake.write_signals(table.filter(pa.array(mask)), peildatum=peildatum.isoformat(),
-                           leverancier=leverancier, levering=levering)
+        mask = [(r["peildatum"], r["leverancier"], r["levering"]) == (peildatum, leverancier, levering) for r in rows]
+        lake.write_signals(
+            table.filter(pa.array(mask)), peildatum=peildatum.isoformat(), leverancier=leverancier, levering=levering
+        )
     return str(root / "lake" / "signals")
 
 

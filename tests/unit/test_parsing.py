@@ -88,7 +88,7 @@ def test_first_error_takes_the_first_code_per_row():
 
 
 @pytest.mark.parametrize(
-    "raw, expected",
+    ("raw", "expected"),
     [
         ("1234AB", "1234AB"),
         ("1234 AB", "1234AB"),
@@ -120,7 +120,7 @@ def test_empty_postcode_is_missing():
 
 
 @pytest.mark.parametrize(
-    "huisnummer, expected",
+    ("huisnummer", "expected"),
     [
         ("12", (12, "", "")),
         ("00012", (12, "", "")),
@@ -166,7 +166,7 @@ def test_empty_huisnummer_is_missing():
 
 
 @pytest.mark.parametrize(
-    "huisnummer, huisletter, toevoeging, expected",
+    ("huisnummer", "huisletter", "toevoeging", "expected"),
     [
         ("12", "a", "", (12, "A", "")),
         ("12", "", "2", (12, "", "2")),
@@ -176,9 +176,7 @@ def test_empty_huisnummer_is_missing():
         ("7", "z", "abcd", (7, "Z", "ABCD")),
     ],
 )
-def test_letter_and_addition_in_their_own_columns_are_normalised(
-    huisnummer, huisletter, toevoeging, expected
-):
+def test_letter_and_addition_in_their_own_columns_are_normalised(huisnummer, huisletter, toevoeging, expected):
     assert one_adres(huisnummer, huisletter, toevoeging) == (expected, {})
 
 
@@ -254,7 +252,7 @@ def test_adres_mixes_rows_of_every_kind_in_one_column():
 
 
 @pytest.mark.parametrize(
-    "raw, cents",
+    ("raw", "cents"),
     [
         ("123", 12300),
         ("123.45", 12345),
@@ -312,7 +310,7 @@ def test_empty_bedrag_is_missing():
 
 
 @pytest.mark.parametrize(
-    "raw, expected",
+    ("raw", "expected"),
     [
         ("2026-02-28", date(2026, 2, 28)),
         ("2024-02-29", date(2024, 2, 29)),
@@ -374,9 +372,7 @@ def test_date_after_the_limit_is_after_peildatum():
 
 def test_check_not_after_reports_the_code_it_is_given():
     dates = pa.chunked_array([pa.array([date(2030, 1, 1)], pa.date32())])
-    assert check_not_after(dates, date(2026, 1, 1), code="datum_out_of_range").to_pylist() == [
-        "datum_out_of_range"
-    ]
+    assert check_not_after(dates, date(2026, 1, 1), code="datum_out_of_range").to_pylist() == ["datum_out_of_range"]
 
 
 def test_date_outside_the_range_is_out_of_range():
@@ -393,7 +389,7 @@ def test_date_outside_the_range_is_out_of_range():
 
 
 @pytest.mark.parametrize(
-    "raw, expected",
+    ("raw", "expected"),
     [("ja", True), ("JA", True), ("true", True), ("True", True), ("1", True),
      ("nee", False), ("Nee", False), ("false", False), ("FALSE", False), ("0", False),
      ("", False), ("  ", False)],
@@ -490,7 +486,7 @@ def test_duplicates_are_found_in_a_large_shuffled_column():
 
 
 @pytest.mark.parametrize(
-    "raw, expected",
+    ("raw", "expected"),
     [("Energie", "Energie"), ("energie", "Energie"), (" WATER ", "Water"), ("duo", "DUO"),
      ("cak zorgverzekeringen", "CAK Zorgverzekeringen"), ("gemeentebelasting", "Gemeentebelasting"),
      ("", "Huur")],
@@ -509,6 +505,5 @@ def test_default_signaaltype_is_given_in_ddas_spelling():
 
 
 def test_unknown_default_signaaltype_is_a_programming_error():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="unknown default signaaltype"):
         parse_signaaltype(column(""), default="Gas")
-

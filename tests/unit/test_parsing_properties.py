@@ -135,7 +135,7 @@ NUMBER_LIKE = st.builds(
 
 def assert_bedrag_follows_the_reference(texts):
     cents, errors = parse_bedrag(column(texts))
-    assert list(zip(cents.to_pylist(), errors.to_pylist())) == [reference_bedrag(t) for t in texts]
+    assert list(zip(cents.to_pylist(), errors.to_pylist(), strict=False)) == [reference_bedrag(t) for t in texts]
 
 
 @given(st.lists(st.text(alphabet=BEDRAG_ALPHABET, max_size=14), min_size=1, max_size=40))
@@ -152,7 +152,7 @@ def test_bedrag_of_digit_groups_and_separators_agrees_with_the_hand_written_rule
 @given(st.lists(st.text(max_size=20), min_size=1, max_size=40))
 def test_bedrag_of_any_text_is_an_error_or_an_amount_in_range(texts):
     cents, errors = parse_bedrag(column(texts))
-    for value, error in zip(cents.to_pylist(), errors.to_pylist()):
+    for value, error in zip(cents.to_pylist(), errors.to_pylist(), strict=False):
         assert (value is None) != (error is None)
         assert value is None or 0 < value < 100_000_000
 
@@ -166,7 +166,7 @@ def tokens(rest: str) -> list[str]:
         if char in " -/":
             found, current = found + [current] * bool(current), ""
         elif current and (char in ASCII_DIGITS) != (current[-1] in ASCII_DIGITS):
-            found, current = found + [current], char
+            found, current = [*found, current], char
         else:
             current += char
     return found + [current] * bool(current)
@@ -196,11 +196,7 @@ def reference_adres(huisnummer: str, huisletter: str = "", toevoeging: str = "")
         return failed, {"huisnummer": "missing"}
     digits = len(nummer) - len(nummer.lstrip("0123456789"))
     rest = nummer[digits:]
-    if (
-        digits == 0
-        or not 1 <= int(nummer[:digits]) <= 99_999
-        or set(rest) - ASCII_LETTERS - ASCII_DIGITS - set(" -/")
-    ):
+    if digits == 0 or not 1 <= int(nummer[:digits]) <= 99_999 or set(rest) - ASCII_LETTERS - ASCII_DIGITS - set(" -/"):
         return failed, {"huisnummer": "huisnummer_invalid"}
     parts = tokens(rest)
     if parts and len(parts[0]) == 1 and parts[0] in ASCII_LETTERS:
@@ -251,7 +247,7 @@ def test_huisnummer_alone_agrees_with_the_hand_written_tokeniser(texts):
     )
 )
 def test_three_address_columns_agree_with_the_hand_written_rules(rows):
-    adres = parse_adres(*(column(part) for part in zip(*rows)))
+    adres = parse_adres(*(column(part) for part in zip(*rows, strict=False)))
     assert adres_rows(adres) == [reference_adres(*row) for row in rows]
 
 
@@ -296,7 +292,7 @@ def rendered_adres(draw):
 @given(st.lists(rendered_adres(), min_size=1, max_size=30))
 def test_address_written_in_any_accepted_way_gives_the_normalised_triple(rows):
     cells = [columns for _, columns in rows]
-    adres = parse_adres(*(column(part) for part in zip(*cells)))
+    adres = parse_adres(*(column(part) for part in zip(*cells, strict=False)))
     assert adres_rows(adres) == [(expected, {}) for expected, _ in rows]
 
 
@@ -321,16 +317,15 @@ def test_postcode_round_trips_to_its_normal_form(rows):
     texts = [f"{pad}{d}{space}{case(a + b)}{pad}" for d, a, b, space, case, pad in rows]
     normalised, errors = parse_postcode(column(texts))
     expected = [
-        (None, "postcode_invalid") if a + b in {"SA", "SD", "SS"} else (f"{d}{a}{b}", None)
-        for d, a, b, *_ in rows
+        (None, "postcode_invalid") if a + b in {"SA", "SD", "SS"} else (f"{d}{a}{b}", None) for d, a, b, *_ in rows
     ]
-    assert list(zip(normalised.to_pylist(), errors.to_pylist())) == expected
+    assert list(zip(normalised.to_pylist(), errors.to_pylist(), strict=False)) == expected
 
 
 @given(st.lists(st.text(max_size=10), min_size=1, max_size=40))
 def test_postcode_of_any_text_is_an_error_or_a_normal_postcode(texts):
     normalised, errors = parse_postcode(column(texts))
-    for value, error in zip(normalised.to_pylist(), errors.to_pylist()):
+    for value, error in zip(normalised.to_pylist(), errors.to_pylist(), strict=False):
         assert (value is None) != (error is None)
         if value is not None:
             assert len(value) == 6 and value[0] in "123456789" and value[:4].isdigit()
@@ -343,13 +338,13 @@ WEIGHTS = (9, 8, 7, 6, 5, 4, 3, 2, -1)
 
 
 def elfproef(bsn: str) -> bool:
-    return sum(w * int(d) for w, d in zip(WEIGHTS, bsn)) % 11 == 0
+    return sum(w * int(d) for w, d in zip(WEIGHTS, bsn, strict=False)) % 11 == 0
 
 
 @st.composite
 def valid_bsn(draw) -> str:
     first_eight = draw(st.lists(st.integers(0, 9), min_size=8, max_size=8))
-    check = sum(w * d for w, d in zip(WEIGHTS, first_eight)) % 11
+    check = sum(w * d for w, d in zip(WEIGHTS, first_eight, strict=False)) % 11
     assume(check < 10 and any(first_eight))
     return "".join(map(str, first_eight)) + str(check)
 

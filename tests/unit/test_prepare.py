@@ -30,8 +30,14 @@ class MemoryParameters:
 
 def test_every_parameter_table_is_stored_and_pointed_at_for_this_run(registry):
     parameters = MemoryParameters()
-    prepare_run(registry=registry, as_of=date(2026, 11, 1), run_id="r1",
-                previous_matches=VORIGE_MATCHES_SCHEMA.empty_table(), parameters=parameters, output=OUTPUT)
+    prepare_run(
+        registry=registry,
+        as_of=date(2026, 11, 1),
+        run_id="r1",
+        previous_matches=VORIGE_MATCHES_SCHEMA.empty_table(),
+        parameters=parameters,
+        output=OUTPUT,
+    )
     names = {"run", "gemeente_regels", "gemeente_signaaltypen", "gemeente_vensters", "convenanten", "vorige_matches"}
     assert set(parameters.tables) == names
     assert parameters.pointed == {name: f"s3://lake/params/{name}/run=r1/" for name in names}
@@ -42,9 +48,14 @@ def test_every_parameter_table_is_stored_and_pointed_at_for_this_run(registry):
 
 
 def test_query_unloads_match_sql_unpartitioned_to_the_runs_prefix_and_parses_as_athena(registry):
-    prepared = prepare_run(registry=registry, as_of=date(2026, 11, 1), run_id="r1",
-                           previous_matches=VORIGE_MATCHES_SCHEMA.empty_table(), parameters=MemoryParameters(),
-                           output=OUTPUT)
+    prepared = prepare_run(
+        registry=registry,
+        as_of=date(2026, 11, 1),
+        run_id="r1",
+        previous_matches=VORIGE_MATCHES_SCHEMA.empty_table(),
+        parameters=MemoryParameters(),
+        output=OUTPUT,
+    )
     assert prepared.output == "s3://lake/runs/r1/matches/"
     assert match_sql().strip() in prepared.query
     assert "partitioned_by" not in prepared.query.lower()
@@ -53,11 +64,16 @@ def test_query_unloads_match_sql_unpartitioned_to_the_runs_prefix_and_parses_as_
 
 
 def test_previous_matches_pass_through_in_their_schema(registry):
-    previous = pa.table({"huishouden": ["a" * 32], "gemeente": ["GM0202"], "as_of": [date(2026, 10, 1)],
-                         "extra": [1]})
+    previous = pa.table({"huishouden": ["a" * 32], "gemeente": ["GM0202"], "as_of": [date(2026, 10, 1)], "extra": [1]})
     parameters = MemoryParameters()
-    prepare_run(registry=registry, as_of=date(2026, 11, 1), run_id="r1", previous_matches=previous,
-                parameters=parameters, output=OUTPUT)
+    prepare_run(
+        registry=registry,
+        as_of=date(2026, 11, 1),
+        run_id="r1",
+        previous_matches=previous,
+        parameters=parameters,
+        output=OUTPUT,
+    )
     assert parameters.tables["vorige_matches"].schema == VORIGE_MATCHES_SCHEMA
     assert parameters.tables["vorige_matches"].num_rows == 1
 

@@ -37,12 +37,33 @@ def test_reference_is_normalised_typed_and_sorted():
 
     assert table.schema == SCHEMA
     assert table.to_pylist() == [
-        {"postcode": "6511CD", "huisnummer": 3, "gemeente": "GM0268", "wijk": "WK026801", "wijknaam": "Centrum",
-         "buurt": "BU02680101", "buurtnaam": "Stadscentrum"},
-        {"postcode": "6811AB", "huisnummer": None, "gemeente": "GM0202", "wijk": "WK020201", "wijknaam": "Centrum",
-         "buurt": "BU02020102", "buurtnaam": "Sint Marten"},
-        {"postcode": "6811AB", "huisnummer": 12, "gemeente": "GM0202", "wijk": "WK020201", "wijknaam": "Centrum",
-         "buurt": "BU02020101", "buurtnaam": "Binnenstad"},
+        {
+            "postcode": "6511CD",
+            "huisnummer": 3,
+            "gemeente": "GM0268",
+            "wijk": "WK026801",
+            "wijknaam": "Centrum",
+            "buurt": "BU02680101",
+            "buurtnaam": "Stadscentrum",
+        },
+        {
+            "postcode": "6811AB",
+            "huisnummer": None,
+            "gemeente": "GM0202",
+            "wijk": "WK020201",
+            "wijknaam": "Centrum",
+            "buurt": "BU02020102",
+            "buurtnaam": "Sint Marten",
+        },
+        {
+            "postcode": "6811AB",
+            "huisnummer": 12,
+            "gemeente": "GM0202",
+            "wijk": "WK020201",
+            "wijknaam": "Centrum",
+            "buurt": "BU02020101",
+            "buurtnaam": "Binnenstad",
+        },
     ]
 
 
@@ -170,13 +191,12 @@ numbers = st.none() | st.integers(min_value=1, max_value=6)
 )
 def test_lookup_agrees_with_a_plain_dictionary(rows, queries):
     buurt = {key: f"BU020201{value:02d}" for key, value in rows.items()}
-    lines = [
-        f"{p},{'' if n is None else n},GM0202,WK020201,Wijk,{b},Buurt {b}" for (p, n), b in buurt.items()
-    ]
+    lines = [f"{p},{'' if n is None else n},GM0202,WK020201,Wijk,{b},Buurt {b}" for (p, n), b in buurt.items()]
     reference = parse_reference_csv(csv_bytes(*lines)) if lines else SCHEMA.empty_table()
 
-    found = lookup(reference, pa.array([p for p, _ in queries], pa.string()),
-                   pa.array([n for _, n in queries], pa.int32()))
+    found = lookup(
+        reference, pa.array([p for p, _ in queries], pa.string()), pa.array([n for _, n in queries], pa.int32())
+    )
 
     expected = [buurt.get((p, n), buurt.get((p, None))) for p, n in queries]
     assert found["buurt"].to_pylist() == expected
@@ -234,10 +254,12 @@ def test_invalid_reference_import_writes_nothing():
 
 
 def test_out_of_range_huisnummer_never_reaches_another_postcodes_row():
-    reference = parse_reference_csv(csv_bytes(
-        "6811AA,5,GM0202,WK020201,Centrum,BU02020101,Binnenstad",
-        "6811AB,,GM0202,WK020201,Centrum,BU02020102,Sint Marten",
-    ))
+    reference = parse_reference_csv(
+        csv_bytes(
+            "6811AA,5,GM0202,WK020201,Centrum,BU02020101,Binnenstad",
+            "6811AB,,GM0202,WK020201,Centrum,BU02020102,Sint Marten",
+        )
+    )
 
     found = lookup(reference, pa.array(["6811AA", "6811AA", "6811AB"]), pa.array([100_000, 0, 0], pa.int64()))
 

@@ -7,6 +7,7 @@ import pytest
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from chalicelib.adapters.aws.registry import registry_from_items, registry_to_items
 from chalicelib.domain.registry import (
@@ -112,7 +113,7 @@ def test_parse_returns_canonical_order():
     registry = parse_registry_toml(SMALL)
 
     assert [g.code for g in registry.gemeenten] == ["GM0202", "GM0268"]
-    assert [l.id for l in registry.leveranciers] == ["cz", "vivare"]
+    assert [leverancier.id for leverancier in registry.leveranciers] == ["cz", "vivare"]
 
 
 def test_active_convenanten_include_both_ends_of_the_period():
@@ -152,7 +153,7 @@ def test_empty_signaaltypen_accepts_every_type_and_a_list_only_its_own():
 def test_models_are_frozen():
     gemeente = Gemeente(code="GM0202", naam="Arnhem")
 
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError, match="frozen"):
         gemeente.naam = "Elders"
 
 
@@ -161,12 +162,21 @@ BAD = [
     (SMALL.replace('id = "cz"', 'id = "CZ!"'), "invalid_leverancier_id", "'CZ!' is geen geldige leverancier-id"),
     (SMALL.replace('code = "GM0268"', 'code = "GM0202"'), "duplicate_gemeente", "gemeente GM0202 staat meer dan"),
     (SMALL.replace('id = "cz"', 'id = "vivare"'), "duplicate_leverancier", "leverancier 'vivare' staat meer"),
-    (SMALL + '\n[[convenant]]\ngemeente = "GM0202"\nleverancier = "foo"\nvanaf = "2026-01-01"\n',
-     "unknown_leverancier", "convenant 3: leverancier 'foo' staat niet in het register"),
-    (SMALL + '\n[[convenant]]\ngemeente = "GM0363"\nleverancier = "cz"\nvanaf = "2026-01-01"\n',
-     "unknown_gemeente", "convenant 3: gemeente 'GM0363' staat niet in het register"),
-    (SMALL + '\n[[convenant]]\ngemeente = "GM0268"\nleverancier = "cz"\nvanaf = 2026-03-01\n',
-     "duplicate_convenant", "convenant GM0268#cz#2026-03-01 staat meer dan één keer"),
+    (
+        SMALL + '\n[[convenant]]\ngemeente = "GM0202"\nleverancier = "foo"\nvanaf = "2026-01-01"\n',
+        "unknown_leverancier",
+        "convenant 3: leverancier 'foo' staat niet in het register",
+    ),
+    (
+        SMALL + '\n[[convenant]]\ngemeente = "GM0363"\nleverancier = "cz"\nvanaf = "2026-01-01"\n',
+        "unknown_gemeente",
+        "convenant 3: gemeente 'GM0363' staat niet in het register",
+    ),
+    (
+        SMALL + '\n[[convenant]]\ngemeente = "GM0268"\nleverancier = "cz"\nvanaf = 2026-03-01\n',
+        "duplicate_convenant",
+        "convenant GM0268#cz#2026-03-01 staat meer dan één keer",
+    ),
     (SMALL.replace('signaaltype = "zorg"', 'signaaltype = "Zorgen"'), "unknown_signaaltype", "'Zorgen' is geen"),
     (SMALL.replace("min_bedrag = 75", "min_bedrag = -1"), "invalid_field", "veld min_bedrag: moet minstens 0"),
     (SMALL.replace("min_bedrag = 75", "min_bedrag = 75.001"), "invalid_field", "hoogstens twee decimalen"),
@@ -226,7 +236,7 @@ def test_items_without_tot_leave_it_out():
 
 
 def test_items_of_unknown_kind_are_refused():
-    items = registry_to_items(parse_registry_toml(SMALL)) + [{"pk": "ONBEKEND", "sk": "x"}]
+    items = [*registry_to_items(parse_registry_toml(SMALL)), {"pk": "ONBEKEND", "sk": "x"}]
 
     with pytest.raises(RegistryError) as raised:
         registry_from_items(items)

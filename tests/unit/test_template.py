@@ -49,8 +49,7 @@ def test_loader_reads_short_tags_into_long_forms(tmp_path: Path):
         "A": {"Ref": "X"},
         "B": {"Fn::GetAtt": ["Q", "Arn"]},
         "C": {"Fn::Sub": "${AWS::StackName}-x"},
-        "D": {"Fn::If": ["Cond", {"Fn::Select": [0, {"Fn::Split": [",", "a,b"]}]},
-                         {"Fn::Join": ["-", ["a", "b"]]}]},
+        "D": {"Fn::If": ["Cond", {"Fn::Select": [0, {"Fn::Split": [",", "a,b"]}]}, {"Fn::Join": ["-", ["a", "b"]]}]},
         "E": {"Fn::Not": [{"Fn::Equals": [{"Ref": "P"}, ""]}]},
         "F": "2012-10-17",
     }
@@ -62,8 +61,12 @@ def test_resolver_evaluates_ref_sub_getatt_and_conditions():
         "Conditions": {"IsProd": {"Fn::Equals": [{"Ref": "Stage"}, "prod"]}},
     }
     resolver = Resolver(
-        body, stack_name="s", account_id="111", region="eu-west-1",
-        refs={"Q": "https://q"}, attributes={("Q", "Arn"): "arn:q"},
+        body,
+        stack_name="s",
+        account_id="111",
+        region="eu-west-1",
+        refs={"Q": "https://q"},
+        attributes={("Q", "Arn"): "arn:q"},
     )
     value = {
         "name": {"Fn::Sub": "${AWS::StackName}-${Stage}-${AWS::AccountId}-${!Literal}"},
@@ -86,9 +89,7 @@ def test_resolver_evaluates_ref_sub_getatt_and_conditions():
 
 def test_references_finds_ref_getatt_and_sub_targets(body):
     assert references(body["Resources"]["UploadBucket"]["Properties"]) == {"DataKey", "IngestQueue", "AccessLogBucket"}
-    assert references({"Fn::Sub": ["${A}-${B.Arn}-${AWS::Region}-${c}", {"c": {"Ref": "C"}}]}) == {
-        "A", "B", "C"
-    }
+    assert references({"Fn::Sub": ["${A}-${B.Arn}-${AWS::Region}-${c}", {"c": {"Ref": "C"}}]}) == {"A", "B", "C"}
 
 
 def test_globals_environment_names_are_the_settings_fields(body):
@@ -117,19 +118,24 @@ def test_every_bucket_is_kms_encrypted_private_and_tls_only(body, logical_id):
     bucket = resource(body, logical_id, "AWS::S3::Bucket")
     (rule,) = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
     assert rule["ServerSideEncryptionByDefault"] == {
-        "SSEAlgorithm": "aws:kms", "KMSMasterKeyID": {"Fn::GetAtt": ["DataKey", "Arn"]}
+        "SSEAlgorithm": "aws:kms",
+        "KMSMasterKeyID": {"Fn::GetAtt": ["DataKey", "Arn"]},
     }
     assert bucket["PublicAccessBlockConfiguration"] == {
-        "BlockPublicAcls": True, "BlockPublicPolicy": True,
-        "IgnorePublicAcls": True, "RestrictPublicBuckets": True,
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
     }
     (policy,) = [
-        r["Properties"] for r in resources_of_type(body, "AWS::S3::BucketPolicy").values()
+        r["Properties"]
+        for r in resources_of_type(body, "AWS::S3::BucketPolicy").values()
         if r["Properties"]["Bucket"] == {"Ref": logical_id}
     ]
     deny = [s for s in policy["PolicyDocument"]["Statement"] if s["Effect"] == "Deny"]
     assert any(
-        s["Principal"] == "*" and s["Action"] == "s3:*"
+        s["Principal"] == "*"
+        and s["Action"] == "s3:*"
         and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
         and {"Fn::GetAtt": [logical_id, "Arn"]} in s["Resource"]
         and {"Fn::Sub": f"${{{logical_id}.Arn}}/*"} in s["Resource"]
@@ -138,7 +144,7 @@ def test_every_bucket_is_kms_encrypted_private_and_tls_only(body, logical_id):
 
 
 def test_bucket_names_are_fixed_per_stack_and_account(body):
-    for logical_id, kind in zip(BUCKETS, ("uploads", "lake", "vault")):
+    for logical_id, kind in zip(BUCKETS, ("uploads", "lake", "vault"), strict=False):
         name = resource(body, logical_id, "AWS::S3::Bucket")["BucketName"]
         assert name == {"Fn::Sub": f"${{AWS::StackName}}-{kind}-${{AWS::AccountId}}"}
 
@@ -212,7 +218,8 @@ def test_tables_have_their_keys_pitr_and_encryption(body):
     assert idempotency["TimeToLiveSpecification"] == {"AttributeName": "expiration", "Enabled": True}
     registry = resource(body, "RegistryTable", "AWS::DynamoDB::Table")
     assert registry["KeySchema"] == [
-        {"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}
+        {"AttributeName": "pk", "KeyType": "HASH"},
+        {"AttributeName": "sk", "KeyType": "RANGE"},
     ]
     for table in (idempotency, registry):
         assert table["BillingMode"] == "PAY_PER_REQUEST"

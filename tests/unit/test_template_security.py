@@ -13,8 +13,21 @@ CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
 def test_checkov_finds_no_failed_check():
     assert CHECKOV.exists(), "checkov has its own venv: `make test` creates .venv-checkov"
     result = subprocess.run(
-        [str(CHECKOV), "-f", "template.yaml", "--framework", "cloudformation", "--skip-download", "--quiet", "-o", "json"],
-        capture_output=True, text=True, cwd=ROOT, timeout=300,
+        [
+            str(CHECKOV),
+            "-f",
+            "template.yaml",
+            "--framework",
+            "cloudformation",
+            "--skip-download",
+            "--quiet",
+            "-o",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
     )
     report = json.loads(result.stdout)
     failed = [(c["check_id"], c["resource"]) for c in report["results"]["failed_checks"]]

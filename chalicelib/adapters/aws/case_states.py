@@ -47,7 +47,14 @@ class DynamoCaseStates:
         return None if found is None else _case_state(found)
 
     def update(
-        self, gemeente: str, run_id: str, case_id: str, fields: Mapping[str, Any], *, by: str, at: datetime,
+        self,
+        gemeente: str,
+        run_id: str,
+        case_id: str,
+        fields: Mapping[str, Any],
+        *,
+        by: str,
+        at: datetime,
         contactpoging: Contactpoging | None = None,
     ) -> None:
         """Set `fields` (names of CaseState) and append `contactpoging`, in one UpdateItem."""

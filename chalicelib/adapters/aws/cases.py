@@ -71,7 +71,8 @@ class S3CaseStore:
         records = {
             case.id: json.dumps(
                 [person.model_dump(mode="json", exclude_none=True) for person in contacts[case.id]],
-                ensure_ascii=False, separators=(",", ":"),
+                ensure_ascii=False,
+                separators=(",", ":"),
             ).encode()
             for case in cases
             if contacts.get(case.id)

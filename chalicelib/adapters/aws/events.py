@@ -36,4 +36,4 @@ class S3EventRecord(_Lenient):
 
 
 class S3EventNotification(_Lenient):
-    Records: list[S3EventRecord] = []  # noqa: N815; an s3:TestEvent has none
+    Records: list[S3EventRecord] = []

@@ -29,7 +29,7 @@ def fetch_url(url: str, timeout: float = 5.0) -> bytes:
     """GET `url` (http or https only) and return the body."""
     if not url.startswith(("https://", "http://")):
         raise ValueError(f"JWKS URL must be http(s): {url!r}")
-    with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - scheme checked
+    with urllib.request.urlopen(url, timeout=timeout) as response:
         return response.read()
 
 

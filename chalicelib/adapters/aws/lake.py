@@ -11,7 +11,6 @@ import io
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-
 SIGNALS = "signals"  # the folder of every delivery's signals
 PARTITION = "peildatum"  # its Hive-style partition column
 
@@ -33,5 +32,7 @@ class S3Lake:
         key = signals_key(peildatum, leverancier, levering)
         body = io.BytesIO()
         pq.write_table(signals.drop_columns(["peildatum"]), body, compression="zstd", use_dictionary=_LOW_CARDINALITY)
-        self._s3.put_object(Bucket=self._bucket, Key=key, Body=body.getvalue(), ContentType="application/vnd.apache.parquet")
+        self._s3.put_object(
+            Bucket=self._bucket, Key=key, Body=body.getvalue(), ContentType="application/vnd.apache.parquet"
+        )
         return key

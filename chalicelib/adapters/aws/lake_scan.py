@@ -105,9 +105,7 @@ def read_signals(
     skip_superseded: bool = True,
 ) -> pa.Table:
     """The lake's signals (SIGNAL_SCHEMA) a run for `as_of` needs; see `scan_signals`."""
-    return scan_signals(
-        source, levering_vanaf, as_of, filesystem=filesystem, skip_superseded=skip_superseded
-    ).read()
+    return scan_signals(source, levering_vanaf, as_of, filesystem=filesystem, skip_superseded=skip_superseded).read()
 
 
 def _in_window(folder: str, low: date, high: date) -> bool:

@@ -47,7 +47,9 @@ class S3SupplierOutbox:
 
         def put(index: int) -> None:
             self._s3.put_object(
-                Bucket=self._bucket, Key=keys[index], Body=messages[index][1].model_dump_json().encode(),
+                Bucket=self._bucket,
+                Key=keys[index],
+                Body=messages[index][1].model_dump_json().encode(),
                 ContentType="application/json",
             )
 
@@ -63,9 +65,7 @@ class S3SupplierOutbox:
         supplier's own prefix."""
         prefix = outbox_prefix(leverancier)
         start = max(f"{prefix}{since.isoformat()}", f"{prefix}{after}.json" if after else "")
-        pages = self._s3.get_paginator("list_objects_v2").paginate(
-            Bucket=self._bucket, Prefix=prefix, StartAfter=start
-        )
+        pages = self._s3.get_paginator("list_objects_v2").paginate(Bucket=self._bucket, Prefix=prefix, StartAfter=start)
         keys: list[str] = []
         for page in pages:
             keys += [item["Key"] for item in page.get("Contents", [])]

@@ -8,8 +8,19 @@ import pyarrow.parquet as pq
 
 
 class S3GlueParameters:
-    _READ_ONLY = {"DatabaseName", "CreateTime", "UpdateTime", "CreatedBy", "IsRegisteredWithLakeFormation",
-                  "CatalogId", "VersionId", "IsMultiDialectView", "FederatedTable"}
+    _READ_ONLY = frozenset(
+        {
+            "DatabaseName",
+            "CreateTime",
+            "UpdateTime",
+            "CreatedBy",
+            "IsRegisteredWithLakeFormation",
+            "CatalogId",
+            "VersionId",
+            "IsMultiDialectView",
+            "FederatedTable",
+        }
+    )
 
     def __init__(self, s3, glue, bucket: str, database: str) -> None:
         self._s3 = s3
@@ -21,20 +32,28 @@ class S3GlueParameters:
         prefix = f"params/{name}/run={run_id}/"
         body = io.BytesIO()
         pq.write_table(table, body, compression="zstd")
-        self._s3.put_object(Bucket=self._bucket, Key=prefix + "part-0.parquet", Body=body.getvalue(),
-                            ContentType="application/vnd.apache.parquet")
+        self._s3.put_object(
+            Bucket=self._bucket,
+            Key=prefix + "part-0.parquet",
+            Body=body.getvalue(),
+            ContentType="application/vnd.apache.parquet",
+        )
         return f"s3://{self._bucket}/{prefix}"
 
     def point(self, name: str, location: str) -> None:
-        self._update(name, lambda table: table | {"StorageDescriptor": dict(table["StorageDescriptor"], Location=location)})
+        self._update(
+            name, lambda table: table | {"StorageDescriptor": dict(table["StorageDescriptor"], Location=location)}
+        )
 
     def window(self, first: date, last: date) -> None:
         """Narrow the signals table's partition projection to the run's window: Athena prunes
         partitions only on literal ranges, and the window reaches match.sql as a table."""
         self._update(
             "signals",
-            lambda table: table | {"Parameters": dict(table.get("Parameters", {}),
-                                                      **{"projection.peildatum.range": f"{first},{last}"})},
+            lambda table: (
+                table
+                | {"Parameters": dict(table.get("Parameters", {}), **{"projection.peildatum.range": f"{first},{last}"})}
+            ),
         )
 
     def _update(self, name: str, change) -> None:

@@ -1,6 +1,6 @@
 """Presigned POSTs into the upload bucket: one key under the supplier's own prefix.
 
-    upload bucket   incoming/<leverancier>/<levering>/<bestand>   (chalicelib.domain.upload.UploadKey)
+upload bucket   incoming/<leverancier>/<levering>/<bestand>   (chalicelib.domain.upload.UploadKey)
 """
 
 from __future__ import annotations

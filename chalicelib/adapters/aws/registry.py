@@ -56,14 +56,14 @@ def registry_to_items(registry: Registry) -> list[dict[str, Any]]:
                 "venster": {t: [low, high] for t, (low, high) in g.venster.items()},
             }
         )
-    for l in registry.leveranciers:
+    for leverancier in registry.leveranciers:
         items.append(
             {
                 "pk": "LEVERANCIER",
-                "sk": l.id,
-                "naam": l.naam,
-                "signaaltype": l.signaaltype,
-                "max_fout_percentage": repr(l.max_fout_percentage),
+                "sk": leverancier.id,
+                "naam": leverancier.naam,
+                "signaaltype": leverancier.signaaltype,
+                "max_fout_percentage": repr(leverancier.max_fout_percentage),
             }
         )
     for c in registry.convenanten:

@@ -133,8 +133,9 @@ class DynamoRunRegistry:
             ConsistentRead=True,
         )
         runs = [_run_info(item) for item in items if item["sk"] != _LATEST]
-        return sorted(runs, key=lambda run: (run.as_of, run.published_at or datetime.min.replace(tzinfo=UTC)),
-                      reverse=True)
+        return sorted(
+            runs, key=lambda run: (run.as_of, run.published_at or datetime.min.replace(tzinfo=UTC)), reverse=True
+        )
 
     def discard(self, run_id: str) -> bool:
         """Forget a run that never got published; False when it was published meanwhile."""
