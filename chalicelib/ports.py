@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # the API loads the ports without pyarrow
 
     from chalicelib.domain.matching import DeliveryFile
 
-Delivery = tuple[str, str]  # (leverancier, levering)
+LeveringKey = tuple[str, str]  # (leverancier, levering): one delivery
 
 
 # Identity and audit
@@ -77,7 +77,7 @@ class Vault(Protocol):
 
 
 class VaultIndex(Protocol):
-    def present(self) -> set[Delivery]: ...
+    def present(self) -> set[LeveringKey]: ...
     def deliveries(self) -> list[tuple[str, str, date]]:
         """(leverancier, levering, peildatum or the day it was written) per vault object."""
         ...

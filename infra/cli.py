@@ -160,14 +160,14 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _up(args: argparse.Namespace) -> int:
     from infra.local.api import LocalApi
-    from infra.local.runtime import LocalRuntime
+    from infra.local.runtime import REPLAY_DATE, LocalRuntime
     from infra.local.stack import LocalStack
 
     print(f"lokale AWS (moto) start op 127.0.0.1:{args.aws_port or 'vrije poort'} ...", flush=True)
     environment = {"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"}
     if args.demo:
         # The demo replays the month before DEMO_AS_OF: a file without peildatum gets that date.
-        environment["VINDPLAATS_VANDAAG"] = DEMO_AS_OF.isoformat()
+        environment[REPLAY_DATE] = DEMO_AS_OF.isoformat()
     with LocalStack(port=args.aws_port, queue_visibility_timeout=5, environment=environment) as stack:
         env = stack.env("IngestFunction")
         runtime = LocalRuntime(stack, wait_time_seconds=1)

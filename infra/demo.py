@@ -215,7 +215,7 @@ class Household:
 
 
 @dataclass(frozen=True)
-class Supplier:
+class DemoLeverancier:
     """A supplier of the demo and the way its export writes files."""
 
     id: str
@@ -239,7 +239,7 @@ class Supplier:
 _NAME = ("voorletters", "tussenvoegsel", "achternaam")
 _SPLIT = ("postcode", "huisnummer", "huisletter", "huisnummertoevoeging")
 SUPPLIERS = (
-    Supplier(
+    DemoLeverancier(
         "vivare",
         "Vivare",
         "Huur",
@@ -262,7 +262,7 @@ SUPPLIERS = (
         dates="dmy",
         telefoon="06-{}",
     ),
-    Supplier(
+    DemoLeverancier(
         "talis",
         "Talis",
         "Huur",
@@ -291,7 +291,7 @@ SUPPLIERS = (
             "letter_cijfer": ("{n}{L}-{t}",),
         },
     ),
-    Supplier(
+    DemoLeverancier(
         "vitens",
         "Vitens",
         "Water",
@@ -323,7 +323,7 @@ SUPPLIERS = (
             "letter_cijfer": ("{n} {L} {t}",),
         },
     ),
-    Supplier(
+    DemoLeverancier(
         "eneco",
         "Eneco",
         "Energie",
@@ -333,7 +333,7 @@ SUPPLIERS = (
         amounts=("euro", "nl"),
         telefoon="+31 6 {}",
     ),
-    Supplier(
+    DemoLeverancier(
         "cz",
         "CZ",
         "Zorg",
@@ -365,7 +365,7 @@ SUPPLIERS = (
             "letter_cijfer": ("{n}{L}{t}",),
         },
     ),
-    Supplier(
+    DemoLeverancier(
         "menzis",
         "Menzis",
         "Zorg",
@@ -395,7 +395,7 @@ SUPPLIERS = (
             "letter_cijfer": ("{n}{L}-{t}",),
         },
     ),
-    Supplier(
+    DemoLeverancier(
         "belastingsamenwerking-gelderland",
         "Belastingsamenwerking Gelderland",
         "Gemeentebelasting",
@@ -410,7 +410,7 @@ SUPPLIER = {supplier.id: supplier for supplier in SUPPLIERS}
 
 
 @dataclass(frozen=True)
-class Delivery:
+class DemoFile:
     """One file to write: its name, peildatum (days before as-of; None: no column) and flaws."""
 
     leverancier: str
@@ -424,16 +424,16 @@ class Delivery:
 
 # In name order per supplier, as `vindplaats run` delivers them.
 DELIVERIES = (
-    Delivery("vivare", "vivare-{peil}.csv", 27, earlier=True),
-    Delivery("vivare", "vivare-{peil}.csv", 4, encoding="cp1252"),
-    Delivery("talis", "talis_achterstanden_{month}.csv", 6, bad=("postcode",)),
-    Delivery("vitens", "vitens-{peil}.csv", 2, bad=("bedrag",)),
-    Delivery("eneco", "eneco-vroegsignalering.csv", None, bad=("onbekend_adres",)),
-    Delivery("cz", "cz-{peil}.csv", 8, bad=("bsn", "datum")),
-    Delivery("menzis", "menzis-{peil}.csv", 5, bad=("dubbel",)),
+    DemoFile("vivare", "vivare-{peil}.csv", 27, earlier=True),
+    DemoFile("vivare", "vivare-{peil}.csv", 4, encoding="cp1252"),
+    DemoFile("talis", "talis_achterstanden_{month}.csv", 6, bad=("postcode",)),
+    DemoFile("vitens", "vitens-{peil}.csv", 2, bad=("bedrag",)),
+    DemoFile("eneco", "eneco-vroegsignalering.csv", None, bad=("onbekend_adres",)),
+    DemoFile("cz", "cz-{peil}.csv", 8, bad=("bsn", "datum")),
+    DemoFile("menzis", "menzis-{peil}.csv", 5, bad=("dubbel",)),
     # The first upload names the amount column wrongly and is rejected whole; the second fixes it.
-    Delivery("belastingsamenwerking-gelderland", "bsgr-{peil}-a.csv", 9, rename=(("bedrag", "openstaand"),)),
-    Delivery("belastingsamenwerking-gelderland", "bsgr-{peil}-b.csv", 9),
+    DemoFile("belastingsamenwerking-gelderland", "bsgr-{peil}-a.csv", 9, rename=(("bedrag", "openstaand"),)),
+    DemoFile("belastingsamenwerking-gelderland", "bsgr-{peil}-b.csv", 9),
 )
 
 
@@ -556,7 +556,7 @@ def generate(out_dir: Path, seed: int = 2026, as_of: date = date(2026, 11, 1)) -
     )
 
 
-def _peil(delivery: Delivery, as_of: date) -> date | None:
+def _peil(delivery: DemoFile, as_of: date) -> date | None:
     days = delivery.peildatum_days_before
     return None if days is None else as_of - timedelta(days=days)
 
@@ -702,7 +702,7 @@ _AMOUNTS = {
 
 
 def _signals(
-    rng: random.Random, supplier: Supplier, households: list[Household], peil: date, taken: Collection[str] = ()
+    rng: random.Random, supplier: DemoLeverancier, households: list[Household], peil: date, taken: Collection[str] = ()
 ) -> list[Signal]:
     """One signal per household: its klantnummer, the person named, amount, start of arrears, crisis."""
     signals = []
@@ -729,7 +729,7 @@ def _earlier(current: list[Signal], paid: list[Signal], peil: date) -> list[Sign
     return begun + paid
 
 
-def _row(supplier: Supplier, signal: Signal, peil: date | None, counters: dict[str, int]) -> dict[str, str]:
+def _row(supplier: DemoLeverancier, signal: Signal, peil: date | None, counters: dict[str, int]) -> dict[str, str]:
     household, person = signal.household, signal.person
     row = {
         "klantnummer": signal.klantnummer,
@@ -754,7 +754,7 @@ def _row(supplier: Supplier, signal: Signal, peil: date | None, counters: dict[s
     return row
 
 
-def _address(supplier: Supplier, household: Household, counters: dict[str, int]) -> dict[str, str]:
+def _address(supplier: DemoLeverancier, household: Household, counters: dict[str, int]) -> dict[str, str]:
     number, letter, addition = str(household.huisnummer), household.huisletter, household.toevoeging
     if supplier.numbers is None:
         if _next(counters, "case", (False, True)):
@@ -768,7 +768,7 @@ def _address(supplier: Supplier, household: Household, counters: dict[str, int])
 
 def _bad_row(
     kind: str,
-    supplier: Supplier,
+    supplier: DemoLeverancier,
     rng: random.Random,
     households: list[Household],
     unknown: Household,
@@ -850,7 +850,7 @@ class _Written:
         self.bsns: set[str] = set()
         self.bad_bsn = ""
 
-    def add(self, supplier: Supplier, rows: list[dict[str, str]]) -> None:
+    def add(self, supplier: DemoLeverancier, rows: list[dict[str, str]]) -> None:
         columns = {column.lower() for column in supplier.columns}
         for row in rows:
             self.rows += 1
@@ -872,7 +872,7 @@ class _Written:
                     self.bad_bsn = row["bsn"]
 
 
-def _write_csv(path: Path, supplier: Supplier, delivery: Delivery, rows: list[dict[str, str]]) -> None:
+def _write_csv(path: Path, supplier: DemoLeverancier, delivery: DemoFile, rows: list[dict[str, str]]) -> None:
     rename = dict(delivery.rename)
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=supplier.delimiter, lineterminator=supplier.newline)

@@ -111,13 +111,13 @@ def run(arguments: RunArguments, say: Callable[[str], None] = print) -> int:
     from chalicelib.adapters.aws.cases import S3CaseStore
     from chalicelib.adapters.aws.runs import DynamoRunRegistry
     from infra.local.driver import local_workflow
-    from infra.local.runtime import LocalRuntime
+    from infra.local.runtime import REPLAY_DATE, LocalRuntime
     from infra.local.stack import LocalStack
 
     check(arguments)
     files = list(actions.deliveries(arguments.deliveries))
     environment = {
-        "VINDPLAATS_VANDAAG": arguments.as_of.isoformat(),
+        REPLAY_DATE: arguments.as_of.isoformat(),
         "POWERTOOLS_LOG_LEVEL": "WARNING",
         "POWERTOOLS_METRICS_DISABLED": "true",
     }

@@ -23,7 +23,7 @@ from chalicelib.domain.cases import Case, Person, build_cases, build_contacts
 from chalicelib.domain.matching import VORIGE_MATCHES_SCHEMA
 from chalicelib.ports import (
     CaseStore,
-    Delivery,
+    LeveringKey,
     ReferenceSource,
     RegistrySource,
     RunLake,
@@ -75,7 +75,7 @@ class PublishedRun(BaseModel):
 
 
 def publish_run(
-    run_id: str, as_of: date, deps: PublishDeps, deliveries_to_trim: Collection[Delivery] = ()
+    run_id: str, as_of: date, deps: PublishDeps, deliveries_to_trim: Collection[LeveringKey] = ()
 ) -> PublishedRun:
     """Publish run `run_id` (its matches at runs/<run_id>/matches/) and make it the latest.
 
@@ -134,12 +134,12 @@ def publish_run(
 
 
 def _matched_records(
-    vault: Vault, matched: Mapping[Delivery, pa.Array], present: Collection[Delivery]
-) -> tuple[dict[Delivery, pa.Table], dict[Delivery, int]]:
+    vault: Vault, matched: Mapping[LeveringKey, pa.Array], present: Collection[LeveringKey]
+) -> tuple[dict[LeveringKey, pa.Table], dict[LeveringKey, int]]:
     """Decrypt each matched delivery's vault object once, keeping only its matched regels; also
     how many records each object held. Deliveries without a vault object are skipped."""
-    records: dict[Delivery, pa.Table] = {}
-    stored_rows: dict[Delivery, int] = {}
+    records: dict[LeveringKey, pa.Table] = {}
+    stored_rows: dict[LeveringKey, int] = {}
     for delivery, regels in matched.items():
         if delivery in present:
             whole = vault.get(*delivery)
@@ -163,7 +163,7 @@ def _write_cases(
     return per_gemeente
 
 
-def _matched_regels(matches: pa.Table) -> dict[Delivery, pa.Array]:
+def _matched_regels(matches: pa.Table) -> dict[LeveringKey, pa.Array]:
     if matches.num_rows == 0:
         return {}
     groups = matches.group_by(["leverancier", "levering"]).aggregate([("regel", "distinct")])
