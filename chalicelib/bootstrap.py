@@ -169,7 +169,7 @@ def build_match(settings: Settings, aws: Aws) -> MatchDeps:
 
     s3, kms = aws.client("s3"), aws.client("kms")
     return MatchDeps(
-        settings=settings,
+        retention=settings.retention(),
         registry=DynamoRegistrySource(aws.table(settings.registry_table), max_age_seconds=0),
         reference=S3ReferenceSource(s3, settings.lake_bucket),
         parameters=S3GlueParameters(s3, aws.client("glue"), settings.lake_bucket, settings.glue_database),

@@ -11,6 +11,8 @@ from urllib.parse import urlsplit
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from chalicelib.domain.retention import RetentionPeriods
+
 _POOL_ID = re.compile(r"([a-z]{2}(?:-[a-z]+)+-\d+)_[0-9A-Za-z]+", re.ASCII)
 
 
@@ -39,15 +41,23 @@ class Catalogue(_Environment):
 
 
 class Retention(_Environment):
-    """The retention periods (matching.md, "Retention"), each overridable as
-    VINDPLAATS_RETENTION_<NAME>; the defaults are the spec's."""
+    """The retention periods, each overridable as VINDPLAATS_RETENTION_<NAME>; the defaults are
+    the domain's (matching.md)."""
 
-    retention_cases_months: int = Field(default=6, ge=1)
-    retention_outcome_months: int = Field(default=18, ge=1)
-    retention_unpublished_days: int = Field(default=1, ge=1)
-    retention_signals_days: int = Field(default=190, ge=1)
-    # None: the day after the last run whose window can read the delivery (matching.LEVERING_DAGEN + 1)
-    retention_vault_days: int | None = Field(default=None, ge=1)
+    retention_cases_months: int = Field(default=RetentionPeriods.cases_months, ge=1)
+    retention_outcome_months: int = Field(default=RetentionPeriods.outcome_months, ge=1)
+    retention_unpublished_days: int = Field(default=RetentionPeriods.unpublished_days, ge=1)
+    retention_signals_days: int = Field(default=RetentionPeriods.signals_days, ge=1)
+    retention_vault_days: int | None = Field(default=RetentionPeriods.vault_days, ge=1)
+
+    def retention(self) -> RetentionPeriods:
+        return RetentionPeriods(
+            cases_months=self.retention_cases_months,
+            outcome_months=self.retention_outcome_months,
+            unpublished_days=self.retention_unpublished_days,
+            signals_days=self.retention_signals_days,
+            vault_days=self.retention_vault_days,
+        )
 
 
 class SignIn(_Environment):

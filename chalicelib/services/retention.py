@@ -25,9 +25,9 @@ from datetime import date, timedelta
 
 from pydantic import BaseModel, ConfigDict
 
-from chalicelib.config import Retention
 from chalicelib.domain.cases import RunStatus, add_months
 from chalicelib.domain.matching import LEVERING_DAGEN
+from chalicelib.domain.retention import RetentionPeriods
 from chalicelib.ports import CaseOutcomes, CaseStore, RunLake, RunRegistry, Vault, VaultIndex
 
 logger = logging.getLogger(__name__)
@@ -62,29 +62,27 @@ class Removed(BaseModel):
     vault_deliveries: int = 0
 
 
-def apply_retention(today: date, deps: RetentionDeps, settings: Retention) -> Removed:
+def apply_retention(today: date, deps: RetentionDeps, periods: RetentionPeriods) -> Removed:
     """Remove what is due on `today`; returns the counts. Safe to run any number of times."""
     cases = unpublished_runs = unpublished_objects = run_files = 0
     for run in deps.runs.runs():
         if run.status is RunStatus.PUBLISHED:
-            if today >= add_months(run.as_of, settings.retention_cases_months):
+            if today >= add_months(run.as_of, periods.cases_months):
                 for gemeente in deps.store.gemeenten(run.run_id):
                     outcomes = deps.outcomes.outcomes(run.run_id, gemeente)
                     keep = {
                         case
                         for case, day in outcomes.items()
-                        if day is None or today < add_months(day, settings.retention_outcome_months)
+                        if day is None or today < add_months(day, periods.outcome_months)
                     }
                     cases += deps.store.keep(run.run_id, gemeente, keep)
-            if today >= run.as_of + timedelta(days=settings.retention_signals_days):
+            if today >= run.as_of + timedelta(days=periods.signals_days):
                 run_files += deps.lake.delete_run(run.run_id)
-        elif run.begun_at is not None and today > run.begun_at.date() + timedelta(
-            days=settings.retention_unpublished_days
-        ):
+        elif run.begun_at is not None and today > run.begun_at.date() + timedelta(days=periods.unpublished_days):
             unpublished_objects += deps.store.delete_run(run.run_id) + deps.lake.delete_run(run.run_id)
             unpublished_runs += deps.runs.discard(run.run_id)
 
-    vault_days = settings.retention_vault_days or LEVERING_DAGEN + 1
+    vault_days = periods.vault_days or LEVERING_DAGEN + 1
     vault_deliveries = 0
     for leverancier, levering, day in deps.vault_index.deliveries():
         if today >= day + timedelta(days=vault_days):

@@ -12,8 +12,8 @@ from datetime import date, datetime
 
 import pyarrow as pa
 
-from chalicelib.config import Settings
 from chalicelib.domain.matching import VORIGE_MATCHES_SCHEMA, herhaald_vanaf, levering_vanaf, no_later_run_reads
+from chalicelib.domain.retention import RetentionPeriods
 from chalicelib.ports import (
     CaseStore,
     Notifier,
@@ -36,7 +36,7 @@ from chalicelib.services.retention import Removed, RetentionDeps, apply_retentio
 class MatchDeps:
     """What the match workflow's steps use."""
 
-    settings: Settings
+    retention: RetentionPeriods
     registry: RegistrySource
     reference: ReferenceSource
     parameters: ParameterStore
@@ -93,5 +93,5 @@ def retention(deps: MatchDeps, today: date) -> Removed:
         RetentionDeps(
             runs=deps.runs, store=deps.store, lake=deps.run_lake, vault=deps.vault, vault_index=deps.vault_index
         ),
-        deps.settings,
+        deps.retention,
     )

@@ -22,10 +22,10 @@ from chalicelib.adapters.aws.registry import DynamoRegistrySource
 from chalicelib.adapters.aws.reports import S3Reports
 from chalicelib.adapters.aws.runs import DynamoRunRegistry, S3RunLake
 from chalicelib.adapters.aws.vault import KmsVault, S3VaultIndex
-from chalicelib.config import Retention
 from chalicelib.domain.cases import RunStatus, case_id
 from chalicelib.domain.matching import MATCH_SCHEMA, VORIGE_MATCHES_SCHEMA
 from chalicelib.domain.report import Report, Status
+from chalicelib.domain.retention import RetentionPeriods
 from chalicelib.domain.signals import VAULT_COLUMNS
 from chalicelib.services.notify import notify_run
 from chalicelib.services.publish import PublishDeps, publish_run
@@ -596,7 +596,7 @@ def _retain(world: World, today: date, outcomes: dict | None = None):
             vault_index=deps.vault_index,
             outcomes=Outcomes(outcomes),
         )
-    return apply_retention(today, deps, Retention())
+    return apply_retention(today, deps, RetentionPeriods())
 
 
 def _publish_on(world, s: Scenario, as_of: date) -> None:
