@@ -17,9 +17,6 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlparse
 
-import boto3
-from botocore.config import Config
-
 from chalicelib.api.page import SignInConfig
 from chalicelib.config import ApiSettings, Settings, SignIn
 from chalicelib.ports import (
@@ -39,12 +36,13 @@ from chalicelib.services.leveranciers import LeverancierDesk
 from chalicelib.services.overview import CaseOverview
 from chalicelib.services.rules import MatchingRules
 
-if TYPE_CHECKING:  # their modules load pyarrow, which the API function does not have
+if TYPE_CHECKING:  # loaded when used: pyarrow is not in the API function, boto3 costs its cold start
+    import boto3
+
     from chalicelib.adapters.aws.jwks import TokenVerifier
     from chalicelib.services.ingest import IngestDeps
     from chalicelib.services.workflow import MatchDeps
 
-_S3_CONFIG = Config(signature_version="s3v4", retries={"mode": "standard"})
 
 
 class Aws:
@@ -52,6 +50,8 @@ class Aws:
     what boto3 decides (AWS, or `AWS_ENDPOINT_URL` when set)."""
 
     def __init__(self, session: boto3.session.Session | None = None, endpoint_url: str | None = None) -> None:
+        import boto3
+
         self.session = session or boto3.session.Session()
         self.endpoint_url = endpoint_url
         self._made: dict[tuple[str, str], Any] = {}
@@ -59,7 +59,9 @@ class Aws:
     def client(self, service: str) -> Any:
         key = ("client", service)
         if key not in self._made:
-            config = _S3_CONFIG if service == "s3" else None
+            from botocore.config import Config
+
+            config = Config(signature_version="s3v4", retries={"mode": "standard"}) if service == "s3" else None
             self._made[key] = self.session.client(service, endpoint_url=self.endpoint_url, config=config)
         return self._made[key]
 
