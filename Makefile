@@ -30,7 +30,7 @@ $(CHROMIUM):
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
 
 demo: venv
-	$(VENV)/bin/vindplaats up --demo
+	$(VENV)/bin/vindplaats up
 
 # Lint, format and types first (pyproject.toml: [tool.ruff], [tool.mypy]), then every test.
 test: venv $(CHECKOV) $(CHROMIUM)

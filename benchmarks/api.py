@@ -513,7 +513,7 @@ def print_summary(result: dict[str, Any]) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], allow_abbrev=False)
     parser.add_argument("--cases", type=int, default=5000, help="cases in the gemeente (default 5000)")
     parser.add_argument("--requests", type=int, default=50, help="timed requests per route (default 50)")
     parser.add_argument("--warmup", type=int, default=5, help="untimed requests per route first (default 5)")

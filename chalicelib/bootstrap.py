@@ -44,7 +44,6 @@ if TYPE_CHECKING:  # loaded when used: pyarrow is not in the API function, boto3
     from chalicelib.services.workflow import MatchDeps
 
 
-
 class Aws:
     """boto3 clients and resources of one session, each made once; `endpoint_url` None means
     what boto3 decides (AWS, or `AWS_ENDPOINT_URL` when set)."""

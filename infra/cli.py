@@ -39,12 +39,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
+    # No abbreviations: `--demo` must never be taken for `--demo-dir`.
     parser = argparse.ArgumentParser(
-        prog="vindplaats", description="Vroegsignalering schulden: lokale stack en beheer."
+        prog="vindplaats", description="Vroegsignalering schulden: lokale stack en beheer.", allow_abbrev=False
     )
     commands = parser.add_subparsers(title="commands")
 
-    up = commands.add_parser("up", help="start de lokale stack (moto, handlers) en laad demodata")
+    up = commands.add_parser("up", allow_abbrev=False, help="start de lokale stack (moto, handlers) en laad demodata")
     up.add_argument("--no-demo", dest="demo", action="store_false", help="start leeg, zonder demodata")
     up.add_argument(
         "--aws-port", type=int, default=DEFAULT_AWS_PORT, help=f"poort van de lokale AWS (standaard {DEFAULT_AWS_PORT})"
@@ -59,33 +60,43 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument("--demo-dir", type=Path, default=DEMO_DIR, help="waar de demodata wordt geschreven")
     up.set_defaults(run=_up)
 
-    registry = commands.add_parser("registry", help="het register van gemeenten, leveranciers en convenanten")
+    registry = commands.add_parser(
+        "registry", allow_abbrev=False, help="het register van gemeenten, leveranciers en convenanten"
+    )
     registry_commands = registry.add_subparsers(title="registry commands")
-    registry_import = registry_commands.add_parser("import", help="laad een register (TOML) in")
+    registry_import = registry_commands.add_parser("import", allow_abbrev=False, help="laad een register (TOML) in")
     registry_import.add_argument("file", type=Path)
     registry_import.set_defaults(run=_registry_import)
-    registry_check = registry_commands.add_parser("check", help="controleer een register (TOML) zonder het te laden")
+    registry_check = registry_commands.add_parser(
+        "check", allow_abbrev=False, help="controleer een register (TOML) zonder het te laden"
+    )
     registry_check.add_argument("file", type=Path)
     registry_check.set_defaults(run=_registry_check)
 
-    reference = commands.add_parser("reference", help="de adrestabel (postcode-huisnummer naar buurt, wijk, gemeente)")
+    reference = commands.add_parser(
+        "reference", allow_abbrev=False, help="de adrestabel (postcode-huisnummer naar buurt, wijk, gemeente)"
+    )
     reference_commands = reference.add_subparsers(title="reference commands")
-    reference_import = reference_commands.add_parser("import", help="laad een adrestabel (CSV) in")
+    reference_import = reference_commands.add_parser("import", allow_abbrev=False, help="laad een adrestabel (CSV) in")
     reference_import.add_argument("file", type=Path)
     reference_import.set_defaults(run=_reference_import)
 
-    login = commands.add_parser("login", help="meld een gebruiker aan op de lokale stack; print het ID-token")
+    login = commands.add_parser(
+        "login", allow_abbrev=False, help="meld een gebruiker aan op de lokale stack; print het ID-token"
+    )
     login.add_argument("username", help="bijvoorbeeld coordinator-gm0202 (zie `vindplaats up`)")
     login.add_argument("--password", help="standaard het demo-wachtwoord")
     login.set_defaults(run=_login)
 
-    upload = commands.add_parser("upload", help="lever een bestand aan via een presigned upload")
+    upload = commands.add_parser("upload", allow_abbrev=False, help="lever een bestand aan via een presigned upload")
     upload.add_argument("file", type=Path)
     upload.add_argument("--leverancier", required=True, help="leverancier-id uit het register")
     upload.add_argument("--wait", type=float, default=60.0, help="seconden wachten op het rapport (0: niet wachten)")
     upload.set_defaults(run=_upload)
 
-    run = commands.add_parser("run", help="leveringen aanbieden en matchen op een verse lokale stack; cases als JSON")
+    run = commands.add_parser(
+        "run", allow_abbrev=False, help="leveringen aanbieden en matchen op een verse lokale stack; cases als JSON"
+    )
     run.add_argument("deliveries", type=Path, help="map met <leverancier-id>/*.csv")
     run.add_argument("--registry", type=Path, required=True, help="register (TOML)")
     run.add_argument("--reference", type=Path, required=True, help="adrestabel (CSV)")
@@ -93,7 +104,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--out", type=Path, required=True, help="map voor reports/ en cases.json")
     run.set_defaults(run=_run)
 
-    demo = commands.add_parser("demo", help="schrijf de synthetische demodata naar een map")
+    demo = commands.add_parser("demo", allow_abbrev=False, help="schrijf de synthetische demodata naar een map")
     demo.add_argument("out", type=Path, nargs="?", default=DEMO_DIR)
     demo.add_argument("--seed", type=int, default=2026)
     demo.add_argument("--as-of", type=date.fromisoformat, default=date(2026, 11, 1))

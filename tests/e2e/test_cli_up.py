@@ -60,3 +60,20 @@ def test_registry_check_names_the_problem(tmp_path):
     )
     assert result.returncode == 2
     assert "foo" in result.stderr
+
+
+def test_an_abbreviated_option_is_refused_not_guessed(tmp_path):
+    env = os.environ | {"VINDPLAATS_STATE": str(tmp_path / "stack.json")}
+    run = ["run", "x", "--regis", "r.toml", "--reference", "a.csv", "--as-of", "2026-11-01", "--out", "o"]
+    for arguments in (["up", "--demo"], ["up", "--demo-d", str(tmp_path)], run):
+        result = subprocess.run(
+            [sys.executable, "-m", "infra.cli", *arguments],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=env,
+            cwd=Path(__file__).resolve().parents[2],
+        )
+        assert result.returncode == 2, arguments
+        assert "unrecognized arguments" in result.stderr or "required: --registry" in result.stderr, result.stderr
+    assert not (tmp_path / "stack.json").exists()
