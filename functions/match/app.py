@@ -94,6 +94,6 @@ def notify(event: NotifyEvent) -> dict[str, Any]:
 
 @step(RunEvent, "retention applied", "RetentionRuns")
 def retention(event: RunEvent) -> dict[str, Any]:
-    """{"run_id", "as_of"} → a summary of what was deleted."""
-    removed = workflow.retention(bootstrap.match(), _today())
+    """{"run_id", "as_of"} → a summary of what was deleted: what is due on the run's own date."""
+    removed = workflow.retention(bootstrap.match(), event.as_of)
     return {"run_id": event.run_id, "removed": removed.model_dump(mode="json")}

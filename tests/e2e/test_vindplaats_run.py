@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -186,3 +187,47 @@ def test_unreadable_registry_exits_2_naming_the_problem(tmp_path):
     )
     assert result.returncode == 2
     assert "gemeente" in result.stderr
+
+
+def _dated_scenario(root: Path, as_of: date) -> None:
+    """One household behind at two suppliers, every date relative to `as_of` (the convenanten began
+    two years before it), so the same scenario can be run for any month."""
+    d = lambda days: (as_of - timedelta(days=days)).isoformat()  # noqa: E731 - a date this many days before
+    (root / "registry.toml").write_text(
+        '[[gemeente]]\ncode = "GM0202"\nnaam = "Arnhem"\n\n'
+        '[[leverancier]]\nid = "vivare"\nnaam = "Vivare"\nsignaaltype = "Huur"\n\n'
+        '[[leverancier]]\nid = "vitens"\nnaam = "Vitens"\nsignaaltype = "Water"\n\n'
+        f'[[convenant]]\ngemeente = "GM0202"\nleverancier = "vivare"\nvanaf = "{d(730)}"\n\n'
+        f'[[convenant]]\ngemeente = "GM0202"\nleverancier = "vitens"\nvanaf = "{d(730)}"\n'
+    )
+    (root / "adressen.csv").write_text(REFERENCE)
+    header = "klantnummer;postcode;huisnummer;bedrag;achterstand_sinds;peildatum\n"
+    _write(root / "leveringen", "vivare/maand.csv", header + f"H1;6811AB;12;500;{d(60)};{d(10)}\n")
+    _write(root / "leveringen", "vitens/maand.csv", header + f"W1;6811AB;12;90;{d(40)};{d(5)}\n")
+
+
+@pytest.mark.parametrize("days_ago", [365, 7], ids=["a year ago", "last week"])
+def test_a_scenario_gives_its_case_whatever_month_it_is_run_for(tmp_path, days_ago):
+    """One clock per run: retention, windows and herhaald all count from the run's as-of date, so
+    replaying a month long past keeps what that month's run published."""
+    as_of = date.today() - timedelta(days=days_ago)
+    _dated_scenario(tmp_path, as_of)
+    out = tmp_path / "out"
+    result = _vindplaats(
+        "run",
+        str(tmp_path / "leveringen"),
+        "--registry",
+        str(tmp_path / "registry.toml"),
+        "--reference",
+        str(tmp_path / "adressen.csv"),
+        "--as-of",
+        as_of.isoformat(),
+        "--out",
+        str(out),
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    cases = json.loads((out / "cases.json").read_text())
+    assert [(c["gemeente"], c["adres"]["huisnummer"], c["aantal_leveranciers"], c["totaal_bedrag"]) for c in cases] == [
+        ("GM0202", 12, 2, 590.0)
+    ]
+    assert cases[0]["oudste_achterstand"] == (as_of - timedelta(days=60)).isoformat()
