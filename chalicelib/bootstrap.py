@@ -19,6 +19,7 @@ from urllib.parse import urlparse
 
 from chalicelib.api.page import SignInConfig
 from chalicelib.config import ApiSettings, Settings, SignIn
+from chalicelib.domain.retention import RetentionPeriods
 from chalicelib.ports import (
     AuditLog,
     Authenticator,
@@ -122,13 +123,14 @@ def api_deps(
     reports: Reports,
     gemeenten: Gemeenten,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    retention: RetentionPeriods = RetentionPeriods(),  # noqa: B008 - frozen, so one default is safe
 ) -> ApiDeps:
     """The API's services over its ports: the one constructor the AWS root and tests share."""
     reader = CaseReader(store, states, runs, audit, clock)
     return ApiDeps(
         authenticate=authenticate,
         reader=reader,
-        writer=CaseWriter(reader, states, outbox, clock),
+        writer=CaseWriter(reader, states, outbox, clock, retention),
         overview=CaseOverview(reader),
         leveranciers=LeverancierDesk(presigner, reports, outbox, audit, clock),
         rules=MatchingRules(gemeenten, audit, clock),
@@ -158,6 +160,7 @@ def build_ingest(settings: Settings, aws: Aws) -> IngestDeps:
 
 
 def build_match(settings: Settings, aws: Aws) -> MatchDeps:
+    from chalicelib.adapters.aws.case_states import DynamoCaseStates
     from chalicelib.adapters.aws.cases import S3CaseStore
     from chalicelib.adapters.aws.lake_scan import S3SignalFiles
     from chalicelib.adapters.aws.outbox import S3GemeenteOutbox
@@ -181,6 +184,7 @@ def build_match(settings: Settings, aws: Aws) -> MatchDeps:
         vault_index=S3VaultIndex(s3, settings.vault_bucket, settings.lake_bucket),
         signal_files=S3SignalFiles(settings.lake_bucket, aws.lake_filesystem()),
         notifier=S3GemeenteOutbox(s3, settings.lake_bucket),
+        outcomes=DynamoCaseStates(aws.table(settings.cases_table)),
     )
 
 
@@ -214,6 +218,7 @@ def build_api(settings: ApiSettings, aws: Aws) -> ApiDeps:
         presigner=S3Presigner(s3, settings.upload_bucket),
         reports=S3Reports(s3, settings.lake_bucket),
         gemeenten=DynamoGemeenten(aws.table(settings.registry_table)),
+        retention=settings.retention(),
     )
 
 

@@ -103,6 +103,7 @@ class Case(_Model):
     team: str | None = None
     contactpogingen: list[Contactpoging] = Field(default_factory=list)
     resultaat: str | None = None
+    resultaat_op: date | None = None  # the day the outcome was recorded
     approached_on: date | None = None
     pause_until: date | None = None
 

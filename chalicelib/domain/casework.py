@@ -76,8 +76,10 @@ class CaseState(BaseModel):
     team: str | None = None
     contactpogingen: list[Contactpoging] = Field(default_factory=list)
     resultaat: str | None = None
+    resultaat_op: date | None = None
     approached_on: date | None = None
     pause_until: date | None = None
+    expires_on: date | None = None  # the day the state goes (retention); None: kept while worked
     updated_at: datetime | None = None
     updated_by: str | None = None
 
@@ -108,7 +110,7 @@ def with_state(case: Case, state: CaseState | None) -> Case:
         return case
     changes = {
         name: getattr(state, name)
-        for name in ("status", "team", "resultaat", "approached_on", "pause_until")
+        for name in ("status", "team", "resultaat", "resultaat_op", "approached_on", "pause_until")
         if getattr(state, name) is not None
     }
     if state.contactpogingen:

@@ -18,6 +18,7 @@ from chalicelib.domain.cases import Case, Contactpoging, add_months
 from chalicelib.domain.casework import PAUSE_MONTHS, STATUS_OPGEPAKT, messages, status_after
 from chalicelib.domain.errors import Forbidden
 from chalicelib.domain.identity import GEMEENTE_ROLES, Identity, Role
+from chalicelib.domain.retention import RetentionPeriods, case_expires_on
 from chalicelib.domain.views import Approached
 from chalicelib.ports import CaseStates, SupplierOutbox
 from chalicelib.services.cases import CaseReader
@@ -29,12 +30,18 @@ class CaseWriter:
     """The write routes' logic; `reader` finds the cases, `states` and `outbox` take the writes."""
 
     def __init__(
-        self, reader: CaseReader, states: CaseStates, outbox: SupplierOutbox, clock: Callable[[], datetime]
+        self,
+        reader: CaseReader,
+        states: CaseStates,
+        outbox: SupplierOutbox,
+        clock: Callable[[], datetime],
+        retention: RetentionPeriods,
     ) -> None:
         self._reader = reader
         self._states = states
         self._outbox = outbox
         self._clock = clock
+        self._retention = retention
 
     def assign(self, viewer: Identity, case_id: str, run_id: str | None, team: str) -> Case:
         case = self._one(viewer, case_id, run_id, Route.ASSIGN, COORDINATOR_ONLY)
@@ -63,7 +70,8 @@ class CaseWriter:
     def resultaat(self, viewer: Identity, case_id: str, run_id: str | None, resultaat: str) -> Case:
         """Record the outcome; each supplier learns it ("andere reden" only as "Niet opgepakt")."""
         case = self._one(viewer, case_id, run_id, Route.RESULTAAT, GEMEENTE_ROLES)
-        updated = self._update(viewer, case, {"resultaat": resultaat, "status": status_after(resultaat)})
+        fields = {"resultaat": resultaat, "resultaat_op": self._today(), "status": status_after(resultaat)}
+        updated = self._update(viewer, case, fields)
         self._outbox.send(messages(case, "resultaat", self._today(), resultaat=resultaat))
         return updated
 
@@ -82,8 +90,21 @@ class CaseWriter:
     def _update(
         self, viewer: Identity, case: Case, fields: Mapping[str, Any], poging: Contactpoging | None = None
     ) -> Case:
+        # The state goes when the case does: its expiry follows from the case as it is after this write.
+        expires_on = case_expires_on(
+            case.as_of,
+            fields.get("status", case.status),
+            fields.get("resultaat_op", case.resultaat_op),
+            self._retention,
+        )
         self._states.update(
-            case.gemeente, case.run, case.id, fields, by=viewer.subject, at=self._clock(), contactpoging=poging
+            case.gemeente,
+            case.run,
+            case.id,
+            {**fields, "expires_on": expires_on},
+            by=viewer.subject,
+            at=self._clock(),
+            contactpoging=poging,
         )
         changes = dict(fields)
         if poging is not None:

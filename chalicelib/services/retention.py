@@ -19,8 +19,7 @@ rerun on the same day changes nothing more.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from pydantic import BaseModel, ConfigDict
@@ -33,13 +32,6 @@ from chalicelib.ports import CaseOutcomes, CaseStore, RunLake, RunRegistry, Vaul
 logger = logging.getLogger(__name__)
 
 
-class NoOutcomes:
-    """Until the API records outcomes, no case has one."""
-
-    def outcomes(self, run_id: str, gemeente: str) -> Mapping[str, date | None]:
-        return {}
-
-
 @dataclass(frozen=True)
 class RetentionDeps:
     runs: RunRegistry
@@ -47,7 +39,7 @@ class RetentionDeps:
     lake: RunLake
     vault: Vault
     vault_index: VaultIndex
-    outcomes: CaseOutcomes = field(default_factory=NoOutcomes)
+    outcomes: CaseOutcomes
 
 
 class Removed(BaseModel):

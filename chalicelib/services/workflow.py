@@ -15,6 +15,7 @@ import pyarrow as pa
 from chalicelib.domain.matching import VORIGE_MATCHES_SCHEMA, herhaald_vanaf, levering_vanaf, no_later_run_reads
 from chalicelib.domain.retention import RetentionPeriods
 from chalicelib.ports import (
+    CaseOutcomes,
     CaseStore,
     Notifier,
     ParameterStore,
@@ -47,6 +48,7 @@ class MatchDeps:
     vault_index: VaultIndex
     signal_files: SignalFiles
     notifier: Notifier
+    outcomes: CaseOutcomes
 
 
 def prepare(deps: MatchDeps, as_of: date, now: datetime) -> PreparedRun:
@@ -91,7 +93,12 @@ def retention(deps: MatchDeps, today: date) -> Removed:
     return apply_retention(
         today,
         RetentionDeps(
-            runs=deps.runs, store=deps.store, lake=deps.run_lake, vault=deps.vault, vault_index=deps.vault_index
+            runs=deps.runs,
+            store=deps.store,
+            lake=deps.run_lake,
+            vault=deps.vault,
+            vault_index=deps.vault_index,
+            outcomes=deps.outcomes,
         ),
         deps.retention,
     )

@@ -2,7 +2,7 @@
 DynamoDB and S3 adapters on moto: roles, tenancy, case state, and what suppliers are told."""
 
 import json
-from datetime import date
+from datetime import UTC, date, datetime, time
 
 import boto3
 import pytest
@@ -380,3 +380,38 @@ def test_the_outbox_date_helper_keeps_month_ends():
 
     assert add_months(date(2026, 1, 31), 1) == date(2026, 2, 28)
     assert add_months(date(2026, 12, 15), 1) == date(2027, 1, 15)
+
+
+def _expiry(world, case_id):
+    (item,) = [item for item in world.state_items() if item["sk"] == case_id]
+    return item.get("expires_on"), item.get("expires_at")
+
+
+def test_each_state_item_goes_when_its_case_does(world):
+    """matching.md's retention on the state items' TTL: six months after the run while nobody
+    picked the case up, no expiry while it is worked, eighteen months after its outcome."""
+    untouched, worked = UTRECHT[1].id, UTRECHT[2].id
+    epoch = lambda day: int(datetime.combine(day, time.min, UTC).timestamp())  # noqa: E731
+
+    post(world.client, f"/api/cases/{untouched}/assign", {"team": "zuid"}, "coord-utrecht")
+    assert _expiry(world, untouched) == ("2027-05-01", epoch(date(2027, 5, 1)))  # the run is of 2026-11-01
+
+    post(world.client, "/api/cases/approach", {"case_ids": [worked]}, "coord-utrecht")
+    assert _expiry(world, worked) == (None, None)
+    post(world.client, f"/api/cases/{worked}/contactpogingen", CONTACTPOGING, "coord-utrecht")
+    assert _expiry(world, worked) == (None, None)
+
+    post(world.client, f"/api/cases/{worked}/resultaat", {"resultaat": "Vervolghulp en/of verwijzing"}, "coord-utrecht")
+    assert _expiry(world, worked) == ("2028-05-03", epoch(date(2028, 5, 3)))  # recorded on 2026-11-03
+    post(world.client, f"/api/cases/{worked}/contactpogingen", CONTACTPOGING, "coord-utrecht")
+    assert _expiry(world, worked) == ("2028-05-03", epoch(date(2028, 5, 3)))
+
+
+def test_retention_reads_the_picked_up_cases_and_their_outcome_dates(world):
+    never, open_, closed = (case.id for case in UTRECHT[1:4])
+    post(world.client, f"/api/cases/{never}/assign", {"team": "zuid"}, "coord-utrecht")
+    post(world.client, "/api/cases/approach", {"case_ids": [open_, closed]}, "coord-utrecht")
+    post(world.client, f"/api/cases/{closed}/resultaat", {"resultaat": "Vervolghulp en/of verwijzing"}, "coord-utrecht")
+    outcomes = DynamoCaseStates(world.table).outcomes(RUN, "GM0202")
+    assert outcomes == {open_: None, closed: date(2026, 11, 3)}
+    assert DynamoCaseStates(world.table).outcomes(RUN, "GM0268") == {}

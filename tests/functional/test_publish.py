@@ -44,6 +44,14 @@ class Clock:
         return self.now
 
 
+class Outcomes:
+    def __init__(self, outcomes: dict[str, date | None]) -> None:
+        self._outcomes = outcomes
+
+    def outcomes(self, run_id: str, gemeente: str) -> dict[str, date | None]:
+        return self._outcomes
+
+
 @dataclass
 class World:
     """One test's own run registry table, deliveries and runs on the shared local stack."""
@@ -76,7 +84,12 @@ class World:
             reference=self.reference,
         )
         self.retention_deps = RetentionDeps(
-            runs=self.runs, store=self.store, lake=self.lake, vault=self.vault, vault_index=self.index
+            runs=self.runs,
+            store=self.store,
+            lake=self.lake,
+            vault=self.vault,
+            vault_index=self.index,
+            outcomes=Outcomes({}),
         )
 
     def address(self, gemeente: str, n: int) -> dict:
@@ -575,14 +588,6 @@ def test_a_warm_store_follows_its_contacts_object_when_it_is_rewritten_or_delete
 
 
 # ---------------------------------------------------------------- retention
-
-
-class Outcomes:
-    def __init__(self, outcomes: dict[str, date | None]) -> None:
-        self._outcomes = outcomes
-
-    def outcomes(self, run_id: str, gemeente: str) -> dict[str, date | None]:
-        return self._outcomes
 
 
 def _retain(world: World, today: date, outcomes: dict | None = None):

@@ -170,6 +170,7 @@ def test_lake_is_versioned_with_short_lived_old_versions_and_signal_retention(bo
         for r in bucket["LifecycleConfiguration"]["Rules"]
     )
     assert lifecycle_rule(bucket, "signals/")["ExpirationInDays"] == 190
+    assert lifecycle_rule(bucket, "outbox/")["ExpirationInDays"] == 183  # klantnummers told to suppliers
 
 
 def test_vault_is_unversioned_with_a_backstop_expiry(body):

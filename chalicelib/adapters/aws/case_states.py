@@ -1,7 +1,9 @@
 """The state of worked cases: what a gemeente recorded per case of a run.
 
     cases table   pk=STATE#<gemeente>#<run> sk=<case_id>   status, team, contactpogingen, resultaat,
-                                                            approached_on, pause_until, updated_at/by
+                                                            resultaat_op, approached_on, pause_until,
+                                                            expires_on, updated_at/by, and expires_at:
+                                                            expires_on as epoch seconds, the table's TTL
 
 Only cases the gemeente touched have a state item, so a gemeente's run reads its states with one
 Query (paged) and never a scan; writes are point updates. No pyarrow here: the API uses it.
@@ -10,12 +12,13 @@ Query (paged) and never a scan; writes are point updates. No pyarrow here: the A
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from chalicelib.adapters.aws.dynamo import query_all
 from chalicelib.domain.cases import Contactpoging
 from chalicelib.domain.casework import CaseState
+from chalicelib.domain.retention import picked_up
 
 _STATE_FIELDS = frozenset(CaseState.model_fields) - {"contactpogingen", "updated_at", "updated_by"}
 
@@ -64,6 +67,15 @@ class DynamoCaseStates:
         values: dict[str, Any] = {":at": at.isoformat(), ":by": by}
         names: dict[str, str] = {}
         sets = ["updated_at = :at", "updated_by = :by"]
+        removes = []
+        if "expires_on" in fields:
+            # DynamoDB deletes the item after this moment; without a date the item stays (TTL off).
+            expires_on = fields["expires_on"]
+            if expires_on is None:
+                removes.append("expires_at")
+            else:
+                sets.append("expires_at = :ttl")
+                values[":ttl"] = _epoch(expires_on)
         for n, (name, value) in enumerate(sorted(fields.items())):
             names[f"#f{n}"] = name
             values[f":v{n}"] = value.isoformat() if isinstance(value, date) else value
@@ -75,13 +87,28 @@ class DynamoCaseStates:
             sets.append("#pogingen = list_append(if_not_exists(#pogingen, :none), :poging)")
         arguments: dict[str, Any] = {
             "Key": {"pk": state_pk(gemeente, run_id), "sk": case_id},
-            "UpdateExpression": "SET " + ", ".join(sets),
+            "UpdateExpression": "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else ""),
             "ExpressionAttributeValues": values,
         }
         if names:
             arguments["ExpressionAttributeNames"] = names
         self._table.update_item(**arguments)
 
+    def outcomes(self, run_id: str, gemeente: str) -> dict[str, date | None]:
+        """The run's picked-up cases in the gemeente: case id → the day their outcome was recorded,
+        or None while they are being worked (CaseOutcomes)."""
+        return {
+            case_id: state.resultaat_op
+            for case_id, state in self.states(gemeente, run_id).items()
+            if state.resultaat_op is not None or picked_up(state.status)
+        }
+
+
+def _epoch(day: date) -> int:
+    return int(datetime.combine(day, time.min, UTC).timestamp())
+
 
 def _case_state(item: Mapping[str, Any]) -> CaseState:
-    return CaseState.model_validate({key: value for key, value in item.items() if key not in ("pk", "sk")})
+    return CaseState.model_validate(
+        {key: value for key, value in item.items() if key not in ("pk", "sk", "expires_at")}
+    )
