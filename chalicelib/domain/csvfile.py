@@ -16,6 +16,7 @@ import pyarrow.csv as pacsv
 
 from chalicelib.domain.upload import MAX_BYTES
 
+MAX_VALUE_LINE_BREAKS = 2  # in one record's quoted values: an address or a name never needs more
 _BLOCK_SIZE = 4 * 1024 * 1024  # larger blocks parse slower (cache); lines longer than this still work
 _GZIP = b"\x1f\x8b"
 _ZIP = b"PK\x03\x04"
@@ -25,10 +26,11 @@ _BOM = b"\xef\xbb\xbf"
 class FileError(Exception):
     """The file cannot be read at all; `code` is a stable report code."""
 
-    def __init__(self, code: str, detail: str = "") -> None:
+    def __init__(self, code: str, detail: str = "", *, line: int | None = None) -> None:
         super().__init__(code)
         self.code = code
         self.detail = detail
+        self.line = line  # the physical line the problem starts on, when it has one
 
 
 @dataclass(frozen=True)
@@ -136,6 +138,44 @@ def record_lines(text: bytes, *, records: int | None = None, newlines: int | Non
     is_cr[ones] = buf[starts[ones]] == 13
     empty = (length == 0) | is_cr
     return np.flatnonzero(begins_record & ~empty).astype(np.int64) + 1
+
+
+def multi_line_records(text: bytes, records: Records) -> list[tuple[int, int]]:
+    """(first line, non-empty lines it spans) of each data record the parser read over more than
+    one line: quoted line breaks, which plain reading would count as records of their own.
+
+    Raises FileError when one spans more than MAX_VALUE_LINE_BREAKS breaks: `quote_unclosed`
+    when it runs to the end of the file (a quote that never closes), else `quote_spans_lines`;
+    either at the line where the record, and so its opening quote, starts.
+    """
+    if text.find(b'"') < 0:
+        return []  # without quotes every line break ends a record
+    nonempty = _nonempty_lines(text)
+    starts = np.sort(np.concatenate((records.lines, np.array([line for line, _ in records.bad_lines], np.int64))))
+    if len(starts) + 1 == len(nonempty):
+        return []  # one non-empty line a record, the header's included
+    first = np.searchsorted(nonempty, starts)
+    spans = np.append(first[1:], len(nonempty)) - first
+    too_long = np.flatnonzero(spans > MAX_VALUE_LINE_BREAKS + 1)
+    if too_long.size:
+        at = int(too_long[0])
+        code = "quote_unclosed" if at == len(starts) - 1 else "quote_spans_lines"
+        raise FileError(code, line=int(starts[at]))
+    several = np.flatnonzero(spans > 1)
+    return [(int(starts[i]), int(spans[i])) for i in several]
+
+
+def _nonempty_lines(text: bytes) -> np.ndarray:
+    """1-based numbers of the physical lines that are neither empty nor a lone CR."""
+    buf = np.frombuffer(text, dtype=np.uint8)
+    newline_at = np.flatnonzero(buf == 10)
+    starts = np.concatenate(([0], newline_at + 1))
+    ends = np.concatenate((newline_at, [len(buf)]))
+    length = ends - starts
+    lone_cr = np.zeros(len(starts), dtype=bool)
+    ones = length == 1
+    lone_cr[ones] = buf[starts[ones]] == 13
+    return np.flatnonzero((length > 0) & ~lone_cr).astype(np.int64) + 1
 
 
 def read_records(text: bytes, header: Header, wanted: dict[str, int], *, newlines: int | None = None) -> Records:

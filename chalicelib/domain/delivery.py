@@ -13,7 +13,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from chalicelib.domain import parsing
-from chalicelib.domain.csvfile import FileError, Records, decode, read_header, read_records
+from chalicelib.domain.csvfile import (
+    FileError,
+    Records,
+    decode,
+    multi_line_records,
+    read_header,
+    read_records,
+)
 from chalicelib.domain.registry import Leverancier
 from chalicelib.domain.report import Counts, Finding, Status, finding
 from chalicelib.domain.signaaltype import BSN_SIGNAALTYPEN
@@ -90,8 +97,10 @@ def read_delivery(data: bytes, leverancier: Leverancier, *, upload_date: date, t
         header = read_header(decoded.text)
         wanted = _map_columns(header.names, warnings)
         records = read_records(decoded.text, header, wanted, newlines=decoded.newlines)
+        # Nothing swallowed: each record read over several lines is named, and one over too many refused.
+        warnings += [finding("quoted_line_breaks", line=line) for line, _ in multi_line_records(decoded.text, records)]
     except FileError as exc:
-        return Rejected(Counts(), rejection=finding(exc.code), warnings=warnings)
+        return Rejected(Counts(), rejection=finding(exc.code, line=exc.line), warnings=warnings)
     except _Rejected as exc:
         return Rejected(Counts(), rejection=exc.reason, warnings=warnings)
     return _validate(records, leverancier, upload_date=upload_date, today=today, warnings=warnings)

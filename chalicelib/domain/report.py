@@ -19,6 +19,18 @@ FILE_MESSAGES: dict[str, str] = {
     "file_encoding": "Het bestand is geen UTF-8 of Windows-1252 tekst.",
     "file_too_large": "Het bestand is groter dan 512 MiB.",
     "file_line_endings": "Het bestand gebruikt alleen CR als regeleinde; lever regels met LF of CRLF aan.",
+    "quoted_line_breaks": (
+        "De regel die hier begint, loopt door op de volgende regel(s): een waarde tussen aanhalingstekens "
+        "bevat een regeleinde. Ze is als één regel gelezen."
+    ),
+    "quote_unclosed": (
+        "Het aanhalingsteken op regel {line} wordt tot het einde van het bestand niet gesloten: alle regels "
+        "erna zouden in één waarde verdwijnen. Sluit het aanhalingsteken of haal het weg."
+    ),
+    "quote_spans_lines": (
+        "De waarde tussen aanhalingstekens die op regel {line} begint, loopt over meer regels dan een waarde "
+        "kan hebben; waarschijnlijk ontbreekt daar een sluitend aanhalingsteken."
+    ),
     "too_many_rows": "Het bestand heeft meer dan 2.000.000 regels met gegevens.",
     "column_missing": "Verplichte kolom ontbreekt in de kopregel.",
     "column_duplicate": "Kolom staat meer dan eens in de kopregel.",
@@ -74,4 +86,8 @@ class Report(BaseModel):
 
 
 def finding(code: str, *, line: int | None = None, column: str | None = None) -> Finding:
-    return Finding(line=line, column=column, code=code, message=FILE_MESSAGES.get(code) or code)
+    """The finding of a file-level code; a message that names a line gets `line` filled in."""
+    message = FILE_MESSAGES.get(code) or code
+    if "{line}" in message:
+        message = message.format(line=line if line is not None else "?")
+    return Finding(line=line, column=column, code=code, message=message)

@@ -15,7 +15,12 @@ NAMES = list(CASES)
 CODES = set(parsing.MESSAGES) | set(FILE_MESSAGES)
 DUTCH = set(parsing.MESSAGES.values()) | set(FILE_MESSAGES.values())
 # Messages that carry a count or names, so are not a fixed text.
-DUTCH_PREFIXES = {"column_count": "De regel heeft ", "column_unknown": "Onbekende kolommen genegeerd: "}
+DUTCH_PREFIXES = {
+    "column_count": "De regel heeft ",
+    "column_unknown": "Onbekende kolommen genegeerd: ",
+    "quote_unclosed": "Het aanhalingsteken op regel ",
+    "quote_spans_lines": "De waarde tussen aanhalingstekens die op regel ",
+}
 COLUMNLESS_ROW_ERRORS = {"column_count"}
 REJECTIONS_WITH_COLUMN = {"column_missing", "column_duplicate", "peildatum_mismatch", "peildatum_invalid"}
 
