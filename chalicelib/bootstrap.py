@@ -167,7 +167,7 @@ def build_match(settings: Settings, aws: Aws) -> MatchDeps:
     from chalicelib.adapters.aws.parameters import S3GlueParameters
     from chalicelib.adapters.aws.reference import S3ReferenceSource
     from chalicelib.adapters.aws.registry import DynamoRegistrySource
-    from chalicelib.adapters.aws.runs import DynamoRunRegistry, S3RunLake
+    from chalicelib.adapters.aws.runs import DynamoRunLock, DynamoRunRegistry, S3RunLake
     from chalicelib.adapters.aws.vault import KmsVault, S3VaultIndex
     from chalicelib.services.workflow import MatchDeps
 
@@ -185,6 +185,7 @@ def build_match(settings: Settings, aws: Aws) -> MatchDeps:
         signal_files=S3SignalFiles(settings.lake_bucket, aws.lake_filesystem()),
         notifier=S3GemeenteOutbox(s3, settings.lake_bucket),
         outcomes=DynamoCaseStates(aws.table(settings.cases_table)),
+        lock=DynamoRunLock(aws.table(settings.cases_table)),
     )
 
 

@@ -149,6 +149,18 @@ class RunRegistry(Protocol):
     def discard(self, run_id: str) -> bool: ...
 
 
+class RunLock(Protocol):
+    """One monthly run at a time."""
+
+    def acquire(self, run_id: str, now: datetime, until: datetime) -> tuple[str, datetime] | None:
+        """Hold the lock until `until`; None when taken, else (the run holding it, until when)."""
+        ...
+
+    def release(self, run_id: str) -> bool:
+        """Give the lock back if `run_id` holds it."""
+        ...
+
+
 class Notifier(Protocol):
     """Tells a gemeente that a run is ready (counts only)."""
 

@@ -8,7 +8,7 @@ uses it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import pyarrow as pa
 
@@ -22,6 +22,7 @@ from chalicelib.ports import (
     ReferenceSource,
     RegistrySource,
     RunLake,
+    RunLock,
     RunRegistry,
     SignalFiles,
     Vault,
@@ -49,21 +50,39 @@ class MatchDeps:
     signal_files: SignalFiles
     notifier: Notifier
     outcomes: CaseOutcomes
+    lock: RunLock
+
+
+# Longer than any run takes (Athena's UNLOAD and publishing: minutes); a crashed run's lock goes then.
+RUN_LOCK = timedelta(hours=6)
+
+
+class RunInProgress(Exception):
+    """Another run holds the lock: two runs at once would repoint each other's parameter tables."""
 
 
 def prepare(deps: MatchDeps, as_of: date, now: datetime) -> PreparedRun:
-    """A new run for `as_of`: its parameters in place and its query, reading the households
-    matched in the published runs that count for herhaald."""
-    previous = [deps.run_lake.read_history(run.run_id) for run in deps.runs.published(since=herhaald_vanaf(as_of))]
+    """A new run for `as_of`, once no other run is in progress: its parameters in place and its
+    query, reading the households matched in the published runs that count for herhaald.
+    Raises RunInProgress when another run holds the lock."""
     run_id = new_run_id(as_of, now)
-    return prepare_run(
-        registry=deps.registry.registry(),
-        as_of=as_of,
-        run_id=run_id,
-        previous_matches=pa.concat_tables(previous) if previous else VORIGE_MATCHES_SCHEMA.empty_table(),
-        parameters=deps.parameters,
-        output=deps.run_lake.matches_location(run_id),
-    )
+    held = deps.lock.acquire(run_id, now, now + RUN_LOCK)
+    if held is not None:
+        holder, until = held
+        raise RunInProgress(f"run {holder} is still in progress (its lock lapses at {until.isoformat()})")
+    try:
+        previous = [deps.run_lake.read_history(run.run_id) for run in deps.runs.published(since=herhaald_vanaf(as_of))]
+        return prepare_run(
+            registry=deps.registry.registry(),
+            as_of=as_of,
+            run_id=run_id,
+            previous_matches=pa.concat_tables(previous) if previous else VORIGE_MATCHES_SCHEMA.empty_table(),
+            parameters=deps.parameters,
+            output=deps.run_lake.matches_location(run_id),
+        )
+    except BaseException:
+        deps.lock.release(run_id)  # the next attempt need not wait for the lock to lapse
+        raise
 
 
 def publish(deps: MatchDeps, run_id: str, as_of: date) -> PublishedRun:
@@ -89,8 +108,9 @@ def notify(deps: MatchDeps, published: PublishedRun) -> int:
     return notify_run(published, deps.notifier)
 
 
-def retention(deps: MatchDeps, today: date) -> Removed:
-    return apply_retention(
+def retention(deps: MatchDeps, run_id: str, today: date) -> Removed:
+    """The run's last step: remove what is due on its date, then let the next run start."""
+    removed = apply_retention(
         today,
         RetentionDeps(
             runs=deps.runs,
@@ -102,3 +122,10 @@ def retention(deps: MatchDeps, today: date) -> Removed:
         ),
         deps.retention,
     )
+    deps.lock.release(run_id)
+    return removed
+
+
+def release(deps: MatchDeps, run_id: str) -> bool:
+    """After a failed step: give back the run's lock, so a rerun need not wait for it to lapse."""
+    return deps.lock.release(run_id)

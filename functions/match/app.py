@@ -37,6 +37,10 @@ class RunEvent(BaseModel):
     as_of: date
 
 
+class RetentionEvent(RunEvent):
+    failed: bool = False  # the failure path's call: give the run's lock back, remove nothing
+
+
 class NotifyEvent(RunEvent):
     publish: PublishedRun  # what Publish did
 
@@ -92,8 +96,11 @@ def notify(event: NotifyEvent) -> dict[str, Any]:
     return {"run_id": event.publish.run_id, "notified": workflow.notify(bootstrap.match(), event.publish)}
 
 
-@step(RunEvent, "retention applied", "RetentionRuns")
-def retention(event: RunEvent) -> dict[str, Any]:
-    """{"run_id", "as_of"} → a summary of what was deleted: what is due on the run's own date."""
-    removed = workflow.retention(bootstrap.match(), event.as_of)
+@step(RetentionEvent, "retention applied", "RetentionRuns")
+def retention(event: RetentionEvent) -> dict[str, Any]:
+    """{"run_id", "as_of"} → a summary of what was deleted: what is due on the run's own date; the
+    run's lock is given back. {"run_id", "as_of", "failed": true} (a failed run) → only the latter."""
+    if event.failed:
+        return {"run_id": event.run_id, "released": workflow.release(bootstrap.match(), event.run_id)}
+    removed = workflow.retention(bootstrap.match(), event.run_id, event.as_of)
     return {"run_id": event.run_id, "removed": removed.model_dump(mode="json")}

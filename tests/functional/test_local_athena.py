@@ -208,7 +208,9 @@ def test_a_failed_local_run_notifies_the_alarm_topic_without_publishing(stack, l
         local_workflow(stack, functions, sleep=lambda s: None).run({}, name="rerun-a")
 
     assert failed.value.state == "Failed" and failed.value.error == "States.TaskFailed"
-    assert [f for f, _ in functions.invoked] == ["PrepareFunction"]
+    # After Prepare only the Retention function runs, and only to give the run's lock back.
+    assert [f for f, _ in functions.invoked] == ["PrepareFunction", "RetentionFunction"]
+    assert functions.invoked[1][1]["failed"] is True
     (message,) = sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=1)["Messages"]
     text = json.loads(message["Body"])["Message"]
     assert "rerun-a" in text and "States.TaskFailed" in text

@@ -121,8 +121,10 @@ def test_a_failed_query_is_reported_and_leaves_publish_unrun(asl):
     with pytest.raises(ExecutionFailed) as failed:
         run.run({}, name="may-run")
 
-    assert run.visited == ["Prepare", "RunQuery", "ReportFailure", "Failed"]
+    assert run.visited == ["Prepare", "RunQuery", "Release", "ReportFailure", "Failed"]
     assert "publish" not in fakes.calls
+    # The run's lock is given back through the Retention function, which then removes nothing.
+    assert fakes.calls["retention"] == [{"run_id": RUN["run_id"], "as_of": "2026-05-01", "failed": True}]
     assert (failed.value.state, failed.value.error) == ("Failed", "States.TaskFailed")
     assert "HIVE_BAD_DATA" in failed.value.cause
     (message,) = fakes.calls["sns"]

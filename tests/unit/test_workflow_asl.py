@@ -56,7 +56,7 @@ def tasks(asl):
 
 def test_asl_runs_prepare_query_publish_notify_retention_in_that_order(asl):
     assert steps_in_order(asl) == STEPS
-    assert set(asl["States"]) == {*STEPS, "ReportFailure", "Failed"}
+    assert set(asl["States"]) == {*STEPS, "Release", "ReportFailure", "Failed"}
     assert asl["States"]["Retention"]["End"] is True
     assert asl["States"]["Failed"]["Type"] == "Fail"
 
@@ -69,10 +69,25 @@ def test_every_task_retries_and_catches(asl):
             assert retrier["MaxAttempts"] >= 1 and retrier["BackoffRate"] > 1, name
         (catcher,) = state["Catch"]
         assert catcher["ErrorEquals"] == ["States.ALL"], name
-        expected = "Failed" if name == "ReportFailure" else "ReportFailure"
+        # Prepare gives its lock back itself; a later step's failure goes through Release first.
+        expected = {"ReportFailure": "Failed", "Prepare": "ReportFailure", "Release": "ReportFailure"}.get(
+            name, "Release"
+        )
         assert catcher["Next"] == expected, name
-        if name != "ReportFailure":
+        if name == "Release":
+            assert catcher["ResultPath"] == "$.release_error"  # the run's own error stays in $.error
+        elif name != "ReportFailure":
             assert catcher["ResultPath"] == "$.error", name
+
+
+def test_a_failed_run_gives_its_lock_back_through_the_retention_function(asl):
+    release = asl["States"]["Release"]
+    assert release["Resource"] == LAMBDA_INVOKE
+    assert release["Parameters"] == {
+        "FunctionName": "${RetentionFunctionArn}",
+        "Payload": {"run_id.$": "$.run_id", "as_of.$": "$.as_of", "failed": True},
+    }
+    assert release["ResultPath"] is None and release["Next"] == "ReportFailure"
 
 
 def test_lambda_steps_retry_lambda_service_errors_and_the_query_retries_throttling(asl):

@@ -5,6 +5,7 @@
                   matches/run=<run>/part-0.parquet    (huishouden, gemeente, as_of) of the run's cases
     table         pk=RUN sk=<run>                     as_of, status, begun_at, published_at, gemeenten
                   pk=RUN sk=LATEST                    run_id, as_of: the run the gemeenten see
+                  pk=LOCK sk=RUN                      run_id, since, until, expires_at: the run in progress
 
 Only the lake's Parquet methods import pyarrow, and lazily: the API uses the registry without it.
 """
@@ -157,6 +158,51 @@ class DynamoRunRegistry:
         if item is None:
             raise LookupError(f"run {run_id} is unknown")
         return _run_info(item)
+
+
+class DynamoRunLock:
+    """One run at a time: a lock item the run takes in Prepare and gives back when it ends. A run
+    that crashed without giving it back loses it at `until` (and DynamoDB's TTL deletes it)."""
+
+    def __init__(self, table: Any) -> None:
+        self._table = table
+
+    def acquire(self, run_id: str, now: datetime, until: datetime) -> tuple[str, datetime] | None:
+        """Take the lock for `run_id` until `until`; None when taken, else (holder, its until)."""
+        try:
+            self._table.put_item(
+                Item={
+                    **_lock_key(),
+                    "run_id": run_id,
+                    "since": now.isoformat(),
+                    "until": until.isoformat(),
+                    "expires_at": int(until.timestamp()),
+                },
+                ConditionExpression="attribute_not_exists(pk) OR expires_at <= :now OR run_id = :run",
+                ExpressionAttributeValues={":now": int(now.timestamp()), ":run": run_id},
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            held = self._table.get_item(Key=_lock_key(), ConsistentRead=True).get("Item") or {}
+            return str(held.get("run_id", "?")), datetime.fromisoformat(str(held.get("until", until.isoformat())))
+        return None
+
+    def release(self, run_id: str) -> bool:
+        """Give the lock back if `run_id` holds it; False when it does not (another run's stays)."""
+        try:
+            self._table.delete_item(
+                Key=_lock_key(), ConditionExpression="run_id = :run", ExpressionAttributeValues={":run": run_id}
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+
+def _lock_key() -> dict[str, str]:
+    return {"pk": "LOCK", "sk": "RUN"}
 
 
 def _run_info(item: Mapping[str, Any]) -> RunInfo:
