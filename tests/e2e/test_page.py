@@ -40,6 +40,7 @@ WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 COORDINATOR = "coordinator-gm0202"
 WIJKTEAM_ZUID = "wijkteam-gm0202-zuid"
 TIMEOUT_MS = 15_000
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 MAANDEN = [
     "januari",
     "februari",
@@ -157,6 +158,9 @@ def test_a_coordinator_filters_the_list_and_works_a_case_to_its_outcome(page: Pa
     )
     expect(page.locator("#gebruiker-naam")).to_have_text("Coördinator Arnhem (coördinator)")
     assert page.evaluate("() => [localStorage.length, sessionStorage.length, document.cookie]") == [0, 0, ""]
+    # The README shows what this test sees (docs/screenshots/, taken anew by every run).
+    expect(case_rows(page)).not_to_have_count(0)
+    page.screenshot(path=str(SCREENSHOTS / "case-list.png"), full_page=True)
 
     wijk, count = sorted(everything["facets"]["wijk"].items())[0]
     naam = next(case["wijk"]["naam"] for case in everything["cases"] if case["wijk"]["code"] == wijk)
@@ -250,6 +254,8 @@ def test_a_coordinator_marks_cases_approached_and_sees_the_charts_and_the_export
     }
     page.get_by_role("link", name="Overzicht").click()
     expect(page.get_by_role("heading", level=1, name="Overzicht")).to_be_focused()
+    expect(page.locator("#grafiek-maand svg[role=img]")).to_be_visible()
+    page.screenshot(path=str(SCREENSHOTS / "overview.png"), full_page=True)
     charts = (
         ("#grafiek-wijk", {f"{wijk_names[code]} ({code})": count for code, count in stats["wijk"].items()}),
         ("#grafiek-maand", {f"{MAANDEN[int(key[5:]) - 1]} {key[:4]}": count for key, count in stats["maand"].items()}),
