@@ -122,12 +122,11 @@ class Http:
     def path(self) -> str:
         return self.app.current_request.context.get("path", "/")
 
-    def route_name(self) -> Any:
+    def route_name(self) -> str:
         request = self.app.current_request
         if request is None:
             return "-"
-        name = f"{request.method} {request.context.get('resourcePath', '-')}"
-        return Route(name) if name in Route._value2member_map_ else name
+        return f"{request.method} {request.context.get('resourcePath', '-')}"  # as a Route spells it
 
     def csv(self, filename: str, text: str) -> Response:
         headers = {

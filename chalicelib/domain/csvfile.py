@@ -125,19 +125,12 @@ def record_lines(text: bytes, *, records: int | None = None, newlines: int | Non
             return np.arange(1, lines + 1, dtype=np.int64)
     buf = np.frombuffer(text, dtype=np.uint8)
     newline_at = np.flatnonzero(buf == 10)
-    starts = np.concatenate(([0], newline_at + 1))
-    ends = np.concatenate((newline_at, [len(buf)]))
-    begins_record = np.ones(len(starts), dtype=bool)
+    begins_record = np.ones(len(newline_at) + 1, dtype=bool)
     if quoted:
         quotes = np.flatnonzero(buf == 34)
         inside = np.searchsorted(quotes, newline_at) % 2 == 1
         begins_record[1:] = ~inside
-    length = ends - starts
-    is_cr = np.zeros(len(starts), dtype=bool)
-    ones = length == 1
-    is_cr[ones] = buf[starts[ones]] == 13
-    empty = (length == 0) | is_cr
-    return np.flatnonzero(begins_record & ~empty).astype(np.int64) + 1
+    return np.flatnonzero(begins_record & ~_empty_lines(buf, newline_at)).astype(np.int64) + 1
 
 
 def multi_line_records(text: bytes, records: Records) -> list[tuple[int, int]]:
@@ -168,14 +161,18 @@ def multi_line_records(text: bytes, records: Records) -> list[tuple[int, int]]:
 def _nonempty_lines(text: bytes) -> np.ndarray:
     """1-based numbers of the physical lines that are neither empty nor a lone CR."""
     buf = np.frombuffer(text, dtype=np.uint8)
-    newline_at = np.flatnonzero(buf == 10)
+    return np.flatnonzero(~_empty_lines(buf, np.flatnonzero(buf == 10))).astype(np.int64) + 1
+
+
+def _empty_lines(buf: np.ndarray, newline_at: np.ndarray) -> np.ndarray:
+    """Per physical line, whether it is empty or a lone CR (a CRLF file's empty line)."""
     starts = np.concatenate(([0], newline_at + 1))
-    ends = np.concatenate((newline_at, [len(buf)]))
-    length = ends - starts
+    length = np.concatenate((newline_at, [len(buf)])) - starts
     lone_cr = np.zeros(len(starts), dtype=bool)
     ones = length == 1
     lone_cr[ones] = buf[starts[ones]] == 13
-    return np.flatnonzero((length > 0) & ~lone_cr).astype(np.int64) + 1
+    empty: np.ndarray = (length == 0) | lone_cr
+    return empty
 
 
 def read_records(text: bytes, header: Header, wanted: dict[str, int], *, newlines: int | None = None) -> Records:

@@ -156,7 +156,7 @@ class CaseReader:
     def record(
         self,
         viewer: Identity,
-        route: Route,
+        route: str,  # a Route, or the request's own route when the caller is refused before one
         case_id: str | None,
         run_id: str | None,
         outcome: Outcome,
