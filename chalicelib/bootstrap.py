@@ -196,8 +196,9 @@ def token_verifier(settings: SignIn, **options: Any) -> TokenVerifier:
     return TokenVerifier(settings.jwks, settings.issuer, settings.user_pool_client_id, **options)
 
 
-def build_api(settings: ApiSettings, aws: Aws) -> ApiDeps:
-    """Touches no network: the JWKS is fetched on the first token, the stores on first use."""
+def build_api(settings: ApiSettings, aws: Aws, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> ApiDeps:
+    """Touches no network: the JWKS is fetched on the first token, the stores on first use.
+    `clock` is the services' (the local demo replays casework on past days)."""
     from chalicelib.adapters.aws.audit import S3AuditLog
     from chalicelib.adapters.aws.case_states import DynamoCaseStates
     from chalicelib.adapters.aws.cases import S3CaseStore
@@ -219,6 +220,7 @@ def build_api(settings: ApiSettings, aws: Aws) -> ApiDeps:
         presigner=S3Presigner(s3, settings.upload_bucket),
         reports=S3Reports(s3, settings.lake_bucket),
         gemeenten=DynamoGemeenten(aws.table(settings.registry_table)),
+        clock=clock,
         retention=settings.retention(),
     )
 

@@ -16,7 +16,7 @@ from infra.local.target import NoTarget, clear_local, current, save_local
 DEFAULT_AWS_PORT = 4566
 DEFAULT_API_PORT = 8000
 DEMO_DIR = Path(".vindplaats") / "demo"
-DEMO_AS_OF = date(2026, 11, 1)
+DEMO_SEED = 2026
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -58,6 +58,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     up.add_argument("--once", action="store_true", help="stop na het laden in plaats van te blijven draaien")
     up.add_argument("--demo-dir", type=Path, default=DEMO_DIR, help="waar de demodata wordt geschreven")
+    _demo_dates(up)
     up.set_defaults(run=_up)
 
     registry = commands.add_parser(
@@ -106,10 +107,29 @@ def _parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", allow_abbrev=False, help="schrijf de synthetische demodata naar een map")
     demo.add_argument("out", type=Path, nargs="?", default=DEMO_DIR)
-    demo.add_argument("--seed", type=int, default=2026)
-    demo.add_argument("--as-of", type=date.fromisoformat, default=date(2026, 11, 1))
+    demo.add_argument("--seed", type=int, default=DEMO_SEED)
+    _demo_dates(demo)
     demo.set_defaults(run=_demo)
     return parser
+
+
+def _demo_dates(command: argparse.ArgumentParser) -> None:
+    from infra.demo_months import MONTHS
+
+    command.add_argument(
+        "--today",
+        type=date.fromisoformat,
+        default=None,
+        help="de dag waarop de demo speelt, JJJJ-MM-DD (standaard vandaag); de laatste run is de eerste van die maand",
+    )
+    command.add_argument(
+        "--months",
+        type=int,
+        choices=range(1, 13),
+        default=MONTHS,
+        metavar="N",
+        help=f"maanden geschiedenis tot en met de laatste, elk met leveringen, een run en werk (standaard {MONTHS})",
+    )
 
 
 def _registry_check(args: argparse.Namespace) -> int:
@@ -162,10 +182,10 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from infra.demo import generate
+    from infra.demo_months import generate_months
 
-    summary = generate(args.out, seed=args.seed, as_of=args.as_of)
-    print(f"demodata geschreven naar {args.out}: {summary}")
+    history = generate_months(args.out, seed=args.seed, today=args.today or date.today(), months=args.months)
+    print(f"demodata geschreven naar {args.out}: {history}")
     return 0
 
 
@@ -176,9 +196,6 @@ def _up(args: argparse.Namespace) -> int:
 
     print(f"lokale AWS (moto) start op 127.0.0.1:{args.aws_port or 'vrije poort'} ...", flush=True)
     environment = {"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"}
-    if args.demo:
-        # The demo replays the month before DEMO_AS_OF: a file without peildatum gets that date.
-        environment[REPLAY_DATE] = DEMO_AS_OF.isoformat()
     with LocalStack(port=args.aws_port, queue_visibility_timeout=5, environment=environment) as stack:
         env = stack.env("IngestFunction")
         runtime = LocalRuntime(stack, wait_time_seconds=1)
@@ -186,9 +203,9 @@ def _up(args: argparse.Namespace) -> int:
         try:
             print(f"  klaar: {len(stack.created)} resources uit template.yaml op {stack.endpoint_url}")
             if args.demo:
-                registry = _load_demo(args.demo_dir, env, runtime)
-                _match(stack, runtime, DEMO_AS_OF)
-                _demo_users(stack, registry)
+                _load_demo(args.demo_dir, stack, runtime, args.today or date.today(), args.months)
+                # Uploads from now on are dated by the clock, as on AWS.
+                stack.environment.pop(REPLAY_DATE, None)
             api = LocalApi(stack, port=args.port).start()
             print(f"webpagina: {api.url}/   (meld u aan als een demo-gebruiker hierboven)", flush=True)
             print(f"API: {api.url}/api/health", flush=True)
@@ -206,28 +223,37 @@ def _up(args: argparse.Namespace) -> int:
     return 0
 
 
-def _load_demo(folder: Path, env: dict[str, str], runtime) -> None:
-    from infra.demo import generate
+def _load_demo(folder: Path, stack, runtime, today: date, months: int) -> None:
+    """The demo's months, oldest first, as they would have gone: each month's deliveries
+    through the real upload path dated in that month, its run, then its casework."""
+    from infra.demo_months import generate_months
+    from infra.local.runtime import REPLAY_DATE
     from infra.local.target import Target
 
-    target = Target(env)
-    summary = generate(folder, seed=2026, as_of=DEMO_AS_OF)
-    print(f"demodata: {folder} ({summary})")
+    target = Target(stack.env("IngestFunction"))
+    history = generate_months(folder, seed=DEMO_SEED, today=today, months=months)
+    print(f"demodata: {folder} ({history})")
     registry = actions.registry_import(target, folder / "registry.toml")
     print(
         f"  register: {len(registry.gemeenten)} gemeenten, {len(registry.leveranciers)} leveranciers, "
         f"{len(registry.convenanten)} convenanten"
     )
     print(f"  adrestabel: {actions.reference_import(target, folder / 'adressen.csv')} regels")
-    delivered = []
-    for leverancier, path in actions.deliveries(folder / "leveringen"):
-        delivered.append(actions.upload(target, leverancier, path))
-        print(f"  geüpload {leverancier}/{path.name}", flush=True)
-    reports = actions.wait_for_reports(target, delivered, timeout=120, pump=lambda: runtime.poll_once(0))
-    print("rapporten:")
-    for item in delivered:
-        print(f"  {item.leverancier + '/' + item.path.name:<48} {actions.describe(reports[item])}")
-    return registry
+    _demo_users(stack, registry)
+    casework = _casework(stack)
+    for month in history.months:
+        latest = month is history.months[-1]
+        # A file without peildatum is dated by its upload: in the month it belongs to.
+        stack.environment[REPLAY_DATE] = month.as_of.isoformat()
+        files = actions.deliveries(month.folder)
+        delivered = [actions.upload(target, leverancier, path) for leverancier, path in files]
+        reports = actions.wait_for_reports(target, delivered, timeout=120, pump=lambda: runtime.poll_once(0))
+        print(f"{month.as_of:%Y-%m}: {len(delivered)} leveringen, {month.rijen} rijen", flush=True)
+        if latest:
+            for item in delivered:
+                print(f"  {item.leverancier + '/' + item.path.name:<48} {actions.describe(reports[item])}")
+        run_id, counts = _match(stack, runtime, month.as_of)
+        _work(casework, run_id, counts, registry, today, latest, month.as_of)
 
 
 def _demo_users(stack, registry) -> None:
@@ -240,15 +266,45 @@ def _demo_users(stack, registry) -> None:
     print("  token: vindplaats login coordinator-gm0202")
 
 
-def _match(stack, runtime, as_of: date) -> None:
+def _casework(stack):
+    """The API's services as the demo's users work with them, on a clock set to each step's day."""
+    from chalicelib import bootstrap
+    from chalicelib.config import ApiSettings
+    from infra.local.casework import Casework, DemoClock
+    from infra.local.users import sign_in
+
+    # As LocalApi does: this process stands in for the API function, its variables set for good.
+    os.environ.update(stack.env("ApiFunction"))
+    clock = DemoClock()
+    deps = bootstrap.build_api(ApiSettings(), bootstrap.Aws(), clock=clock)
+    return Casework(deps, clock, lambda username: sign_in(stack, username))
+
+
+def _work(casework, run_id: str, counts, registry, today: date, latest: bool, as_of: date) -> None:
+    from infra.local.casework import LATEST, OLDER, plan
+    from infra.local.users import DEMO_TEAMS
+
+    for gemeente in registry.gemeenten:
+        cases = casework.cases(run_id, gemeente.code)
+        steps = plan(cases, DEMO_TEAMS, today, LATEST if latest else OLDER, f"{DEMO_SEED}:{as_of}:{gemeente.code}")
+        done = casework.carry_out(run_id, gemeente.code, steps)
+        figures = counts.get(gemeente.code, {"crisis": 0, "herhaald": 0})
+        print(
+            f"    {gemeente.code}: {len(cases)} cases ({figures['crisis']} crisis, {figures['herhaald']} herhaald); "
+            f"{done.get('assign', 0)} toegewezen, "
+            f"{done.get('approach', 0)} benaderd, {done.get('contactpoging', 0)} contactpogingen, "
+            f"{done.get('resultaat', 0)} resultaten",
+            flush=True,
+        )
+
+
+def _match(stack, runtime, as_of: date) -> tuple[str, dict[str, dict[str, int]]]:
+    """Run the monthly workflow for `as_of`; its run id and the counts per gemeente."""
     from infra.local.driver import local_workflow
 
-    print(f"maandelijkse matching voor {as_of} ...", flush=True)
     output = local_workflow(stack, runtime.invoke).run({"as_of": as_of.isoformat()})
-    counts = output["publish"]["summary"]["gemeenten"]
-    print(f"  run {output['run_id']} gepubliceerd:")
-    for gemeente, figures in sorted(counts.items()):
-        print(f"    {gemeente}: {figures['cases']} cases ({figures['crisis']} crisis, {figures['herhaald']} herhaald)")
+    print(f"  run {output['run_id']} voor {as_of} gepubliceerd; daarna het werk van de gemeenten:")
+    return str(output["run_id"]), output["publish"]["summary"]["gemeenten"]
 
 
 def _wait_for_interrupt() -> None:

@@ -495,22 +495,13 @@ def elfproef(bsn: str) -> bool:
 def generate(out_dir: Path, seed: int = 2026, as_of: date = date(2026, 11, 1)) -> DemoSummary:
     """Write the demo folder to `out_dir`, replacing the delivery CSVs of earlier runs, and describe it."""
     out_dir = Path(out_dir)
-    rng = random.Random(seed)
-    households, reference_rows, unknown = _world(rng)
-    customers = _with_accent(_customers(rng, households))
-    last_peil = {d.leverancier: _peil(d, as_of) or as_of for d in DELIVERIES}
-    signals = {s.id: _signals(random.Random(f"{seed}:{s.id}"), s, customers[s.id], last_peil[s.id]) for s in SUPPLIERS}
-    paid = _signals(
-        random.Random(f"{seed}:vivare:betaald"),
-        SUPPLIER["vivare"],
-        customers["vivare:betaald"],
-        _peil(DELIVERIES[0], as_of),
-        taken={s.klantnummer for s in signals["vivare"]},
-    )
+    world = population(seed, as_of)
+    rng, households, reference_rows, unknown = world.rng, world.households, world.reference_rows, world.unknown
+    customers, signals, paid = world.customers, world.signals, world.paid
     for supplier in SUPPLIERS:
         for old in sorted((out_dir / "leveringen" / supplier.id).glob("*.csv")):
             old.unlink()
-    written = _Written()
+    written = Written()
     paths: list[str] = []
     for delivery in DELIVERIES:
         supplier, peil = SUPPLIER[delivery.leverancier], _peil(delivery, as_of)
@@ -518,14 +509,14 @@ def generate(out_dir: Path, seed: int = 2026, as_of: date = date(2026, 11, 1)) -
         if delivery.earlier:
             chosen = _earlier(chosen, paid, peil)
         counters: dict[str, int] = {}
-        rows = [_row(supplier, s, peil, counters) for s in sorted(chosen, key=lambda s: s.klantnummer)]
+        rows = [row_of(supplier, s, peil, counters) for s in sorted(chosen, key=lambda s: s.klantnummer)]
         for kind in delivery.bad:
             rows.insert(
                 len(rows) // 2, _bad_row(kind, supplier, rng, households, unknown, rows, peil, peil or as_of, counters)
             )
         name = delivery.name.format(peil=(peil or as_of).isoformat(), month=(peil or as_of).isoformat()[:7])
         paths.append(f"{supplier.id}/{name}")
-        _write_csv(out_dir / "leveringen" / supplier.id / name, supplier, delivery, rows)
+        write_delivery(out_dir / "leveringen" / supplier.id / name, supplier, delivery, rows)
         written.add(supplier, rows)
     (out_dir / "registry.toml").write_bytes(_registry_toml(as_of).encode("utf-8"))
     _write_reference(out_dir / "adressen.csv", reference_rows)
@@ -554,6 +545,39 @@ def generate(out_dir: Path, seed: int = 2026, as_of: date = date(2026, 11, 1)) -
         bsns=tuple(sorted(written.bsns)),
         bsn_ongeldig=written.bad_bsn,
     )
+
+
+@dataclass(frozen=True)
+class Population:
+    """The demo's world on its as-of date: every household, the reference, and per supplier the
+    households in arrears with their signals (`paid`: vivare's, paid off since its earlier file)."""
+
+    rng: random.Random
+    households: list[Household]
+    reference_rows: list[tuple]
+    unknown: Household
+    customers: dict[str, list[Household]]
+    signals: dict[str, list[Signal]]
+    paid: list[Signal]
+
+
+def population(seed: int, as_of: date) -> Population:
+    """The same world for the same seed and date; `rng` goes on to draw the bad rows."""
+    rng = random.Random(seed)
+    households, reference_rows, unknown = _world(rng)
+    customers = _with_accent(_customers(rng, households))
+    last_peil = {d.leverancier: _peil(d, as_of) or as_of for d in DELIVERIES}
+    signals = {
+        s.id: signals_of(random.Random(f"{seed}:{s.id}"), s, customers[s.id], last_peil[s.id]) for s in SUPPLIERS
+    }
+    paid = signals_of(
+        random.Random(f"{seed}:vivare:betaald"),
+        SUPPLIER["vivare"],
+        customers["vivare:betaald"],
+        _peil(DELIVERIES[0], as_of),
+        taken={s.klantnummer for s in signals["vivare"]},
+    )
+    return Population(rng, households, reference_rows, unknown, customers, signals, paid)
 
 
 def _peil(delivery: DemoFile, as_of: date) -> date | None:
@@ -701,7 +725,7 @@ _AMOUNTS = {
 }
 
 
-def _signals(
+def signals_of(
     rng: random.Random, supplier: DemoLeverancier, households: list[Household], peil: date, taken: Collection[str] = ()
 ) -> list[Signal]:
     """One signal per household: its klantnummer, the person named, amount, start of arrears, crisis."""
@@ -729,7 +753,7 @@ def _earlier(current: list[Signal], paid: list[Signal], peil: date) -> list[Sign
     return begun + paid
 
 
-def _row(supplier: DemoLeverancier, signal: Signal, peil: date | None, counters: dict[str, int]) -> dict[str, str]:
+def row_of(supplier: DemoLeverancier, signal: Signal, peil: date | None, counters: dict[str, int]) -> dict[str, str]:
     household, person = signal.household, signal.person
     row = {
         "klantnummer": signal.klantnummer,
@@ -794,7 +818,7 @@ def _bad_row(
         day - timedelta(days=rng.randint(30, 90)),
         False,
     )
-    row = _row(supplier, signal, peil, counters)
+    row = row_of(supplier, signal, peil, counters)
     if kind == "postcode":
         row["postcode"] = row["postcode"].replace(" ", "")[1:]
     elif kind == "bedrag":
@@ -837,7 +861,7 @@ def _date(day: date, form: str) -> str:
     return day.isoformat() if form == "iso" else f"{day.day:02d}-{day.month:02d}-{day.year}"
 
 
-class _Written:
+class Written:
     """The personal values and row count of every file written."""
 
     def __init__(self) -> None:
@@ -872,7 +896,7 @@ class _Written:
                     self.bad_bsn = row["bsn"]
 
 
-def _write_csv(path: Path, supplier: DemoLeverancier, delivery: DemoFile, rows: list[dict[str, str]]) -> None:
+def write_delivery(path: Path, supplier: DemoLeverancier, delivery: DemoFile, rows: list[dict[str, str]]) -> None:
     rename = dict(delivery.rename)
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=supplier.delimiter, lineterminator=supplier.newline)

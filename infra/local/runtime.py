@@ -155,7 +155,7 @@ class LocalRuntime:
     def invoke(self, function: str, event: Mapping[str, Any]) -> Any:
         """Call one function's handler with `event`, as `sam local invoke` would; deletes nothing."""
         source = next((s for s in self.wiring if s.function == function), None) or _direct(self.stack.body, function)
-        with self._lock, _environ(self.stack.env(source.function)):
+        with self._lock, environ(self.stack.env(source.function)):
             self.invocations += 1
             return self._handler(source)(event, self._context(source.function))
 
@@ -256,7 +256,7 @@ class LocalRuntime:
         replay = environment.get(REPLAY_DATE)
         event = {"Records": [_record(m, queue_arn, self.stack.region, replay) for m in messages]}
         context = self._context(source.function)
-        with self._lock, _environ(environment):
+        with self._lock, environ(environment):
             handler = self._handler(source)
             self.invocations += 1
             try:
@@ -399,7 +399,7 @@ def _failed_ids(response: Any, messages: list[dict[str, Any]]) -> set[str]:
 
 
 @contextmanager
-def _environ(values: Mapping[str, str]) -> Iterator[None]:
+def environ(values: Mapping[str, str]) -> Iterator[None]:
     """Set `values` in os.environ for the duration, then restore what was there."""
     previous = {name: os.environ.get(name) for name in values}
     os.environ.update(values)

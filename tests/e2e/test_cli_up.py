@@ -1,22 +1,36 @@
 """`vindplaats up`, as `make demo` runs it: the local stack, the demo data through the real path."""
 
 import os
+import re
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
+import pytest
 
-def test_up_once_loads_the_demo_through_the_upload_path(tmp_path):
-    env = os.environ | {"VINDPLAATS_STATE": str(tmp_path / "stack.json")}
+from infra.demo_months import run_dates
+
+
+@pytest.fixture(scope="module")
+def up_once(tmp_path_factory):
+    """`vindplaats up --once` with the demo: (its folder, the finished process)."""
+    folder = tmp_path_factory.mktemp("up")
+    env = os.environ | {"VINDPLAATS_STATE": str(folder / "stack.json")}
     result = subprocess.run(
-        [sys.executable, "-m", "infra.cli", "up", "--once", "--aws-port", "0", "--demo-dir", str(tmp_path / "demo")],
+        [sys.executable, "-m", "infra.cli", "up", "--once", "--aws-port", "0", "--demo-dir", str(folder / "demo")],
         capture_output=True,
         text=True,
-        timeout=180,
+        timeout=300,
         env=env,
         cwd=Path(__file__).resolve().parents[2],
     )
     assert result.returncode == 0, result.stderr[-2000:]
+    return folder, result
+
+
+def test_up_once_loads_the_demo_through_the_upload_path(up_once):
+    tmp_path, result = up_once
     out = result.stdout
     assert "register: 3 gemeenten" in out
     report_lines = [
@@ -26,6 +40,24 @@ def test_up_once_loads_the_demo_through_the_upload_path(tmp_path):
     assert any(" rejected " in line and "(column_missing)" in line for line in report_lines)
     assert any(" accepted_with_errors " in line for line in report_lines)
     assert not (tmp_path / "stack.json").exists(), "the state file is removed when the stack stops"
+
+
+def test_up_replays_six_months_each_with_a_run_and_casework(up_once):
+    _, result = up_once
+    today = date.today()
+    runs = re.findall(r"run (\S+) voor (\d{4}-\d{2}-\d{2}) gepubliceerd", result.stdout)
+    assert [as_of for _, as_of in runs] == [d.isoformat() for d in run_dates(today)]
+    work = re.findall(
+        r"(GM\d{4}): (\d+) cases \(\d+ crisis, (\d+) herhaald\); (\d+) toegewezen, (\d+) benaderd, "
+        r"(\d+) contactpogingen, (\d+) resultaten",
+        result.stdout,
+    )
+    assert len(work) == 6 * 3, "every gemeente, every month"
+    months = [work[i : i + 3] for i in range(0, len(work), 3)]
+    assert all(int(herhaald) == 0 for _, _, herhaald, *_ in months[0]), "nothing before the first month"
+    assert sum(int(herhaald) for month in months[1:] for _, _, herhaald, *_ in month) > 0
+    assert all(sum(int(row[6]) for row in month) > 0 for month in months[:-1]), "older months have outcomes"
+    assert sum(int(row[6]) for row in months[-1]) == 0 < sum(int(row[3]) for row in months[-1])
 
 
 def test_commands_without_a_stack_say_how_to_start_one(tmp_path):
