@@ -56,9 +56,12 @@ def plan(cases: Sequence[Case], teams: Sequence[str], today: date, share: Share,
     rng = random.Random(seed)
     wijken = sorted({case.wijk.code for case in cases})
     team_of = {wijk: teams[i * len(teams) // max(len(wijken), 1)] for i, wijk in enumerate(wijken)}
+    ordered = sorted(cases, key=lambda c: c.id)
+    # Each team gets at least its first case, so that every wijkteam member has work to do.
+    firsts = {next(c.id for c in ordered if team_of[c.wijk.code] == team) for team in set(team_of.values())}
     steps: list[Step] = []
-    for case in sorted(cases, key=lambda c: c.id):
-        if rng.random() >= share.assigned:
+    for case in ordered:
+        if rng.random() >= share.assigned and case.id not in firsts:
             continue
         team = team_of[case.wijk.code]
         day = _day(case.as_of, rng.randint(0, 3), today)

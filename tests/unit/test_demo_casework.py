@@ -70,6 +70,13 @@ def test_the_latest_run_is_barely_begun_so_every_user_has_work_to_do():
     assert 0 < len(approached) < len(assigned) < len(CASES)
 
 
+@pytest.mark.parametrize("seed", ["a", "b", "c", "d"])
+def test_every_team_gets_work_even_in_a_small_run(seed):
+    small = [make_case(n, wijk=f"WK0202{n % 2 + 1:02d}") for n in range(1, 4)]
+    steps = plan(small, TEAMS, TODAY, Share(assigned=0.0, approached=0.0, outcome=0.0), seed)
+    assert {step.team for step in steps if step.kind == "assign"} == set(TEAMS)
+
+
 def test_the_same_seed_gives_the_same_plan_and_another_seed_another():
     assert plan(CASES, TEAMS, TODAY, OLDER, "a") == plan(CASES, TEAMS, TODAY, OLDER, "a")
     assert plan(CASES, TEAMS, TODAY, OLDER, "a") != plan(CASES, TEAMS, TODAY, OLDER, "b")
