@@ -85,23 +85,28 @@ class CaseState(BaseModel):
 
 
 class SupplierMessage(BaseModel):
-    """One outbox entry for one supplier: its own klantnummer, the case id, dates and a code.
-    Never a name, address or amount."""
+    """One outbox entry for one supplier about one of its own customers: klantnummer, gemeente,
+    kind, pause-until date or outcome code, event time and an event id of its own. Never a name,
+    address or amount, and nothing another supplier's entries also carry besides the gemeente,
+    dates and codes: no case id, no household pseudonym (api.md, `GET /api/outbox`)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    id: str
     klantnummer: str
-    case_id: str
+    gemeente: str
     soort: Literal["benaderd", "resultaat"]
     datum: date
+    tijdstip: datetime
     pauze_tot: date | None = None
     resultaat: str | None = None
 
-    @property
-    def id(self) -> str:
-        """Stable for the same news about the same customer: a retried request overwrites its
-        own entries instead of telling the supplier twice."""
-        return str(uuid.uuid5(_OUTBOX_NAMESPACE, f"{self.case_id}|{self.klantnummer}|{self.soort}|{self.datum}"))
+
+def event_id(leverancier: str, case_id: str, klantnummer: str, soort: str, datum: date) -> str:
+    """The supplier's own id for one piece of news: stable, so a retried request overwrites its
+    entry instead of telling the supplier twice; different for every supplier of the same case,
+    and not to be traced back to the case without its id, which no supplier is given."""
+    return str(uuid.uuid5(_OUTBOX_NAMESPACE, f"{leverancier}|{case_id}|{klantnummer}|{soort}|{datum}"))
 
 
 def with_state(case: Case, state: CaseState | None) -> Case:
@@ -131,13 +136,15 @@ def supplier_resultaat(resultaat: str) -> str:
 def messages(
     case: Case,
     soort: Literal["benaderd", "resultaat"],
+    at: datetime,
     today: date,
     *,
     pauze_tot: date | None = None,
     resultaat: str | None = None,
 ) -> list[tuple[str, SupplierMessage]]:
     """(leverancier, message) for each of the case's signals with a klantnummer; one per
-    supplier and klantnummer. The outcome passes through `supplier_resultaat`."""
+    supplier and klantnummer, dated `today`, sent at `at`. The outcome passes through
+    `supplier_resultaat`."""
     told: dict[tuple[str, str], SupplierMessage] = {}
     for signal in case.signalen:
         if not signal.klantnummer:
@@ -145,10 +152,12 @@ def messages(
         told.setdefault(
             (signal.leverancier, signal.klantnummer),
             SupplierMessage(
+                id=event_id(signal.leverancier, case.id, signal.klantnummer, soort, today),
                 klantnummer=signal.klantnummer,
-                case_id=case.id,
+                gemeente=case.gemeente,
                 soort=soort,
                 datum=today,
+                tijdstip=at,
                 pauze_tot=pauze_tot,
                 resultaat=None if resultaat is None else supplier_resultaat(resultaat),
             ),

@@ -10,7 +10,7 @@ through its outbox. The state is written before the outbox: the outbox keys are 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from chalicelib.domain.audit import Outcome, Route
@@ -51,13 +51,14 @@ class CaseWriter:
         """Mark the cases "Opgepakt", collection paused a month; tell each supplier involved."""
         unique = list(dict.fromkeys(case_ids))
         cases = self._found(viewer, unique, run_id, Route.APPROACH, COORDINATOR_ONLY)
-        today = self._today()
+        at = self._clock()
+        today = at.date()
         pause_until = add_months(today, PAUSE_MONTHS)
         fields = {"status": STATUS_OPGEPAKT, "approached_on": today, "pause_until": pause_until}
         told = []
         for case in cases:
             self._update(viewer, case, fields)
-            told += messages(case, "benaderd", today, pauze_tot=pause_until)
+            told += messages(case, "benaderd", at, today, pauze_tot=pause_until)
         self._outbox.send(told)
         return Approached(
             run=cases[0].run, case_ids=unique, approached_on=today, pause_until=pause_until, berichten=len(told)
@@ -70,9 +71,10 @@ class CaseWriter:
     def resultaat(self, viewer: Identity, case_id: str, run_id: str | None, resultaat: str) -> Case:
         """Record the outcome; each supplier learns it ("andere reden" only as "Niet opgepakt")."""
         case = self._one(viewer, case_id, run_id, Route.RESULTAAT, GEMEENTE_ROLES)
-        fields = {"resultaat": resultaat, "resultaat_op": self._today(), "status": status_after(resultaat)}
+        at = self._clock()
+        fields = {"resultaat": resultaat, "resultaat_op": at.date(), "status": status_after(resultaat)}
         updated = self._update(viewer, case, fields)
-        self._outbox.send(messages(case, "resultaat", self._today(), resultaat=resultaat))
+        self._outbox.send(messages(case, "resultaat", at, at.date(), resultaat=resultaat))
         return updated
 
     def _one(self, viewer: Identity, case_id: str, run_id: str | None, route: Route, roles: frozenset[str]) -> Case:
@@ -110,6 +112,3 @@ class CaseWriter:
         if poging is not None:
             changes["contactpogingen"] = [*case.contactpogingen, poging]
         return case.model_copy(update=changes)
-
-    def _today(self) -> date:
-        return self._clock().date()

@@ -32,7 +32,9 @@ REGION = "eu-west-1"
 LAKE, UPLOADS, TABLE = "lake", "uploads", "cases"
 TWO_SUPPLIERS = make_case(9, "GM0202", signalen=(("vitens", "Water", "80.00"), ("eneco", "Energie", "300.00")))
 CASES = UTRECHT + EDE + [TWO_SUPPLIERS]
-ALLOWED_OUTBOX_FIELDS = {"klantnummer", "case_id", "soort", "datum", "pauze_tot", "resultaat"}
+ALLOWED_OUTBOX_FIELDS = {"id", "klantnummer", "gemeente", "soort", "datum", "tijdstip", "pauze_tot", "resultaat"}
+# What two suppliers of one household may both find in their outboxes: nothing that links them.
+SHAREABLE_OUTBOX_FIELDS = {"gemeente", "soort", "datum", "tijdstip", "pauze_tot", "resultaat"}
 
 
 class CountingStates(DynamoCaseStates):
@@ -177,13 +179,20 @@ def test_approaching_marks_the_cases_and_tells_each_supplier_its_own_customers_o
 
     vitens, eneco = world.outbox("vitens/"), world.outbox("eneco/")
     assert all(key.startswith("outbox/leverancier/vitens/2026-11-03/") for key in vitens)
-    assert sorted((m["case_id"], m["klantnummer"]) for m in vitens.values()) == sorted(
-        [(UTRECHT[0].id, "K1"), (TWO_SUPPLIERS.id, "K9")]
-    )
-    assert [(m["case_id"], m["klantnummer"]) for m in eneco.values()] == [(TWO_SUPPLIERS.id, "K9")]
+    assert sorted(m["klantnummer"] for m in vitens.values()) == ["K1", "K9"]
+    assert [m["klantnummer"] for m in eneco.values()] == ["K9"]
     for message in [*vitens.values(), *eneco.values()]:
-        assert set(message) <= ALLOWED_OUTBOX_FIELDS
+        assert set(message) == ALLOWED_OUTBOX_FIELDS
         assert (message["soort"], message["pauze_tot"], message["datum"]) == ("benaderd", "2026-12-03", "2026-11-03")
+        assert (message["gemeente"], message["tijdstip"]) == ("GM0202", "2026-11-03T09:30:00Z")
+        assert all(case_id not in json.dumps(message) for case_id in ids)
+    # The household's two suppliers: no value in common but gemeente, dates and codes (the test
+    # world gives both the same klantnummer K9; real klantnummers are each supplier's own).
+    (from_eneco,) = eneco.values()
+    (from_vitens,) = [m for m in vitens.values() if m["klantnummer"] == "K9"]
+    shared = {k for k in from_eneco if k != "klantnummer" and from_eneco[k] == from_vitens[k]}
+    assert shared <= SHAREABLE_OUTBOX_FIELDS
+    assert from_eneco["id"] != from_vitens["id"]
 
 
 def test_approaching_twice_overwrites_the_same_outbox_entries(world):

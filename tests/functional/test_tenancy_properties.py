@@ -42,7 +42,7 @@ from chalicelib.adapters.aws.reports import S3Reports, report_key
 from chalicelib.adapters.aws.runs import DynamoRunRegistry
 from chalicelib.domain.audit import AuditEvent, Outcome
 from chalicelib.domain.cases import Case, Person, case_id
-from chalicelib.domain.casework import EINDRESULTATEN, messages
+from chalicelib.domain.casework import EINDRESULTATEN, event_id, messages
 from chalicelib.domain.registry import Gemeente, Leverancier, Registry
 from chalicelib.domain.report import Counts, Report, Status
 from tests.fakes import MemoryAuditLog, api_client, chalice_api, id_token, new_signing_key, pk_sk_table
@@ -344,7 +344,7 @@ class World:
                 m
                 for c in plan.cases
                 if c.id in plan.told
-                for m in messages(c, "benaderd", date(2026, 11, 2), pauze_tot=date(2026, 12, 2))
+                for m in messages(c, "benaderd", NOW, date(2026, 11, 2), pauze_tot=date(2026, 12, 2))
             ]
         )
         self.audit = MemoryAuditLog()
@@ -866,11 +866,22 @@ def test_writes_with_foreign_ids_change_nothing_and_allowed_ones_only_the_own_te
             for key, etag in after["outbox"].items():
                 if etag != before["outbox"].get(key):
                     told = json.loads(world.s3.get_object(Bucket=world.lake, Key=key)["Body"].read())
-                    (case,) = [c for c in plan.cases if c.id == told["case_id"]]
-                    assert told["case_id"] in call.case_ids and world.sees(user, case), (user, call, told)
-                    (signal,) = [s for s in case.signalen if s.klantnummer == told["klantnummer"]]
-                    assert key.startswith(f"outbox/leverancier/{signal.leverancier}/"), key
+                    leverancier = key.split("/")[2]
+                    # No case id in the entry: the case is the one among the call's whose supplier's
+                    # event id it carries.
+                    (case,) = [
+                        c
+                        for c in plan.cases
+                        if c.id in call.case_ids
+                        and told["id"] == event_id(leverancier, c.id, told["klantnummer"], told["soort"], datum(told))
+                    ]
+                    assert world.sees(user, case) and told["gemeente"] == case.gemeente, (user, call, told)
+                    assert (leverancier, told["klantnummer"]) in {(s.leverancier, s.klantnummer) for s in case.signalen}
             before = after
+
+
+def datum(told: dict) -> date:
+    return date.fromisoformat(told["datum"])
 
 
 # ------------------------------------------------------------------ the role matrix
