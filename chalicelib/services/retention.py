@@ -12,8 +12,8 @@ and DynamoDB TTL cannot decide, because it depends on a run's date or a case's o
   the last run whose window can read it). What matched by then lives on in the published cases
   and contacts; publishing trims earlier where it can.
 
-Everything is due on the day the period ends (a run of 2026-05-31 goes on 2026-11-30), so a
-rerun on the same day changes nothing more.
+Everything is due on the day the period ends and not the day before (domain.retention.is_due;
+a run of 2026-05-31 goes on 2026-11-30), so a rerun on the same day changes nothing more.
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ from datetime import date, timedelta
 
 from pydantic import BaseModel, ConfigDict
 
-from chalicelib.domain.cases import RunStatus, add_months
+from chalicelib.domain.cases import RunStatus
 from chalicelib.domain.matching import LEVERING_DAGEN
-from chalicelib.domain.retention import RetentionPeriods
+from chalicelib.domain.retention import RetentionPeriods, case_expires_on, is_due, run_files_expire_on
 from chalicelib.ports import CaseOutcomes, CaseStore, RunLake, RunRegistry, Vault, VaultIndex
 
 logger = logging.getLogger(__name__)
@@ -59,25 +59,28 @@ def apply_retention(today: date, deps: RetentionDeps, periods: RetentionPeriods)
     cases = unpublished_runs = unpublished_objects = run_files = 0
     for run in deps.runs.runs():
         if run.status is RunStatus.PUBLISHED:
-            if today >= add_months(run.as_of, periods.cases_months):
+            # An outcome comes after its run, so nothing of a run is due before its untouched cases are.
+            if is_due(today, case_expires_on(run.as_of, False, None, periods)):
                 for gemeente in deps.store.gemeenten(run.run_id):
                     outcomes = deps.outcomes.outcomes(run.run_id, gemeente)
                     keep = {
                         case
                         for case, day in outcomes.items()
-                        if day is None or today < add_months(day, periods.outcome_months)
+                        if not is_due(today, case_expires_on(run.as_of, True, day, periods))
                     }
                     cases += deps.store.keep(run.run_id, gemeente, keep)
-            if today >= run.as_of + timedelta(days=periods.signals_days):
+            if is_due(today, run_files_expire_on(run.as_of, periods)):
                 run_files += deps.lake.delete_run(run.run_id)
-        elif run.begun_at is not None and today > run.begun_at.date() + timedelta(days=periods.unpublished_days):
+        elif run.begun_at is not None and is_due(
+            today, run.begun_at.date() + timedelta(days=periods.unpublished_days + 1)
+        ):
             unpublished_objects += deps.store.delete_run(run.run_id) + deps.lake.delete_run(run.run_id)
             unpublished_runs += deps.runs.discard(run.run_id)
 
     vault_days = periods.vault_days or LEVERING_DAGEN + 1
     vault_deliveries = 0
     for leverancier, levering, day in deps.vault_index.deliveries():
-        if today >= day + timedelta(days=vault_days):
+        if is_due(today, day + timedelta(days=vault_days)):
             deps.vault.delete(leverancier, levering)
             vault_deliveries += 1
 
