@@ -273,11 +273,25 @@ class MemoryUploadBucket:
         return f"reports/{report.leverancier}/{report.levering}.json"
 
 
+class MemorySignalPartitions:
+    """SignalPartitions: how many signal files the lake holds per peildatum."""
+
+    def __init__(self, files: dict[date, int] | None = None) -> None:
+        self.files = dict(files or {})
+
+    def peildatums(self):
+        return sorted(self.files)
+
+    def delete_peildatum(self, peildatum):
+        return self.files.pop(peildatum)
+
+
 class MemoryPublishedRuns:
     """What the Retention step reads and removes, in memory: the run registry (RunRegistry's
     `runs` and `discard`), each run's cases per gemeente (CaseStore's `gemeenten`, `keep`,
-    `delete_run`), its pseudonymous files (`lake`: RunLake's `delete_run`), and the vault's
-    deliveries with their peildatum (Vault's `delete`, VaultIndex's `deliveries`)."""
+    `delete_run`), its pseudonymous files (`lake`: RunLake's `delete_run`), the lake's signals
+    (`signals`), and the vault's deliveries with their peildatum (Vault's `delete`, VaultIndex's
+    `deliveries`)."""
 
     def __init__(self) -> None:
         self.registry: dict[str, RunInfo] = {}
@@ -285,6 +299,7 @@ class MemoryPublishedRuns:
         self.files: dict[str, int] = {}
         self.vault: dict[tuple[str, str], date] = {}
         self.lake = SimpleNamespace(delete_run=lambda run_id: self.files.pop(run_id, 0))
+        self.signals = MemorySignalPartitions()
 
     def publish(self, run_id: str, as_of: date, cases: dict[str, set[str]], files: int = 3) -> None:
         self.registry[run_id] = RunInfo(run_id=run_id, as_of=as_of, status=RunStatus.PUBLISHED)

@@ -55,7 +55,7 @@ def case_expires_on(
     return add_months(as_of, periods.cases_months)
 
 
-def run_files_expire_on(as_of: date, periods: RetentionPeriods) -> date:
-    """The day a published run's pseudonymous files (match output and history) go, as the
-    lake's signals do."""
-    return as_of + timedelta(days=periods.signals_days)
+def signals_expire_on(day: date, periods: RetentionPeriods) -> date:
+    """The day pseudonymous data of `day` goes: the lake's signals of a peildatum, and a published
+    run's files (match output and history) of its as-of date."""
+    return day + timedelta(days=periods.signals_days)

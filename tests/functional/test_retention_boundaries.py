@@ -17,6 +17,7 @@ from moto import mock_aws
 
 from chalicelib.adapters.aws.case_states import DynamoCaseStates, state_pk
 from chalicelib.adapters.aws.cases import S3CaseStore
+from chalicelib.adapters.aws.lake import S3Lake, signals_key
 from chalicelib.adapters.aws.reports import S3Reports
 from chalicelib.adapters.aws.runs import DynamoRunLock, DynamoRunRegistry, S3RunLake
 from chalicelib.adapters.aws.vault import KmsVault, S3VaultIndex
@@ -62,6 +63,7 @@ class Stack:
             vault=self.vault,
             vault_index=self.vault_index,
             signal_files=unused,
+            signals=S3Lake(s3, LAKE),
             notifier=unused,
             outcomes=self.states,
             lock=DynamoRunLock(self.table),
@@ -82,6 +84,9 @@ class Stack:
 
     def retention(self, today: date) -> dict:
         return workflow.retention(self.deps, RUN, today).model_dump()
+
+    def keys(self, prefix: str) -> list[str]:
+        return sorted(item["Key"] for item in self.s3.list_objects_v2(Bucket=LAKE, Prefix=prefix).get("Contents", []))
 
     def case_ids(self, gemeente: str = "GM0202") -> list[str]:
         return [case.id for case in self.store.cases(RUN, gemeente)]
@@ -130,8 +135,13 @@ def test_the_retention_step_removes_each_case_on_the_day_its_state_items_ttl_lap
     assert stack.retention(date(2036, 1, 1))["cases"] == 0
 
 
-def test_the_retention_step_removes_run_files_after_190_days_and_vault_objects_after_the_last_window(stack):
+def test_the_retention_step_removes_signals_and_run_files_after_190_days_and_vault_objects_after_the_last_window(
+    stack,
+):
     stack.deliver("vitens", "20261029T080000-aaaaaa", PEILDATUM)
+    for peildatum, levering in ((PEILDATUM, "20261029T080000-aaaaaa"), (AS_OF, "20261101T080000-bbbbbb")):
+        stack.s3.put_object(Bucket=LAKE, Key=signals_key(peildatum.isoformat(), "vitens", levering), Body=b"x")
+    stack.s3.put_object(Bucket=LAKE, Key="signals/peildatum=onzin/x.parquet", Body=b"x")  # not ours: left alone
     last_window = PEILDATUM + timedelta(days=45)  # the last run that can read the delivery
 
     assert stack.retention(last_window)["vault_deliveries"] == 0
@@ -139,7 +149,18 @@ def test_the_retention_step_removes_run_files_after_190_days_and_vault_objects_a
     assert stack.retention(last_window + timedelta(days=1))["vault_deliveries"] == 1
     assert stack.vault_index.present() == set()
 
+    signals_190 = PEILDATUM + timedelta(days=190)
+    assert stack.retention(signals_190 - timedelta(days=1))["signal_files"] == 0
+    assert stack.retention(signals_190)["signal_files"] == 1
+    assert stack.keys("signals/") == [
+        "signals/peildatum=2026-11-01/vitens_20261101T080000-bbbbbb.parquet",
+        "signals/peildatum=onzin/x.parquet",
+    ]
+
     day_190 = AS_OF + timedelta(days=190)
-    assert stack.retention(day_190 - timedelta(days=1))["run_files"] == 0
-    assert stack.retention(day_190)["run_files"] == 1
-    assert stack.s3.list_objects_v2(Bucket=LAKE, Prefix=f"runs/{RUN}/")["KeyCount"] == 0
+    removed = stack.retention(day_190 - timedelta(days=1))
+    assert (removed["run_files"], removed["signal_files"]) == (0, 0)
+    removed = stack.retention(day_190)
+    assert (removed["run_files"], removed["signal_files"]) == (1, 1)
+    assert stack.keys(f"runs/{RUN}/") == []
+    assert stack.keys("signals/") == ["signals/peildatum=onzin/x.parquet"]

@@ -69,6 +69,7 @@ def retention(runs: MemoryPublishedRuns, outcomes=None):
         runs=runs,
         store=runs,
         lake=runs.lake,
+        signals=runs.signals,
         vault=runs,
         vault_index=runs,
         outcomes=Outcomes(outcomes or {}),
@@ -152,18 +153,24 @@ def test_a_quarantined_upload_is_kept_30_days_and_gone_on_the_30th(body, written
 
 
 def test_signals_and_a_runs_pseudonymous_files_are_kept_190_days():
+    """Counted from the signals' peildatum and from the run's as-of date."""
     assert PERIODS.signals_days == 190
     runs = MemoryPublishedRuns()
     runs.publish("run-mei", date(2026, 5, 31), {}, files=3)
+    runs.signals.files = {date(2026, 5, 31): 2, date(2026, 6, 1): 1}
     apply = retention(runs)
 
-    assert apply(date(2026, 12, 6)).run_files == 0  # day 189
-    assert apply(date(2026, 12, 7)).run_files == 3  # 2026-05-31 + 190 days
-    assert runs.files == {}
+    removed = apply(date(2026, 12, 6))  # day 189
+    assert (removed.run_files, removed.signal_files) == (0, 0)
+    removed = apply(date(2026, 12, 7))  # 2026-05-31 + 190 days
+    assert (removed.run_files, removed.signal_files) == (3, 2)
+    assert runs.files == {} and runs.signals.files == {date(2026, 6, 1): 1}
 
 
 @pytest.mark.parametrize("written_on", [date(2026, 5, 31), date(2027, 12, 31)])
-def test_the_lakes_signals_go_190_days_after_they_were_written(body, written_on):
+def test_the_lakes_signals_go_190_days_after_they_were_written_at_the_latest(body, written_on):
+    """The lifecycle rule is the backstop of the Retention step: counted from the day written,
+    never before the peildatum, so it never removes signals the step would keep."""
     assert_s3_keeps(body, "LakeBucket", "signals/", PERIODS.signals_days, written_on)
     assert_s3_keeps(body, "LakeBucket", "params/", PERIODS.signals_days, written_on)  # the runs' parameters with them
 
