@@ -7,6 +7,7 @@ through S3's documented arithmetic (`s3_removes_on`). tests/functional/test_rete
 drives the same rows through the workflow step on moto, with the case states' TTL.
 """
 
+from dataclasses import MISSING, fields
 from datetime import UTC, date, datetime, time, timedelta
 from fnmatch import fnmatch
 
@@ -27,6 +28,7 @@ from chalicelib.domain.retention import (
 from chalicelib.domain.signals import Pseudonymiser
 from chalicelib.services.ingest import IngestDeps, Upload, ingest_upload
 from chalicelib.services.retention import RetentionDeps, apply_retention
+from chalicelib.services.workflow import MatchDeps
 from infra.template import references
 from tests.fakes import MemoryPublishedRuns, MemoryUploadBucket
 
@@ -85,6 +87,13 @@ class Outcomes:
 
     def outcomes(self, run_id, gemeente):
         return self._outcomes
+
+
+def test_the_retention_step_cannot_be_built_without_the_case_outcomes():
+    """Without them every worked case would go with its run, six months after it."""
+    for deps in (RetentionDeps, MatchDeps):
+        (outcomes,) = [field for field in fields(deps) if field.name == "outcomes"]
+        assert outcomes.default is MISSING and outcomes.default_factory is MISSING, deps
 
 
 # ---------------------------------------------------------------- raw upload: deleted once ingested
