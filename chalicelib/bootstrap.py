@@ -162,6 +162,7 @@ def build_ingest(settings: Settings, aws: Aws) -> IngestDeps:
 def build_match(settings: Settings, aws: Aws) -> MatchDeps:
     from chalicelib.adapters.aws.case_states import DynamoCaseStates
     from chalicelib.adapters.aws.cases import S3CaseStore
+    from chalicelib.adapters.aws.lake import S3Lake
     from chalicelib.adapters.aws.lake_scan import S3SignalFiles
     from chalicelib.adapters.aws.outbox import S3GemeenteOutbox
     from chalicelib.adapters.aws.parameters import S3GlueParameters
@@ -183,6 +184,7 @@ def build_match(settings: Settings, aws: Aws) -> MatchDeps:
         vault=KmsVault(s3, kms, settings.vault_bucket, settings.vault_key_id),
         vault_index=S3VaultIndex(s3, settings.vault_bucket, settings.lake_bucket),
         signal_files=S3SignalFiles(settings.lake_bucket, aws.lake_filesystem()),
+        signals=S3Lake(s3, settings.lake_bucket),
         notifier=S3GemeenteOutbox(s3, settings.lake_bucket),
         outcomes=DynamoCaseStates(aws.table(settings.cases_table)),
         lock=DynamoRunLock(aws.table(settings.cases_table)),

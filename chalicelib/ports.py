@@ -61,6 +61,15 @@ class Lake(Protocol):
     def write_signals(self, signals: pa.Table, *, peildatum: str, leverancier: str, levering: str) -> str: ...
 
 
+class SignalPartitions(Protocol):
+    """The lake's signals by peildatum, as retention removes them."""
+
+    def peildatums(self) -> list[date]: ...
+    def delete_peildatum(self, peildatum: date) -> int:
+        """Delete every delivery's signals of that peildatum; returns how many files there were."""
+        ...
+
+
 class Reports(Protocol):
     """Each delivery's validation report: written by ingest, read by its supplier."""
 

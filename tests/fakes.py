@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
-from types import ModuleType
+from types import ModuleType, SimpleNamespace
 
 import jwt
 from chalice.test import Client
@@ -28,6 +28,7 @@ from chalicelib.domain.cases import Case, Person, RunInfo, RunStatus
 from chalicelib.domain.casework import CaseState, SupplierMessage
 from chalicelib.domain.errors import Unauthorized
 from chalicelib.domain.identity import Identity
+from chalicelib.domain.retention import picked_up
 
 ROOT = Path(__file__).resolve().parents[1]
 API_APP = ROOT / "functions" / "api" / "app.py"
@@ -172,6 +173,14 @@ class MemoryCaseStates:
             changed["contactpogingen"] = [*current.contactpogingen, contactpoging]
         self.recorded[(gemeente, run_id, case_id)] = CaseState.model_validate(changed)
 
+    def outcomes(self, run_id, gemeente):
+        """CaseOutcomes, as DynamoCaseStates reads them: the picked-up cases and their outcome days."""
+        return {
+            case_id: state.resultaat_op
+            for case_id, state in self.states(gemeente, run_id).items()
+            if state.resultaat_op is not None or picked_up(state.status)
+        }
+
 
 class MemoryOutbox:
     """Suppliers' messages by `<leverancier>/<datum>/<id>`, listed in that order as S3SupplierOutbox lists its keys."""
@@ -225,6 +234,111 @@ class MemoryPresigner:
 
     def generate_presigned_post(self, Bucket, Key, Fields, Conditions, ExpiresIn):
         return {"url": f"https://{Bucket}.s3.test/", "fields": {**Fields, "key": Key}}
+
+
+class MemoryUploadBucket:
+    """What ingest reads and writes, in memory: the upload bucket (Uploads), the lake's signals
+    (Lake), the vault (Vault's `put`) and the reports (Reports)."""
+
+    def __init__(self, uploads: dict[str, bytes]) -> None:
+        self.incoming = dict(uploads)
+        self.quarantined: dict[str, tuple[bytes, str]] = {}
+        self.signals: dict[tuple[str, str], int] = {}
+        self.vault: dict[tuple[str, str], int] = {}
+        self.reports: dict[tuple[str, str], object] = {}
+
+    def size(self, key):
+        return len(self.incoming[key]) if key in self.incoming else None
+
+    def read(self, key):
+        return self.incoming[key]
+
+    def quarantine(self, key, upload, reason):
+        target = upload.quarantine_key()
+        self.quarantined[target] = (self.incoming.pop(key), reason)
+        return target
+
+    def delete(self, key):
+        self.incoming.pop(key, None)
+
+    def write_signals(self, signals, *, peildatum, leverancier, levering):
+        self.signals[(leverancier, levering)] = signals.num_rows
+        return f"signals/peildatum={peildatum}/{leverancier}_{levering}.parquet"
+
+    def put(self, leverancier, levering, records):
+        self.vault[(leverancier, levering)] = records.num_rows
+
+    def write(self, report):
+        self.reports[(report.leverancier, report.levering)] = report
+        return f"reports/{report.leverancier}/{report.levering}.json"
+
+
+class MemorySignalPartitions:
+    """SignalPartitions: how many signal files the lake holds per peildatum."""
+
+    def __init__(self, files: dict[date, int] | None = None) -> None:
+        self.files = dict(files or {})
+
+    def peildatums(self):
+        return sorted(self.files)
+
+    def delete_peildatum(self, peildatum):
+        return self.files.pop(peildatum)
+
+
+class MemoryPublishedRuns:
+    """What the Retention step reads and removes, in memory: the run registry (RunRegistry's
+    `runs` and `discard`), each run's cases per gemeente (CaseStore's `gemeenten`, `keep`,
+    `delete_run`), its pseudonymous files (`lake`: RunLake's `delete_run`), the lake's signals
+    (`signals`), and the vault's deliveries with their peildatum (Vault's `delete`, VaultIndex's
+    `deliveries`)."""
+
+    def __init__(self) -> None:
+        self.registry: dict[str, RunInfo] = {}
+        self.cases: dict[tuple[str, str], set[str]] = {}
+        self.files: dict[str, int] = {}
+        self.vault: dict[tuple[str, str], date] = {}
+        self.lake = SimpleNamespace(delete_run=lambda run_id: self.files.pop(run_id, 0))
+        self.signals = MemorySignalPartitions()
+
+    def publish(self, run_id: str, as_of: date, cases: dict[str, set[str]], files: int = 3) -> None:
+        self.registry[run_id] = RunInfo(run_id=run_id, as_of=as_of, status=RunStatus.PUBLISHED)
+        self.cases.update({(run_id, gemeente): set(ids) for gemeente, ids in cases.items()})
+        self.files[run_id] = files
+
+    def kept(self, run_id: str, gemeente: str) -> set[str]:
+        return self.cases.get((run_id, gemeente), set())
+
+    # RunRegistry
+    def runs(self):
+        return list(self.registry.values())
+
+    def discard(self, run_id):
+        return self.registry.pop(run_id, None) is not None
+
+    # CaseStore
+    def gemeenten(self, run_id):
+        return sorted(gemeente for run, gemeente in self.cases if run == run_id)
+
+    def keep(self, run_id, gemeente, case_ids):
+        cases = self.cases.pop((run_id, gemeente), set())
+        kept = cases & set(case_ids)
+        if kept:
+            self.cases[(run_id, gemeente)] = kept
+        return len(cases) - len(kept)
+
+    def delete_run(self, run_id):
+        cases = [key for key in self.cases if key[0] == run_id]
+        for key in cases:
+            del self.cases[key]
+        return len(cases)
+
+    # Vault and VaultIndex
+    def delete(self, leverancier, levering):
+        self.vault.pop((leverancier, levering))
+
+    def deliveries(self):
+        return [(leverancier, levering, day) for (leverancier, levering), day in self.vault.items()]
 
 
 class MemoryAuditLog:

@@ -18,7 +18,7 @@ from chalicelib.domain.cases import Case, Contactpoging, add_months
 from chalicelib.domain.casework import PAUSE_MONTHS, STATUS_OPGEPAKT, messages, status_after
 from chalicelib.domain.errors import Forbidden
 from chalicelib.domain.identity import GEMEENTE_ROLES, Identity, Role
-from chalicelib.domain.retention import RetentionPeriods, case_expires_on
+from chalicelib.domain.retention import RetentionPeriods, case_expires_on, picked_up
 from chalicelib.domain.views import Approached
 from chalicelib.ports import CaseStates, SupplierOutbox
 from chalicelib.services.cases import CaseReader
@@ -95,7 +95,7 @@ class CaseWriter:
         # The state goes when the case does: its expiry follows from the case as it is after this write.
         expires_on = case_expires_on(
             case.as_of,
-            fields.get("status", case.status),
+            picked_up(fields.get("status", case.status)),
             fields.get("resultaat_op", case.resultaat_op),
             self._retention,
         )

@@ -25,6 +25,7 @@ from chalicelib.ports import (
     RunLock,
     RunRegistry,
     SignalFiles,
+    SignalPartitions,
     Vault,
     VaultIndex,
 )
@@ -48,6 +49,7 @@ class MatchDeps:
     vault: Vault
     vault_index: VaultIndex
     signal_files: SignalFiles
+    signals: SignalPartitions
     notifier: Notifier
     outcomes: CaseOutcomes
     lock: RunLock
@@ -116,6 +118,7 @@ def retention(deps: MatchDeps, run_id: str, today: date) -> Removed:
             runs=deps.runs,
             store=deps.store,
             lake=deps.run_lake,
+            signals=deps.signals,
             vault=deps.vault,
             vault_index=deps.vault_index,
             outcomes=deps.outcomes,

@@ -30,6 +30,7 @@ from chalicelib.domain.signals import VAULT_COLUMNS
 from chalicelib.services.notify import notify_run
 from chalicelib.services.publish import PublishDeps, publish_run
 from chalicelib.services.retention import RetentionDeps, apply_retention
+from tests.fakes import MemorySignalPartitions
 
 AS_OF = date(2026, 11, 1)
 PEIL = date(2026, 10, 28)
@@ -87,6 +88,7 @@ class World:
             runs=self.runs,
             store=self.store,
             lake=self.lake,
+            signals=MemorySignalPartitions(),  # the shared stack's signals are other tests'
             vault=self.vault,
             vault_index=self.index,
             outcomes=Outcomes({}),
@@ -597,6 +599,7 @@ def _retain(world: World, today: date, outcomes: dict | None = None):
             runs=deps.runs,
             store=deps.store,
             lake=deps.lake,
+            signals=deps.signals,
             vault=deps.vault,
             vault_index=deps.vault_index,
             outcomes=Outcomes(outcomes),

@@ -66,6 +66,7 @@ def _deps(lock, *, registry_fails: bool = False) -> workflow.MatchDeps:
         vault=unused,
         vault_index=unused,
         signal_files=unused,
+        signals=unused,
         notifier=unused,
         outcomes=unused,
         lock=lock,

@@ -13,22 +13,22 @@ AS_OF = date(2026, 5, 31)
 
 @pytest.mark.parametrize("status", [None, STATUS_NIEUW])
 def test_a_case_nobody_picked_up_goes_six_months_after_its_run(status):
-    assert case_expires_on(AS_OF, status, None, PERIODS) == date(2026, 11, 30)  # month-end kept
+    assert case_expires_on(AS_OF, picked_up(status), None, PERIODS) == date(2026, 11, 30)  # month-end kept
 
 
 def test_a_case_being_worked_has_no_expiry():
-    assert case_expires_on(AS_OF, "Opgepakt", None, PERIODS) is None
+    assert case_expires_on(AS_OF, picked_up("Opgepakt"), None, PERIODS) is None
 
 
 @pytest.mark.parametrize("status", ["Opgepakt", "Niet opgepakt: andere reden"])
 def test_a_case_with_an_outcome_goes_eighteen_months_after_the_outcome(status):
-    assert case_expires_on(AS_OF, status, date(2026, 7, 15), PERIODS) == date(2028, 1, 15)
+    assert case_expires_on(AS_OF, picked_up(status), date(2026, 7, 15), PERIODS) == date(2028, 1, 15)
 
 
 def test_the_periods_are_settings():
     periods = RetentionPeriods(cases_months=3, outcome_months=24)
-    assert case_expires_on(AS_OF, None, None, periods) == date(2026, 8, 31)
-    assert case_expires_on(AS_OF, "Opgepakt", date(2026, 7, 15), periods) == date(2028, 7, 15)
+    assert case_expires_on(AS_OF, False, None, periods) == date(2026, 8, 31)
+    assert case_expires_on(AS_OF, True, date(2026, 7, 15), periods) == date(2028, 7, 15)
 
 
 def test_picked_up_means_a_status_beyond_nog_niet_opgepakt():

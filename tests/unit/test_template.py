@@ -153,7 +153,7 @@ def test_upload_bucket_forgets_raw_uploads_and_notifies_the_ingest_queue(body):
     bucket = resource(body, "UploadBucket", "AWS::S3::Bucket")
     assert "VersioningConfiguration" not in bucket
     assert lifecycle_rule(bucket, "incoming/")["ExpirationInDays"] == 2
-    assert lifecycle_rule(bucket, "quarantine/")["ExpirationInDays"] == 30
+    lifecycle_rule(bucket, "quarantine/")  # its days: test_retention_boundaries.py
     assert any("AbortIncompleteMultipartUpload" in r for r in bucket["LifecycleConfiguration"]["Rules"])
     (notification,) = bucket["NotificationConfiguration"]["QueueConfigurations"]
     assert notification["Event"] == "s3:ObjectCreated:*"
@@ -169,8 +169,8 @@ def test_lake_is_versioned_with_short_lived_old_versions_and_signal_retention(bo
         r.get("NoncurrentVersionExpiration", {}).get("NoncurrentDays") == 1
         for r in bucket["LifecycleConfiguration"]["Rules"]
     )
-    assert lifecycle_rule(bucket, "signals/")["ExpirationInDays"] == 190
-    assert lifecycle_rule(bucket, "outbox/")["ExpirationInDays"] == 183  # klantnummers told to suppliers
+    lifecycle_rule(bucket, "signals/")  # their days, and the outboxes': test_retention_boundaries.py
+    lifecycle_rule(bucket, "outbox/")
 
 
 def test_vault_is_unversioned_with_a_backstop_expiry(body):

@@ -3,13 +3,16 @@
     lake bucket   signals/peildatum=<yyyy-mm-dd>/<leverancier>_<levering>.parquet   a delivery's signals
 
 The `peildatum=` partitions are Hive-style so the monthly query prunes by date (lake_scan.py
-plans that read).
+plans that read), and retention removes a peildatum's signals as a whole.
 """
 
 import io
+from datetime import date
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from chalicelib.adapters.aws.objects import delete_prefix
 
 SIGNALS = "signals"  # the folder of every delivery's signals
 PARTITION = "peildatum"  # its Hive-style partition column
@@ -36,3 +39,20 @@ class S3Lake:
             Bucket=self._bucket, Key=key, Body=body.getvalue(), ContentType="application/vnd.apache.parquet"
         )
         return key
+
+    def peildatums(self) -> list[date]:
+        """The peildatum of every partition of signals in the lake (SignalPartitions)."""
+        pages = self._s3.get_paginator("list_objects_v2").paginate(
+            Bucket=self._bucket, Prefix=f"{SIGNALS}/{PARTITION}=", Delimiter="/"
+        )
+        found = []
+        for page in pages:
+            for common in page.get("CommonPrefixes", []):
+                try:
+                    found.append(date.fromisoformat(common["Prefix"].rstrip("/").split("=", 1)[1]))
+                except ValueError:
+                    continue  # not a partition this module wrote
+        return sorted(found)
+
+    def delete_peildatum(self, peildatum: date) -> int:
+        return delete_prefix(self._s3, self._bucket, f"{SIGNALS}/{PARTITION}={peildatum.isoformat()}/")
