@@ -1,0 +1,194 @@
+"""What moto hides and AWS does, on real boto3 clients: a missing object answered with 403
+AccessDenied to a role without s3:ListBucket (tests.fakes.deny_missing_objects turns moto's 404
+into AWS's 403), PutObject to an Object Lock bucket without a checksum, and a GetTable answer
+with fields UpdateTable refuses (botocore's Stubber)."""
+
+from datetime import UTC, date, datetime
+from types import SimpleNamespace
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from chalicelib.adapters.aws.cases import S3CaseStore, cases_key, contacts_key
+from chalicelib.adapters.aws.lake import S3Lake
+from chalicelib.adapters.aws.reference import REFERENCE_KEY, S3ReferenceSource, import_reference
+from chalicelib.adapters.aws.reports import S3Reports, report_key
+from chalicelib.adapters.aws.uploads import S3Uploads
+from chalicelib.adapters.aws.vault import KmsVault
+from chalicelib.domain.reference import AddressReferenceError
+from chalicelib.domain.report import Report, Status
+from chalicelib.domain.signals import Pseudonymiser
+from chalicelib.services.ingest import IngestDeps, Upload, ingest_upload
+from tests.fakes import (
+    EDE,
+    PEOPLE,
+    RUN,
+    UTRECHT,
+    MemoryAuditLog,
+    MemoryCaseStore,
+    MemoryRuns,
+    api_client,
+    assert_error,
+    deny_missing_objects,
+    get,
+)
+
+REGION = "eu-west-1"
+LAKE, VAULT, UPLOADS, AUDIT = "lake", "vault", "uploads", "audit"
+
+
+@pytest.fixture
+def aws():
+    with mock_aws():
+        s3 = boto3.client("s3", region_name=REGION)
+        for bucket in (LAKE, VAULT, UPLOADS):
+            s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
+        kms = boto3.client("kms", region_name=REGION)
+        yield SimpleNamespace(s3=s3, kms=kms, key_id=kms.create_key()["KeyMetadata"]["KeyId"])
+
+
+@pytest.fixture(params=["moto's 404", "AWS's 403"])
+def denied(request, aws) -> list[str] | None:
+    """Each test once as moto answers a missing object (404), once as AWS answers a role without
+    s3:ListBucket (403): then the keys S3 refused, for the test to show the 403 path was taken."""
+    return deny_missing_objects(aws.s3) if request.param == "AWS's 403" else None
+
+
+def _refused(denied: list[str] | None, key: str) -> bool:
+    return denied is None or key in denied
+
+
+# ---------------------------------------------------------------- /api/cases
+
+
+def test_a_gemeente_without_cases_in_the_latest_run_gets_an_empty_list(aws, denied):
+    store = S3CaseStore(aws.s3, aws.kms, VAULT, aws.key_id, may_list=False)
+    store.write(RUN, "GM0268", EDE, {})  # Ede has cases in the run, Utrecht has none
+
+    with api_client(store, MemoryRuns(), MemoryAuditLog()) as client:
+        status, body = get(client, "/api/cases", "coord-utrecht")
+        assert (status, body["run"], body["cases"], body["total"]) == (200, RUN, [], 0)
+        status, body = get(client, "/api/cases", "coord-ede")
+        assert (status, [case["id"] for case in body["cases"]]) == (200, [case.id for case in EDE])
+    assert _refused(denied, cases_key(RUN, "GM0202"))
+
+
+def test_a_403_to_a_role_that_may_list_stays_an_error(aws):
+    """S3 tells a role with s3:ListBucket that a key is missing (404): its 403 is a real refusal."""
+    deny_missing_objects(aws.s3)
+    store = S3CaseStore(aws.s3, aws.kms, VAULT, aws.key_id)
+    with api_client(store, MemoryRuns(), MemoryAuditLog()) as client:
+        assert_error(get(client, "/api/cases", "coord-utrecht"), 500, "internal")
+
+
+def test_contacts_and_cached_cases_that_went_are_none(aws, denied):
+    store = S3CaseStore(aws.s3, aws.kms, VAULT, aws.key_id, may_list=False)
+    with_contact, without_contact = UTRECHT[0], UTRECHT[1]
+
+    store.write(RUN, "GM0202", UTRECHT[:2], {with_contact.id: PEOPLE[with_contact.id]})
+    assert store.cases(RUN, "GM0202") == UTRECHT[:2]  # kept by ETag
+    assert store.contacts(RUN, "GM0202", with_contact.id) == PEOPLE[with_contact.id]  # index kept
+    store.delete(RUN, "GM0202")
+    assert store.cases(RUN, "GM0202") == []  # the conditional GET of a kept object that went
+    assert store.contacts(RUN, "GM0202", with_contact.id) == []  # the ranged GET of a kept index
+
+    store.write(RUN, "GM0202", UTRECHT[:2], {with_contact.id: PEOPLE[with_contact.id]})
+    assert store.contacts(RUN, "GM0202", with_contact.id) == PEOPLE[with_contact.id]
+    store.delete(RUN, "GM0202")
+    assert store.contacts(RUN, "GM0202", without_contact.id) == []  # the one-byte "unchanged?" GET
+    assert _refused(denied, cases_key(RUN, "GM0202")) and _refused(denied, contacts_key(RUN, "GM0202"))
+
+
+# ---------------------------------------------------------------- /api/uploads/{id}
+
+
+def test_an_upload_whose_report_is_not_written_yet_is_pending_then_readable(aws, denied):
+    reports = S3Reports(aws.s3, LAKE, may_list=False)
+    with api_client(MemoryCaseStore([]), MemoryRuns(), MemoryAuditLog(), reports=reports) as client:
+        pending = get(client, "/api/uploads/L-vitens-1", "supplier")
+        assert_error(pending, 404, "not_found")
+        assert "nog niet verwerkt" in pending[1]["error"]["message"]
+
+        reports.write(Report(leverancier="vitens", levering="L-vitens-1", bestand="x.csv", status=Status.ACCEPTED))
+        status, report = get(client, "/api/uploads/L-vitens-1", "supplier")
+    assert (status, report["status"]) == (200, "accepted")
+    assert _refused(denied, report_key("vitens", "L-vitens-1"))
+
+
+def test_a_403_on_a_report_to_a_role_that_may_list_is_not_pending(aws):
+    deny_missing_objects(aws.s3)
+    reports = S3Reports(aws.s3, LAKE)
+    with api_client(MemoryCaseStore([]), MemoryRuns(), MemoryAuditLog(), reports=reports) as client:
+        assert_error(get(client, "/api/uploads/L-vitens-1", "supplier"), 500, "internal")
+
+
+# ---------------------------------------------------------------- ingest
+
+DELIVERY = (
+    b"klantnummer,postcode,huisnummer,bedrag,achterstand_sinds,peildatum\n"
+    b"K1,6811AB,12,120.00,2026-08-01,2026-10-01\n"
+    b"K2,6511CD,3,80.50,2026-07-15,2026-10-01\n"
+)
+REFERENCE = (
+    b"postcode,huisnummer,gemeentecode,wijkcode,wijknaam,buurtcode,buurtnaam\n"
+    b"6811AB,12,GM0202,WK020201,Centrum,BU02020101,Binnenstad\n"
+    b"6511CD,3,GM0268,WK026801,Centrum,BU02680101,Stadscentrum\n"
+)
+UPLOAD = "incoming/vitens/L-vitens-7/levering.csv"
+
+
+class FixedRegistry:
+    def __init__(self, registry) -> None:
+        self._registry = registry
+
+    def registry(self):
+        return self._registry
+
+
+def _ingest(aws, registry) -> Report:
+    deps = IngestDeps(
+        uploads=S3Uploads(aws.s3, UPLOADS, may_list=False),
+        lake=S3Lake(aws.s3, LAKE),
+        reports=S3Reports(aws.s3, LAKE, may_list=False),
+        vault=KmsVault(aws.s3, aws.kms, VAULT, aws.key_id),
+        registry=FixedRegistry(registry),
+        reference=S3ReferenceSource(aws.s3, LAKE, may_list=False),
+        pseudonymiser=Pseudonymiser(b"k" * 32),
+    )
+    at = datetime(2026, 10, 2, 9, 0, tzinfo=UTC)
+    return ingest_upload(Upload(UPLOAD, at), deps, upload_date=at.date(), today=date(2026, 10, 2))
+
+
+def _keys(s3, bucket: str) -> list[str]:
+    return [item["Key"] for item in s3.list_objects_v2(Bucket=bucket).get("Contents", [])]
+
+
+def test_ingest_without_the_reference_is_a_clear_error_naming_it_and_writes_nothing(aws, denied, registry):
+    aws.s3.put_object(Bucket=UPLOADS, Key=UPLOAD, Body=DELIVERY)
+
+    with pytest.raises(AddressReferenceError) as raised:
+        _ingest(aws, registry)
+
+    assert raised.value.code == "missing_reference"
+    assert f"s3://{LAKE}/{REFERENCE_KEY}" in str(raised.value)
+    assert "vindplaats reference import" in str(raised.value)
+    assert (_keys(aws.s3, LAKE), _keys(aws.s3, VAULT), _keys(aws.s3, UPLOADS)) == ([], [], [UPLOAD])
+    assert _refused(denied, REFERENCE_KEY)
+
+
+def test_once_the_reference_is_imported_the_same_upload_ingests_and_a_redelivery_finds_its_report(
+    aws, denied, registry
+):
+    aws.s3.put_object(Bucket=UPLOADS, Key=UPLOAD, Body=DELIVERY)
+    with pytest.raises(AddressReferenceError):
+        _ingest(aws, registry)
+    import_reference(REFERENCE, aws.s3, LAKE)
+
+    report = _ingest(aws, registry)
+    assert (report.status, report.counts.accepted, report.warnings) == (Status.ACCEPTED, 2, [])
+    assert _keys(aws.s3, UPLOADS) == []  # ingested, so deleted
+
+    # The same S3 event again: the upload is gone (a HEAD's bare 403 on AWS), its report is found.
+    assert _ingest(aws, registry) == report
+    assert _refused(denied, UPLOAD)
