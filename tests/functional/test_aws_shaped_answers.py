@@ -3,25 +3,31 @@ AccessDenied to a role without s3:ListBucket (tests.fakes.deny_missing_objects t
 into AWS's 403), PutObject to an Object Lock bucket without a checksum, and a GetTable answer
 with fields UpdateTable refuses (botocore's Stubber)."""
 
+import base64
+import hashlib
 from datetime import UTC, date, datetime
 from types import SimpleNamespace
 
 import boto3
 import pytest
+from botocore.config import Config
 from moto import mock_aws
 
+from chalicelib.adapters.aws.audit import S3AuditLog
 from chalicelib.adapters.aws.cases import S3CaseStore, cases_key, contacts_key
 from chalicelib.adapters.aws.lake import S3Lake
 from chalicelib.adapters.aws.reference import REFERENCE_KEY, S3ReferenceSource, import_reference
 from chalicelib.adapters.aws.reports import S3Reports, report_key
 from chalicelib.adapters.aws.uploads import S3Uploads
 from chalicelib.adapters.aws.vault import KmsVault
+from chalicelib.domain.audit import AuditEvent, Outcome
 from chalicelib.domain.reference import AddressReferenceError
 from chalicelib.domain.report import Report, Status
 from chalicelib.domain.signals import Pseudonymiser
 from chalicelib.services.ingest import IngestDeps, Upload, ingest_upload
 from tests.fakes import (
     EDE,
+    NOW,
     PEOPLE,
     RUN,
     UTRECHT,
@@ -32,6 +38,7 @@ from tests.fakes import (
     assert_error,
     deny_missing_objects,
     get,
+    sent_headers,
 )
 
 REGION = "eu-west-1"
@@ -192,3 +199,37 @@ def test_once_the_reference_is_imported_the_same_upload_ingests_and_a_redelivery
     # The same S3 event again: the upload is gone (a HEAD's bare 403 on AWS), its report is found.
     assert _ingest(aws, registry) == report
     assert _refused(denied, UPLOAD)
+
+
+# ---------------------------------------------------------------- the audit log
+
+
+def test_an_audit_put_carries_a_checksum_an_object_lock_bucket_requires():
+    with mock_aws():
+        # As a Lambda runtime's older botocore: no checksum unless the call asks for one.
+        s3 = boto3.client("s3", region_name=REGION, config=Config(request_checksum_calculation="when_required"))
+        s3.create_bucket(
+            Bucket=AUDIT, CreateBucketConfiguration={"LocationConstraint": REGION}, ObjectLockEnabledForBucket=True
+        )
+        s3.put_object_lock_configuration(
+            Bucket=AUDIT,
+            ObjectLockConfiguration={
+                "ObjectLockEnabled": "Enabled",
+                "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": 730}},
+            },
+        )
+        sent = sent_headers(s3, "PutObject")
+        event = AuditEvent(
+            at=NOW, subject="s-1", role="coordinator", tenant="GM0202", route="GET /api/cases", outcome=Outcome.ALLOWED
+        )
+
+        S3AuditLog(s3, AUDIT).record(event)
+
+        (headers,) = sent
+        assert headers["x-amz-sdk-checksum-algorithm"] == "SHA256"
+        assert "x-amz-checksum-sha256" in (headers.get("x-amz-trailer"), *headers)
+        (key,) = _keys(s3, AUDIT)
+        stored = s3.head_object(Bucket=AUDIT, Key=key, ChecksumMode="ENABLED")
+        body = s3.get_object(Bucket=AUDIT, Key=key)["Body"].read()
+    assert stored["ChecksumSHA256"] == base64.b64encode(hashlib.sha256(body).digest()).decode()
+    assert AuditEvent.model_validate_json(body) == event
