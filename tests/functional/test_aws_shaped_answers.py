@@ -11,11 +11,13 @@ from types import SimpleNamespace
 import boto3
 import pytest
 from botocore.config import Config
+from botocore.stub import Stubber
 from moto import mock_aws
 
 from chalicelib.adapters.aws.audit import S3AuditLog
 from chalicelib.adapters.aws.cases import S3CaseStore, cases_key, contacts_key
 from chalicelib.adapters.aws.lake import S3Lake
+from chalicelib.adapters.aws.parameters import S3GlueParameters
 from chalicelib.adapters.aws.reference import REFERENCE_KEY, S3ReferenceSource, import_reference
 from chalicelib.adapters.aws.reports import S3Reports, report_key
 from chalicelib.adapters.aws.uploads import S3Uploads
@@ -233,3 +235,75 @@ def test_an_audit_put_carries_a_checksum_an_object_lock_bucket_requires():
         body = s3.get_object(Bucket=AUDIT, Key=key)["Body"].read()
     assert stored["ChecksumSHA256"] == base64.b64encode(hashlib.sha256(body).digest()).decode()
     assert AuditEvent.model_validate_json(body) == event
+
+
+# ---------------------------------------------------------------- Glue
+
+
+def _glue():
+    return boto3.client("glue", region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x")
+
+
+COLUMNS = [{"Name": "gemeente", "Type": "string"}]
+TABLE = {
+    "Name": "gemeente_regels",
+    "DatabaseName": "vindplaats",
+    "Description": "regels per gemeente",
+    "Owner": "vindplaats",
+    "TableType": "EXTERNAL_TABLE",
+    "Parameters": {"classification": "parquet"},
+    "PartitionKeys": [],
+    "StorageDescriptor": {
+        "Columns": COLUMNS,
+        "Location": "s3://lake/params/gemeente_regels/run=none/",
+        "InputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
+        "OutputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat",
+        "SerdeInfo": {"SerializationLibrary": "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"},
+    },
+    # Read-only fields of GetTable's answer, some newer than the code that first read it.
+    "CreateTime": datetime(2026, 1, 1, tzinfo=UTC),
+    "UpdateTime": datetime(2026, 11, 1, tzinfo=UTC),
+    "CreatedBy": "arn:aws:iam::123456789012:role/deploy",
+    "IsRegisteredWithLakeFormation": False,
+    "CatalogId": "123456789012",
+    "VersionId": "7",
+    "IsMultiDialectView": False,
+    "IsMaterializedView": False,
+    "Status": {"State": "SUCCESS", "Action": "UPDATE", "RequestedBy": "arn:aws:iam::123456789012:role/deploy"},
+    "RLSProperties": {"DefaultRLSPolicy": "none"},
+}
+
+
+def test_update_table_gets_only_table_input_fields_whatever_get_table_answers():
+    glue = _glue()
+    # A field newer than this botocore too, as a later one would parse it from Glue's answer.
+    glue.meta.events.register("after-call.glue.GetTable", lambda parsed, **_: parsed["Table"].update(Future={"x": 1}))
+    location = "s3://lake/params/gemeente_regels/run=r1/"
+    with Stubber(glue) as stub:
+        stub.add_response("get_table", {"Table": TABLE}, {"DatabaseName": "vindplaats", "Name": "gemeente_regels"})
+        stub.add_response(
+            "update_table",
+            {},
+            {
+                "DatabaseName": "vindplaats",
+                "TableInput": {
+                    "Name": "gemeente_regels",
+                    "Description": "regels per gemeente",
+                    "Owner": "vindplaats",
+                    "TableType": "EXTERNAL_TABLE",
+                    "Parameters": {"classification": "parquet"},
+                    "PartitionKeys": [],
+                    "StorageDescriptor": dict(TABLE["StorageDescriptor"], Location=location),
+                },
+            },
+        )
+        S3GlueParameters(None, glue, LAKE, "vindplaats").point("gemeente_regels", location)
+        stub.assert_no_pending_responses()
+
+
+def test_the_table_input_allow_list_names_only_documented_table_input_fields():
+    members = _glue().meta.service_model.shape_for("TableInput").members
+    assert set(S3GlueParameters.TABLE_INPUT_FIELDS) <= set(members)
+    assert {"Name", "StorageDescriptor", "PartitionKeys", "TableType", "Parameters"} <= set(
+        S3GlueParameters.TABLE_INPUT_FIELDS
+    )
