@@ -4,6 +4,7 @@ into AWS's 403), PutObject to an Object Lock bucket without a checksum, and a Ge
 with fields UpdateTable refuses (botocore's Stubber)."""
 
 import base64
+import dataclasses
 import hashlib
 from datetime import UTC, date, datetime
 from types import SimpleNamespace
@@ -14,19 +15,20 @@ from botocore.config import Config
 from botocore.stub import Stubber
 from moto import mock_aws
 
+from chalicelib import bootstrap
 from chalicelib.adapters.aws.audit import S3AuditLog
 from chalicelib.adapters.aws.cases import S3CaseStore, cases_key, contacts_key
-from chalicelib.adapters.aws.lake import S3Lake
 from chalicelib.adapters.aws.parameters import S3GlueParameters
-from chalicelib.adapters.aws.reference import REFERENCE_KEY, S3ReferenceSource, import_reference
+from chalicelib.adapters.aws.reference import REFERENCE_KEY, import_reference
 from chalicelib.adapters.aws.reports import S3Reports, report_key
-from chalicelib.adapters.aws.uploads import S3Uploads
-from chalicelib.adapters.aws.vault import KmsVault
+from chalicelib.config import ApiSettings, Settings
 from chalicelib.domain.audit import AuditEvent, Outcome
+from chalicelib.domain.errors import NotFound
+from chalicelib.domain.identity import Identity
 from chalicelib.domain.reference import AddressReferenceError
 from chalicelib.domain.report import Report, Status
-from chalicelib.domain.signals import Pseudonymiser
-from chalicelib.services.ingest import IngestDeps, Upload, ingest_upload
+from chalicelib.services.ingest import Upload, ingest_upload
+from infra.template import function_properties, load_template
 from tests.fakes import (
     EDE,
     NOW,
@@ -49,12 +51,27 @@ LAKE, VAULT, UPLOADS, AUDIT = "lake", "vault", "uploads", "audit"
 
 @pytest.fixture
 def aws():
+    """Moto, with the clients the composition root makes (bootstrap.Aws: one per service)."""
     with mock_aws():
-        s3 = boto3.client("s3", region_name=REGION)
-        for bucket in (LAKE, VAULT, UPLOADS):
+        root = bootstrap.Aws(boto3.session.Session(region_name=REGION))
+        s3, kms = root.client("s3"), root.client("kms")
+        for bucket in (LAKE, VAULT, UPLOADS, AUDIT):
             s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
-        kms = boto3.client("kms", region_name=REGION)
-        yield SimpleNamespace(s3=s3, kms=kms, key_id=kms.create_key()["KeyMetadata"]["KeyId"])
+        secret = root.client("secretsmanager").create_secret(Name="pseudonym", SecretString="k" * 32)["ARN"]
+        key_id = kms.create_key()["KeyMetadata"]["KeyId"]
+        settings = {
+            "upload_bucket": UPLOADS,
+            "lake_bucket": LAKE,
+            "vault_bucket": VAULT,
+            "registry_table": "registry",
+            "cases_table": "cases",
+            "idempotency_table": "idempotency",
+            "vault_key_id": key_id,
+            "pseudonym_secret_id": secret,
+            "glue_database": "vindplaats",
+            "athena_workgroup": "vindplaats",
+        }
+        yield SimpleNamespace(root=root, s3=s3, kms=kms, key_id=key_id, settings=settings)
 
 
 @pytest.fixture(params=["moto's 404", "AWS's 403"])
@@ -132,6 +149,43 @@ def test_a_403_on_a_report_to_a_role_that_may_list_is_not_pending(aws):
         assert_error(get(client, "/api/uploads/L-vitens-1", "supplier"), 500, "internal")
 
 
+def test_the_api_the_composition_root_builds_reads_a_403_as_missing(aws, denied):
+    """The API role may not list the vault or the lake's reports: bootstrap says so."""
+    settings = ApiSettings(
+        **aws.settings, audit_bucket=AUDIT, user_pool_id=f"{REGION}_pool", user_pool_client_id="client"
+    )
+    deps = bootstrap.build_api(settings, aws.root)
+
+    assert deps.reader.worked_cases(RUN, "GM0202") == []
+    supplier = Identity(subject="s-5", role="leverancier", leverancier="vitens")
+    with pytest.raises(NotFound):
+        deps.leveranciers.report(supplier, "L-vitens-1")
+    assert _refused(denied, cases_key(RUN, "GM0202")) and _refused(denied, report_key("vitens", "L-vitens-1"))
+
+
+def _listable(function: str) -> set[str]:
+    """The buckets `function`'s role may list, whatever the prefix (a ListBucket limited to a
+    prefix does not turn a missing key's 403 into a 404 elsewhere in the bucket)."""
+    (document,) = function_properties(load_template(), function)["Policies"]
+    found = set()
+    for statement in document["Statement"]:
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        if statement["Effect"] == "Allow" and "s3:ListBucket" in actions and "Condition" not in statement:
+            resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            found |= {resource["Fn::GetAtt"][0] for resource in resources}
+    return found
+
+
+def test_the_roles_bootstrap_reads_a_403_as_missing_for_may_not_list_and_the_others_may():
+    """bootstrap passes may_list=False for ingest's and the API's buckets; the match steps keep
+    the default (a 403 is an error), which is right only while their roles may list."""
+    assert _listable("IngestFunction") == set()
+    assert _listable("ApiFunction") & {"LakeBucket", "VaultBucket"} == set()
+    assert _listable("PrepareFunction") >= {"LakeBucket"}
+    assert _listable("PublishFunction") >= {"LakeBucket", "VaultBucket"}
+    assert _listable("RetentionFunction") >= {"LakeBucket", "VaultBucket"}
+
+
 # ---------------------------------------------------------------- ingest
 
 DELIVERY = (
@@ -156,15 +210,10 @@ class FixedRegistry:
 
 
 def _ingest(aws, registry) -> Report:
-    deps = IngestDeps(
-        uploads=S3Uploads(aws.s3, UPLOADS, may_list=False),
-        lake=S3Lake(aws.s3, LAKE),
-        reports=S3Reports(aws.s3, LAKE, may_list=False),
-        vault=KmsVault(aws.s3, aws.kms, VAULT, aws.key_id),
-        registry=FixedRegistry(registry),
-        reference=S3ReferenceSource(aws.s3, LAKE, may_list=False),
-        pseudonymiser=Pseudonymiser(b"k" * 32),
-    )
+    """Ingest UPLOAD with the adapters the composition root gives the ingest function (the
+    registry from the shared fixture instead of DynamoDB)."""
+    deps = bootstrap.build_ingest(Settings(**aws.settings), aws.root)
+    deps = dataclasses.replace(deps, registry=FixedRegistry(registry))
     at = datetime(2026, 10, 2, 9, 0, tzinfo=UTC)
     return ingest_upload(Upload(UPLOAD, at), deps, upload_date=at.date(), today=date(2026, 10, 2))
 
