@@ -148,13 +148,14 @@ def build_ingest(settings: Settings, aws: Aws) -> IngestDeps:
     from chalicelib.services.ingest import IngestDeps
 
     s3 = aws.client("s3")
+    # The ingest role may not list its buckets: to it a missing object answers 403 (objects.is_missing).
     return IngestDeps(
-        uploads=S3Uploads(s3, settings.upload_bucket),
+        uploads=S3Uploads(s3, settings.upload_bucket, may_list=False),
         lake=S3Lake(s3, settings.lake_bucket),
-        reports=S3Reports(s3, settings.lake_bucket),
+        reports=S3Reports(s3, settings.lake_bucket, may_list=False),
         vault=KmsVault(s3, aws.client("kms"), settings.vault_bucket, settings.vault_key_id),
         registry=DynamoRegistrySource(aws.table(settings.registry_table)),
-        reference=S3ReferenceSource(s3, settings.lake_bucket),
+        reference=S3ReferenceSource(s3, settings.lake_bucket, may_list=False),
         pseudonymiser=Pseudonymiser(aws.secret(settings.pseudonym_secret_id)),
     )
 
@@ -212,15 +213,17 @@ def build_api(settings: ApiSettings, aws: Aws, clock: Callable[[], datetime] = l
 
     s3 = aws.client("s3")
     cases_table = aws.table(settings.cases_table)
+    # The API role may not list the vault, nor the lake outside the supplier outbox: to it a
+    # missing object answers 403 (objects.is_missing).
     return api_deps(
         authenticate=token_verifier(settings).identity,
-        store=S3CaseStore(s3, aws.client("kms"), settings.vault_bucket, settings.vault_key_id),
+        store=S3CaseStore(s3, aws.client("kms"), settings.vault_bucket, settings.vault_key_id, may_list=False),
         states=DynamoCaseStates(cases_table),
         runs=DynamoRunRegistry(cases_table),
         audit=S3AuditLog(s3, settings.audit_bucket),
         outbox=S3SupplierOutbox(s3, settings.lake_bucket),
         presigner=S3Presigner(s3, settings.upload_bucket),
-        reports=S3Reports(s3, settings.lake_bucket),
+        reports=S3Reports(s3, settings.lake_bucket, may_list=False),
         gemeenten=DynamoGemeenten(aws.table(settings.registry_table)),
         clock=clock,
         retention=settings.retention(),

@@ -1,11 +1,13 @@
 """What several test modules share: an in-memory stand-in for each of the API's ports, the API's
 test world (two gemeenten, their cases, six callers), the API built on them, a moto table,
-signed test tokens, and the shared registry file.
+S3 answering as AWS answers a role without s3:ListBucket, signed test tokens, and the shared
+registry file.
 
 Test modules import from here; no test module imports another.
 """
 
 import importlib.util
+import io
 import json
 import sys
 import time
@@ -18,6 +20,7 @@ from pathlib import Path
 from types import ModuleType, SimpleNamespace
 
 import jwt
+from botocore.awsrequest import AWSResponse
 from chalice.test import Client
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -444,6 +447,72 @@ def pk_sk_table(dynamodb, name):
         ],
         BillingMode="PAY_PER_REQUEST",
     )
+
+
+# ------------------------------------------------------------------ S3 as AWS answers it
+
+# AWS's answer to a GetObject it refuses; a HEAD gets the same status without a body.
+_ACCESS_DENIED = (
+    b'<?xml version="1.0" encoding="UTF-8"?>\n'
+    b"<Error><Code>AccessDenied</Code><Message>Access Denied</Message>"
+    b"<RequestId>5SHQ7XNJ8VJ1B2KT</RequestId><HostId>aws-shaped-answer</HostId></Error>"
+)
+
+
+class _Body(io.BytesIO):
+    """A response body as botocore reads one from urllib3."""
+
+    def stream(self, **_):
+        while chunk := self.read(65536):
+            yield chunk
+
+
+def deny_missing_objects(s3) -> list[str]:
+    """Make `s3`, a real boto3 client on moto (in process or the local stack), answer as AWS
+    answers a role without s3:ListBucket on the bucket: a GetObject or HeadObject of a key that
+    does not exist gets 403 AccessDenied (GetObject with AWS's XML error body, HeadObject a bare
+    403), where moto answers 404. The answer goes through botocore's own parsing, retries and
+    ClientError, as on AWS. Existing keys and every other operation go to moto unchanged.
+
+    Returns the list of keys denied so far (it grows as they are), so that a test can show the
+    403 path was taken."""
+    denied: list[str] = []
+
+    def remember(params, context, **_):
+        context["deny_missing_objects"] = (params["Bucket"], params["Key"])
+
+    def answer(request, **_):
+        bucket, key = request.context["deny_missing_objects"]
+        listed = s3.list_objects_v2(Bucket=bucket, Prefix=key, MaxKeys=1).get("Contents", [])
+        if listed and listed[0]["Key"] == key:
+            return None  # moto answers
+        denied.append(key)
+        headers = {"x-amz-request-id": "5SHQ7XNJ8VJ1B2KT", "x-amz-id-2": "aws-shaped-answer", "Server": "AmazonS3"}
+        if request.method == "HEAD":
+            return AWSResponse(request.url, 403, headers, _Body(b""))
+        return AWSResponse(request.url, 403, headers | {"Content-Type": "application/xml"}, _Body(_ACCESS_DENIED))
+
+    for operation in ("GetObject", "HeadObject"):
+        s3.meta.events.register(f"before-parameter-build.s3.{operation}", remember)
+        # First, so that this answers before moto's own in-process stub does.
+        s3.meta.events.register_first(f"before-send.s3.{operation}", answer)
+    return denied
+
+
+def sent_headers(client, operation: str) -> list[dict[str, str]]:
+    """The HTTP headers of every `operation` request `client` sends from now on, lower-cased."""
+    sent: list[dict[str, str]] = []
+
+    def capture(request, **_):
+        sent.append(
+            {
+                name.lower(): value.decode() if isinstance(value, bytes) else value
+                for name, value in request.headers.items()
+            }
+        )
+
+    client.meta.events.register(f"before-send.{client.meta.service_model.service_id.hyphenize()}.{operation}", capture)
+    return sent
 
 
 # ------------------------------------------------------------------ tokens

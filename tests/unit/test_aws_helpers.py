@@ -7,8 +7,8 @@ from chalicelib.adapters.aws.dynamo import query_all
 from chalicelib.adapters.aws.objects import is_missing
 
 
-def _error(code: str) -> ClientError:
-    return ClientError({"Error": {"Code": code, "Message": "x"}}, "GetObject")
+def _error(code: str, operation: str = "GetObject") -> ClientError:
+    return ClientError({"Error": {"Code": code, "Message": "x"}}, operation)
 
 
 @pytest.mark.parametrize("code", ["404", "NoSuchKey", "NotFound"])
@@ -19,6 +19,28 @@ def test_a_get_or_head_of_an_absent_object_is_missing(code):
 @pytest.mark.parametrize("code", ["403", "AccessDenied", "412", "PreconditionFailed", "SlowDown"])
 def test_other_errors_are_not_missing(code):
     assert not is_missing(_error(code))
+
+
+@pytest.mark.parametrize(("code", "operation"), [("AccessDenied", "GetObject"), ("403", "HeadObject")])
+def test_a_403_on_a_get_or_head_is_missing_only_to_a_role_that_may_not_list(code, operation):
+    assert is_missing(_error(code, operation), may_list=False)
+    assert not is_missing(_error(code, operation), may_list=True)
+
+
+@pytest.mark.parametrize(
+    ("code", "operation"),
+    [
+        ("403", "HeadBucket"),
+        ("AccessDenied", "ListObjectsV2"),
+        ("AccessDenied", "PutObject"),
+        ("AccessDenied", "DeleteObject"),
+        ("AccessDenied", "CopyObject"),
+        ("SlowDown", "GetObject"),
+        ("PreconditionFailed", "GetObject"),
+    ],
+)
+def test_other_refusals_stay_errors_even_to_a_role_that_may_not_list(code, operation):
+    assert not is_missing(_error(code, operation), may_list=False)
 
 
 class PagedTable:

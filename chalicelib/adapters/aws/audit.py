@@ -31,6 +31,9 @@ class S3AuditLog:
             Body=event.model_dump_json().encode(),
             ContentType="application/json",
             IfNoneMatch="*",  # never overwrite, even if a key were ever to repeat
+            # Object Lock refuses a PutObject without Content-MD5 or an x-amz-checksum-*; asked
+            # for explicitly, as a runtime's older botocore adds no checksum of its own.
+            ChecksumAlgorithm="SHA256",
         )
 
     def key(self, event: AuditEvent) -> str:

@@ -50,15 +50,19 @@ class S3CaseStore:
     index (case ids, byte ranges and the wrapped data key: nothing in plain text that names
     anyone) by ETag, and reads the one record with a ranged GET. The data key itself is
     unwrapped by KMS on every view and never kept.
+
+    `may_list`: whether the function's role has s3:ListBucket on the vault bucket (the API has
+    not: to it a gemeente without cases in a run is a 403 AccessDenied, read as "no cases").
     """
 
     _CACHED_OBJECTS = 8
 
-    def __init__(self, s3, kms, vault_bucket: str, key_id: str) -> None:
+    def __init__(self, s3, kms, vault_bucket: str, key_id: str, *, may_list: bool = True) -> None:
         self._s3 = s3
         self._kms = kms
         self._bucket = vault_bucket
         self._key_id = key_id
+        self._may_list = may_list  # the role's s3:ListBucket on the bucket (objects.is_missing)
         # Parsing a gemeente's month (5,000 cases: 5 MB) costs hundreds of ms; a warm Lambda
         # keeps the parsed cases and revalidates them with a conditional GET (ETag).
         self._parsed: dict[str, tuple[str, list[Case]]] = {}
@@ -101,7 +105,7 @@ class S3CaseStore:
             code = exc.response["Error"]["Code"]
             if cached is not None and code in _UNCHANGED:
                 return list(cached[1])
-            if is_missing(exc):
+            if is_missing(exc, may_list=self._may_list):
                 self._parsed.pop(key, None)
                 return []
             raise
@@ -181,7 +185,7 @@ class S3CaseStore:
         try:
             return self._s3.get_object(Bucket=self._bucket, Key=key, **conditions)
         except ClientError as exc:
-            if is_missing(exc) or exc.response["Error"]["Code"] in _CHANGED:
+            if is_missing(exc, may_list=self._may_list) or exc.response["Error"]["Code"] in _CHANGED:
                 return None
             raise
 
@@ -197,7 +201,7 @@ class S3CaseStore:
         except ClientError as exc:
             if exc.response["Error"]["Code"] in _UNCHANGED:
                 return True
-            if is_missing(exc):
+            if is_missing(exc, may_list=self._may_list):
                 return False
             raise
         return False

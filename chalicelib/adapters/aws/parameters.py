@@ -8,18 +8,24 @@ import pyarrow.parquet as pq
 
 
 class S3GlueParameters:
-    _READ_ONLY = frozenset(
-        {
-            "DatabaseName",
-            "CreateTime",
-            "UpdateTime",
-            "CreatedBy",
-            "IsRegisteredWithLakeFormation",
-            "CatalogId",
-            "VersionId",
-            "IsMultiDialectView",
-            "FederatedTable",
-        }
+    # UpdateTable takes a TableInput; GetTable answers a Table, which has more (read-only) fields
+    # and gains new ones. Copy only these documented TableInput fields, so that a field Glue
+    # adds to its answer never reaches UpdateTable. Left out: ViewDefinition (its input shape
+    # differs from the answer's) and FederatedTable: these tables are neither views nor federated.
+    TABLE_INPUT_FIELDS = (
+        "Name",
+        "Description",
+        "Owner",
+        "LastAccessTime",
+        "LastAnalyzedTime",
+        "Retention",
+        "StorageDescriptor",
+        "PartitionKeys",
+        "ViewOriginalText",
+        "ViewExpandedText",
+        "TableType",
+        "Parameters",
+        "TargetTable",
     )
 
     def __init__(self, s3, glue, bucket: str, database: str) -> None:
@@ -58,5 +64,5 @@ class S3GlueParameters:
 
     def _update(self, name: str, change) -> None:
         current = self._glue.get_table(DatabaseName=self._database, Name=name)["Table"]
-        table_input = {key: value for key, value in current.items() if key not in self._READ_ONLY}
+        table_input = {key: current[key] for key in self.TABLE_INPUT_FIELDS if key in current}
         self._glue.update_table(DatabaseName=self._database, TableInput=change(table_input))

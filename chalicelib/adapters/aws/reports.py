@@ -21,11 +21,14 @@ def report_key(leverancier: str, levering: str) -> str:
 
 
 class S3Reports:
-    """Delivery reports, one JSON object each in the lake bucket."""
+    """Delivery reports, one JSON object each in the lake bucket. `may_list`: whether the
+    function's role has s3:ListBucket on the lake (the API and ingest have not: to them a report
+    not yet written is a 403 AccessDenied, read as "none yet")."""
 
-    def __init__(self, s3, lake_bucket: str) -> None:
+    def __init__(self, s3, lake_bucket: str, *, may_list: bool = True) -> None:
         self._s3 = s3
         self._bucket = lake_bucket
+        self._may_list = may_list
 
     def write(self, report: Report) -> str:
         """Store (or replace) the report of its delivery; returns the key."""
@@ -43,7 +46,7 @@ class S3Reports:
         try:
             body = self._s3.get_object(Bucket=self._bucket, Key=report_key(leverancier, levering))["Body"].read()
         except ClientError as exc:
-            if is_missing(exc):
+            if is_missing(exc, may_list=self._may_list):
                 return None
             raise
         return Report.model_validate(json.loads(body))

@@ -13,15 +13,20 @@ from chalicelib.domain.upload import UploadKey
 
 
 class S3Uploads:
-    def __init__(self, s3, bucket: str) -> None:
+    """`may_list`: whether the function's role has s3:ListBucket on the upload bucket (ingest has
+    not: to it an upload already ingested and deleted is a HEAD's bare 403, read as gone)."""
+
+    def __init__(self, s3, bucket: str, *, may_list: bool = True) -> None:
         self._s3 = s3
         self._bucket = bucket
+        self._may_list = may_list
 
     def size(self, key: str) -> int | None:
+        """The upload's size in bytes; None when it is not there (any more)."""
         try:
             return self._s3.head_object(Bucket=self._bucket, Key=key)["ContentLength"]
         except ClientError as exc:
-            if is_missing(exc):
+            if is_missing(exc, may_list=self._may_list):
                 return None
             raise
 
