@@ -269,6 +269,8 @@ def test_ingest_function_may_only_touch_its_own_prefixes(body):
     assert all(s["Effect"] == "Allow" and "*" not in str(s["Action"]) for s in statements)
     assert {"Fn::Sub": "${UploadBucket.Arn}/incoming/*"} in resources["s3:DeleteObject"]
     assert {"Fn::Sub": "${UploadBucket.Arn}/quarantine/*"} in resources["s3:PutObject"]
+    # A redelivered event reads the report its first delivery wrote (a 403 there is not "missing").
+    assert {"Fn::Sub": "${LakeBucket.Arn}/reports/*"} in resources["s3:GetObject"]
     for resource_list in resources.values():
         for arn in resource_list:
             assert arn["Fn::Sub"].endswith("/*") and arn["Fn::Sub"].count("/") == 2, arn
