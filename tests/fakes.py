@@ -237,6 +237,18 @@ class MemoryAuditLog:
         self.events.append(event)
 
 
+class MemoryRefusalCounter:
+    """Refusals per (subject, window start), as DynamoRefusalCounter counts them."""
+
+    def __init__(self) -> None:
+        self.counts: dict[tuple[str, datetime], int] = {}
+
+    def count(self, subject, window_start, expires):
+        key = (subject, window_start)
+        self.counts[key] = self.counts.get(key, 0) + 1
+        return self.counts[key]
+
+
 def authenticate(header):
     token = (header or "").removeprefix("Bearer ")
     if token not in IDENTITIES:
@@ -276,9 +288,11 @@ def api_client(
     presign=None,
     reports=None,
     gemeenten=None,
+    refusals=None,
+    **options,
 ) -> Iterator[Client]:
     """Chalice's test client on the API with these ports, the one place the tests build the API.
-    A port left out is an empty in-memory one."""
+    A port left out is an empty in-memory one; `options` go to bootstrap.api_deps (limits)."""
     deps = bootstrap.api_deps(
         authenticate=authenticate,
         store=store,
@@ -290,6 +304,8 @@ def api_client(
         presigner=MemoryPresigner() if presign is None else presign,
         reports=MemoryReports() if reports is None else reports,
         gemeenten=MemoryGemeenten() if gemeenten is None else gemeenten,
+        refusals=MemoryRefusalCounter() if refusals is None else refusals,
+        **options,
     )
     bootstrap.use(api=deps)
     try:
@@ -305,6 +321,16 @@ def get(client, path, token=None):
     body = json.loads(response.body) if response.body else None
     assert "Traceback" not in (response.body or b"").decode()
     return response.status_code, body
+
+
+def post(client, path, body, token=None):
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    response = client.http.post(path, body=raw, headers=headers)
+    assert "Traceback" not in (response.body or b"").decode()
+    return response.status_code, json.loads(response.body) if response.body else None
 
 
 def assert_error(result, status, code=None):

@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.domain.cases import STATUS_NIEUW, Case, Contactpoging
+from chalicelib.domain.errors import LimitReached
 
 SIGNAALSTATUSSEN = (  # DDAS EnumSignaalstatus
     STATUS_NIEUW,
@@ -64,6 +65,9 @@ CONTACTSOORTEN = (  # DDAS EnumContactsoort
 DAGDELEN = ("Ochtend", "Middag", "Avond")  # DDAS EnumDagdeel
 
 PAUSE_MONTHS = 1
+# Contact attempts a case may hold: far more than anyone makes (a week of daily calls is 7), and
+# the cap keeps a state item a few KB under DynamoDB's 400 KB item limit.
+MAX_CONTACTPOGINGEN = 50
 _OUTBOX_NAMESPACE = uuid.UUID("6f1d7c1e-5b8a-4c59-9a57-0b6f3b7d2e10")
 
 
@@ -102,6 +106,15 @@ class SupplierMessage(BaseModel):
         """Stable for the same news about the same customer: a retried request overwrites its
         own entries instead of telling the supplier twice."""
         return str(uuid.uuid5(_OUTBOX_NAMESPACE, f"{self.case_id}|{self.klantnummer}|{self.soort}|{self.datum}"))
+
+
+def contactpogingen_full(limit: int) -> LimitReached:
+    """The error for a case that already holds `limit` contact attempts."""
+    return LimitReached(
+        f"Deze casus heeft al {limit} contactpogingen; meer kunnen niet worden vastgelegd. "
+        "Leg een resultaat vast of neem contact op met de coördinator.",
+        code="contactpogingen_limit",
+    )
 
 
 def with_state(case: Case, state: CaseState | None) -> Case:
