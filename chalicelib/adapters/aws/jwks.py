@@ -202,21 +202,22 @@ class TokenVerifier:
 
     def _refresh(self) -> Exception | None:
         """Fetch the key set and keep it; on failure keep the old one. Returns the failure."""
+        keys: dict[str, jwt.PyJWK] | None = None
+        failure: Exception | None = None
         try:
             keys = self._load()
-        except RuntimeError as exc:
+        except Exception as exc:  # whatever it was, the flag below must be reset
+            failure = exc
             # The type only: the URL is configuration, the cause may carry a host name.
-            logger.warning("JWKS refresh failed: %s", type(exc.__cause__).__name__)
+            logger.warning("JWKS refresh failed: %s", type(exc.__cause__ or exc).__name__)
+        finally:
             with self._state:
+                if keys is not None:
+                    self._keys = keys
+                    self._fetched_at = self._clock()
                 self._refreshing = False
                 self._state.notify_all()
-            return exc
-        with self._state:
-            self._keys = keys
-            self._fetched_at = self._clock()
-            self._refreshing = False
-            self._state.notify_all()
-        return None
+        return failure
 
     def _await_refresh(self) -> None:
         """Wait (bounded) for another request's refresh when this one has no usable key."""
