@@ -258,7 +258,6 @@ def test_an_outcome_that_is_not_a_status_marks_the_case_picked_up(world):
         ("/api/cases/not-an-id/assign", {"team": "zuid"}),
         (f"/api/cases/{CASE}/assign?run=x", {"team": "zuid"}),
         ("/api/cases/approach", {"case_ids": []}),
-        ("/api/cases/approach", {"case_ids": [CASE] * 201}),
         ("/api/cases/approach", {"case_ids": ["GM0268"]}),
         (f"/api/cases/{CASE}/contactpogingen", CONTACTPOGING | {"soort": "Postduif"}),
         (f"/api/cases/{CASE}/contactpogingen", CONTACTPOGING | {"dagdeel": "Nacht"}),
@@ -272,6 +271,14 @@ def test_an_outcome_that_is_not_a_status_marks_the_case_picked_up(world):
 def test_bad_bodies_are_400_with_the_envelope_and_write_nothing(world, path, body):
     assert_error(post(world.client, path, body, "coord-utrecht"), 400, "invalid_request")
     assert world.state_items() == [] and world.outbox() == {}
+
+
+def test_an_approach_naming_more_than_a_page_of_ids_is_400_too_many_ids_before_any_lookup(world):
+    assert_error(
+        post(world.client, "/api/cases/approach", {"case_ids": [CASE] * 201}, "coord-utrecht"), 400, "too_many_ids"
+    )
+    assert world.state_items() == [] and world.outbox() == {}
+    assert world.audit.events == [] and world.states.queries == world.states.point_reads == 0
 
 
 def test_a_write_to_an_unknown_run_is_404(world):
