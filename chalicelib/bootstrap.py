@@ -19,6 +19,8 @@ from urllib.parse import urlparse
 
 from chalicelib.api.page import SignInConfig
 from chalicelib.config import ApiSettings, Settings, SignIn
+from chalicelib.domain.audit import RefusalLimit
+from chalicelib.domain.casework import MAX_CONTACTPOGINGEN
 from chalicelib.domain.retention import RetentionPeriods
 from chalicelib.ports import (
     AuditLog,
@@ -27,10 +29,12 @@ from chalicelib.ports import (
     CaseStore,
     Gemeenten,
     Presigner,
+    RefusalCounter,
     Reports,
     RunRegistry,
     SupplierOutbox,
 )
+from chalicelib.services.audit import Auditor
 from chalicelib.services.cases import CaseReader
 from chalicelib.services.casework import CaseWriter
 from chalicelib.services.leveranciers import LeverancierDesk
@@ -122,18 +126,22 @@ def api_deps(
     presigner: Presigner,
     reports: Reports,
     gemeenten: Gemeenten,
+    refusals: RefusalCounter,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     retention: RetentionPeriods = RetentionPeriods(),  # noqa: B008 - frozen, so one default is safe
+    refusal_limit: RefusalLimit = RefusalLimit(),  # noqa: B008 - frozen too
+    max_contactpogingen: int = MAX_CONTACTPOGINGEN,
 ) -> ApiDeps:
     """The API's services over its ports: the one constructor the AWS root and tests share."""
-    reader = CaseReader(store, states, runs, audit, clock)
+    auditor = Auditor(audit, refusals, clock, refusal_limit)
+    reader = CaseReader(store, states, runs, auditor)
     return ApiDeps(
         authenticate=authenticate,
         reader=reader,
-        writer=CaseWriter(reader, states, outbox, clock, retention),
+        writer=CaseWriter(reader, states, outbox, clock, retention, max_contactpogingen),
         overview=CaseOverview(reader),
-        leveranciers=LeverancierDesk(presigner, reports, outbox, audit, clock),
-        rules=MatchingRules(gemeenten, audit, clock),
+        leveranciers=LeverancierDesk(presigner, reports, outbox, auditor, clock),
+        rules=MatchingRules(gemeenten, auditor),
     )
 
 
@@ -196,6 +204,7 @@ def token_verifier(settings: SignIn, **options: Any) -> TokenVerifier:
     """The verifier of the settings' user pool and app client; `options` go to TokenVerifier."""
     from chalicelib.adapters.aws.jwks import TokenVerifier
 
+    options = {"max_stale_seconds": settings.jwks_max_stale_seconds} | options
     return TokenVerifier(settings.jwks, settings.issuer, settings.user_pool_client_id, **options)
 
 
@@ -207,6 +216,7 @@ def build_api(settings: ApiSettings, aws: Aws, clock: Callable[[], datetime] = l
     from chalicelib.adapters.aws.cases import S3CaseStore
     from chalicelib.adapters.aws.outbox import S3SupplierOutbox
     from chalicelib.adapters.aws.presign import S3Presigner
+    from chalicelib.adapters.aws.refusals import DynamoRefusalCounter
     from chalicelib.adapters.aws.registry import DynamoGemeenten
     from chalicelib.adapters.aws.reports import S3Reports
     from chalicelib.adapters.aws.runs import DynamoRunRegistry
@@ -226,7 +236,10 @@ def build_api(settings: ApiSettings, aws: Aws, clock: Callable[[], datetime] = l
         reports=S3Reports(s3, settings.lake_bucket, may_list=False),
         gemeenten=DynamoGemeenten(aws.table(settings.registry_table)),
         clock=clock,
+        refusals=DynamoRefusalCounter(cases_table),
         retention=settings.retention(),
+        refusal_limit=settings.refusal_limit(),
+        max_contactpogingen=settings.max_contactpogingen,
     )
 
 

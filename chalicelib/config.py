@@ -11,6 +11,8 @@ from urllib.parse import urlsplit
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from chalicelib.domain.audit import RefusalLimit
+from chalicelib.domain.casework import MAX_CONTACTPOGINGEN
 from chalicelib.domain.retention import RetentionPeriods
 
 _POOL_ID = re.compile(r"([a-z]{2}(?:-[a-z]+)+-\d+)_[0-9A-Za-z]+", re.ASCII)
@@ -69,6 +71,9 @@ class SignIn(_Environment):
     user_pool_id: str
     user_pool_client_id: str
     jwks_url: str | None = None
+    # How long the API keeps verifying with the last key set it fetched while the JWKS cannot be
+    # reached (a key Cognito retired stays trusted that long at most).
+    jwks_max_stale_seconds: int = Field(default=24 * 3600, ge=3600, le=7 * 24 * 3600)
     token_issuer: str | None = None
     aws_region: str | None = Field(default=None, validation_alias=AliasChoices("aws_region", "AWS_REGION"))
     endpoint_url: str | None = Field(
@@ -107,7 +112,16 @@ class SignIn(_Environment):
 
 
 class Audit(_Environment):
+    """The audit log, the limit on refused requests per user (each refusal is an event), and the
+    cap on a case's contact attempts (its state item's size)."""
+
     audit_bucket: str
+    refusal_limit_count: int = Field(default=RefusalLimit.limit, ge=1, le=10_000)
+    refusal_window_seconds: int = Field(default=RefusalLimit.window_seconds, ge=60, le=86_400)
+    max_contactpogingen: int = Field(default=MAX_CONTACTPOGINGEN, ge=1, le=1000)
+
+    def refusal_limit(self) -> RefusalLimit:
+        return RefusalLimit(limit=self.refusal_limit_count, window_seconds=self.refusal_window_seconds)
 
 
 class Settings(Storage, Catalogue, Retention):

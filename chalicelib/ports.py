@@ -41,6 +41,15 @@ class AuditLog(Protocol):
         ...
 
 
+class RefusalCounter(Protocol):
+    """Refused requests per user, shared by every container (RefusalLimit)."""
+
+    def count(self, subject: str, window_start: datetime, expires: datetime) -> int:
+        """Count one refusal of `subject` in the window starting at `window_start` (kept until
+        `expires`); returns the window's count, this one included."""
+        ...
+
+
 # Deliveries
 
 
@@ -208,7 +217,11 @@ class CaseStates(Protocol):
         by: str,
         at: datetime,
         contactpoging: Contactpoging | None = None,
-    ) -> None: ...
+        max_contactpogingen: int | None = None,
+    ) -> None:
+        """Set `fields` and append `contactpoging`; with `max_contactpogingen`, an append to a case
+        already holding that many raises LimitReached and writes nothing (checked atomically)."""
+        ...
 
 
 class CaseOutcomes(Protocol):

@@ -29,7 +29,7 @@ from chalicelib.adapters.aws.presign import S3Presigner
 from chalicelib.domain.audit import AuditEvent
 from chalicelib.domain.cases import Case, Person, RunInfo, RunStatus
 from chalicelib.domain.casework import CaseState, SupplierMessage
-from chalicelib.domain.errors import Unauthorized
+from chalicelib.domain.errors import LimitReached, Unauthorized
 from chalicelib.domain.identity import Identity
 from chalicelib.domain.retention import picked_up
 
@@ -166,11 +166,14 @@ class MemoryCaseStates:
     def state(self, gemeente, run_id, case_id):
         return self.recorded.get((gemeente, run_id, case_id))
 
-    def update(self, gemeente, run_id, case_id, fields, *, by, at, contactpoging=None):
+    def update(self, gemeente, run_id, case_id, fields, *, by, at, contactpoging=None, max_contactpogingen=None):
         unknown = set(fields) - self.FIELDS
         if unknown:
             raise ValueError(f"not a case state field: {sorted(unknown)}")
         current = self.recorded.get((gemeente, run_id, case_id), CaseState())
+        full = max_contactpogingen is not None and len(current.contactpogingen) >= max_contactpogingen
+        if contactpoging is not None and full:
+            raise LimitReached()
         changed = current.model_dump() | dict(fields) | {"updated_at": at, "updated_by": by}
         if contactpoging is not None:
             changed["contactpogingen"] = [*current.contactpogingen, contactpoging]
@@ -354,6 +357,18 @@ class MemoryAuditLog:
         self.events.append(event)
 
 
+class MemoryRefusalCounter:
+    """Refusals per (subject, window start), as DynamoRefusalCounter counts them."""
+
+    def __init__(self) -> None:
+        self.counts: dict[tuple[str, datetime], int] = {}
+
+    def count(self, subject, window_start, expires):
+        key = (subject, window_start)
+        self.counts[key] = self.counts.get(key, 0) + 1
+        return self.counts[key]
+
+
 def authenticate(header):
     token = (header or "").removeprefix("Bearer ")
     if token not in IDENTITIES:
@@ -393,9 +408,11 @@ def api_client(
     presign=None,
     reports=None,
     gemeenten=None,
+    refusals=None,
+    **options,
 ) -> Iterator[Client]:
     """Chalice's test client on the API with these ports, the one place the tests build the API.
-    A port left out is an empty in-memory one."""
+    A port left out is an empty in-memory one; `options` go to bootstrap.api_deps (limits)."""
     deps = bootstrap.api_deps(
         authenticate=authenticate,
         store=store,
@@ -407,6 +424,8 @@ def api_client(
         presigner=MemoryPresigner() if presign is None else presign,
         reports=MemoryReports() if reports is None else reports,
         gemeenten=MemoryGemeenten() if gemeenten is None else gemeenten,
+        refusals=MemoryRefusalCounter() if refusals is None else refusals,
+        **options,
     )
     bootstrap.use(api=deps)
     try:
@@ -422,6 +441,16 @@ def get(client, path, token=None):
     body = json.loads(response.body) if response.body else None
     assert "Traceback" not in (response.body or b"").decode()
     return response.status_code, body
+
+
+def post(client, path, body, token=None):
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    response = client.http.post(path, body=raw, headers=headers)
+    assert "Traceback" not in (response.body or b"").decode()
+    return response.status_code, json.loads(response.body) if response.body else None
 
 
 def assert_error(result, status, code=None):

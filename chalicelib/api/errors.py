@@ -10,7 +10,9 @@ from chalicelib.domain.errors import (
     CallerError,
     Forbidden,
     InvalidRequest,
+    LimitReached,
     NotFound,
+    TooManyRefusals,
     Unauthorized,
 )
 
@@ -20,6 +22,8 @@ _STATUS: tuple[tuple[type[CallerError], int], ...] = (
     (Unauthorized, 401),
     (Forbidden, 403),
     (NotFound, 404),
+    (LimitReached, 409),
+    (TooManyRefusals, 429),
 )
 
 # Chalice answers some requests itself (`{"Code", "Message"}`) before a view runs.

@@ -15,6 +15,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
 
+from chalicelib.domain.audit import MAX_IDS
 from chalicelib.domain.caselist import CaseFilter
 from chalicelib.domain.cases import CASE_ID_HEX_CHARS
 from chalicelib.domain.casework import CONTACTSOORTEN, DAGDELEN, EINDRESULTATEN, SIGNAALSTATUSSEN
@@ -22,7 +23,7 @@ from chalicelib.domain.ids import LEVERING_ID_PATTERN
 from chalicelib.domain.signaaltype import SIGNAALTYPEN
 from chalicelib.domain.upload import MAX_BYTES
 
-MAX_PAGE_SIZE = 200
+MAX_PAGE_SIZE = MAX_IDS  # a page's ids fit one audit event
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE = 10_000
 MAX_BEDRAG = Decimal("999999999.99")  # far above any household's arrears; the most BEDRAG_TEXT spells
@@ -87,7 +88,7 @@ RuleBedrag = Annotated[
     ),
 ]
 LeveringId = Annotated[str, Field(pattern=f"^{LEVERING_ID_PATTERN}$")]
-MAX_APPROACH = 500
+MAX_APPROACH = MAX_IDS  # more is refused (too_many_ids) before any case is looked up
 MAX_SIGNAALTYPEN = 20  # far more than DDAS's EnumSignaalpartner has
 KnownSignaaltype = Literal[SIGNAALTYPEN]  # type: ignore[valid-type]  # spelled exactly, unlike the registry file
 

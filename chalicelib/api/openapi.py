@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from chalicelib.api.models import (
+    MAX_APPROACH,
     ApproachRequest,
     AssignRequest,
     CaseQuery,
@@ -58,7 +59,9 @@ _ERROR_TEXT = {
     401: "Niet aangemeld: token ontbreekt of is ongeldig",
     403: "Deze rol mag deze route niet gebruiken",
     404: "Niet gevonden (ook: van een andere gemeente of een ander team)",
+    409: "Het maximum is bereikt (contactpogingen per casus)",
     415: "Content-Type is geen application/json (elke route toetst een meegestuurd Content-Type)",
+    429: "Te vaak geweigerd: na te veel geweigerde verzoeken (403, 404) weigert de API een tijd lang met 429",
     500: "Interne fout",
 }
 
@@ -89,6 +92,7 @@ class Operation:
     other_media_types: tuple[str, ...] = ()  # the 200 response's, besides media_type
     etag: bool = False  # answers If-None-Match with 304
     own_record: bool = False  # reads the caller's own gemeente, which may not be registered (404)
+    capped: bool = False  # adds to a list with a cap (409)
 
 
 OPERATIONS: dict[Route, Operation] = {
@@ -96,10 +100,14 @@ OPERATIONS: dict[Route, Operation] = {
     Route.ME: Operation("The caller: role, gemeente or supplier, display name", _EVERYONE_SIGNED_IN, Me),
     Route.RUNS: Operation("Published runs of the own gemeente, newest first", _GEMEENTE, RunList, NoQuery),
     Route.CASES: Operation(
-        "Cases of the latest run (or `run`), filtered and paged, with counts; no contact data",
+        "Cases of the latest run (or `run`), filtered and paged, with counts; no contact data, no klantnummers; "
+        "audited",
         _GEMEENTE,
         CaseList,
         CasesQuery,
+        audited=True,
+        notes=" Each page is one audit event with its filters and the ids of the cases shown. The klantnummers "
+        "are in the case itself (GET /api/cases/{id}).",
     ),
     Route.EXPORT: Operation(
         "The filtered list (the filters of GET /api/cases, no paging) as CSV for a wijkteam; no contact data; audited",
@@ -110,7 +118,8 @@ OPERATIONS: dict[Route, Operation] = {
         media_type="text/csv",
         notes=" Columns: case_id, wijk, wijk_naam, buurt, buurt_naam, postcode, huisnummer, huisletter, "
         "toevoeging, aantal_leveranciers, totaal_bedrag, oudste_achterstand, herhaald, crisis, status, team, "
-        "leveranciers (ids joined with ';'). A cell starting with =, +, -, @, a tab or a carriage return is "
+        "leveranciers (ids joined with ';'); no klantnummers. The audit event names every case id exported. "
+        "A cell starting with =, +, -, @, a tab or a carriage return is "
         "prefixed with a single quote so a spreadsheet does not read it as a formula.",
     ),
     Route.STATS: Operation(
@@ -140,7 +149,11 @@ OPERATIONS: dict[Route, Operation] = {
         "each venster [min_dagen, max_dagen] with 0 ≤ min ≤ max. Takes effect from the next run.",
     ),
     Route.CASE: Operation(
-        "One case with its signals, attempts and outcome; no contact data", _GEMEENTE, Case, CaseQuery
+        "One case with its signals (with klantnummers), attempts and outcome; no contact data; audited",
+        _GEMEENTE,
+        Case,
+        CaseQuery,
+        audited=True,
     ),
     Route.CONTACT: Operation(
         "Names, phone, e-mail and street of the people named for a case; audited",
@@ -149,21 +162,34 @@ OPERATIONS: dict[Route, Operation] = {
         CaseQuery,
         audited=True,
     ),
-    Route.ASSIGN: Operation("Assign the case to a wijkteam", _COORDINATOR, Case, body=AssignRequest),
+    Route.ASSIGN: Operation(
+        "Assign the case to a wijkteam; audited", _COORDINATOR, Case, body=AssignRequest, audited=True
+    ),
     Route.APPROACH: Operation(
-        "Mark cases approached (Opgepakt); each supplier involved is told collection is paused until a date",
+        "Mark cases approached (Opgepakt); each supplier involved is told collection is paused until a date; audited",
         _COORDINATOR,
         Approached,
         body=ApproachRequest,
+        audited=True,
+        notes=f" At most {MAX_APPROACH} case ids: more is refused with 400 too_many_ids before any case is "
+        "looked up. One audit event per request, whatever the number of ids.",
     ),
     Route.CONTACTPOGING: Operation(
-        "Record a contact attempt (DDAS EnumContactsoort, EnumDagdeel)", _GEMEENTE, Case, body=ContactpogingRequest
+        "Record a contact attempt (DDAS EnumContactsoort, EnumDagdeel); audited",
+        _GEMEENTE,
+        Case,
+        body=ContactpogingRequest,
+        audited=True,
+        capped=True,
+        notes=" A case holds at most a set number of attempts (50 unless configured): one more is refused "
+        "with 409 contactpogingen_limit.",
     ),
     Route.RESULTAAT: Operation(
-        "Record the outcome (DDAS EnumEindresultaat); each supplier involved is told",
+        "Record the outcome (DDAS EnumEindresultaat); each supplier involved is told; audited",
         _GEMEENTE,
         Case,
         body=ResultaatRequest,
+        audited=True,
     ),
     Route.UPLOAD: Operation(
         "A presigned POST for one CSV delivery under the supplier's own prefix",
@@ -284,7 +310,12 @@ def _operation(method: str, path: str, op: Operation) -> dict[str, Any]:
         statuses += [401, 403]
     if op.own_record or _names_something(path, op):
         statuses.append(404)
-    statuses += [415, 500]
+    if op.capped:
+        statuses.append(409)
+    statuses.append(415)
+    if op.roles and op.roles != _EVERYONE_SIGNED_IN:
+        statuses.append(429)  # a refusal (403, 404) counts against the caller's limit
+    statuses.append(500)
     responses = {"200": success} | {
         str(status): {
             "description": _ERROR_TEXT[status],
@@ -297,6 +328,11 @@ def _operation(method: str, path: str, op: Operation) -> dict[str, Any]:
     description = f"Roles: {', '.join(op.roles)}." if op.roles else "No sign-in needed."
     if op.audited:
         description += " Every call is written to the audit log."
+    if op.roles and op.roles != _EVERYONE_SIGNED_IN:
+        description += (
+            " A refused call (403, 404) is written to the audit log too, one event per request; after too many "
+            "refusals in a short time a user's refused calls are answered 429 too_many_refusals for a while."
+        )
     description += op.notes
     operation: dict[str, Any] = {
         "operationId": _operation_id(method, path),

@@ -36,6 +36,11 @@ class CaseFilter(BaseModel):
     team: str | None = None
 
 
+def filter_summary(wanted: CaseFilter) -> dict[str, str]:
+    """The filters that are set, as an audit event's flat strings (codes and amounts, never a name)."""
+    return {name: str(value) for name, value in wanted.model_dump(mode="json").items() if value is not None}
+
+
 def in_scope(case: Case, viewer: Identity) -> bool:
     """A coordinator sees every case of its gemeente, a wijkteam only its own team's."""
     if case.gemeente != viewer.gemeente:

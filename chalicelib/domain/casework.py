@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.domain.cases import STATUS_NIEUW, Case, Contactpoging
+from chalicelib.domain.errors import LimitReached
 
 SIGNAALSTATUSSEN = (  # DDAS EnumSignaalstatus
     STATUS_NIEUW,
@@ -64,6 +65,9 @@ CONTACTSOORTEN = (  # DDAS EnumContactsoort
 DAGDELEN = ("Ochtend", "Middag", "Avond")  # DDAS EnumDagdeel
 
 PAUSE_MONTHS = 1
+# Contact attempts a case may hold: far more than anyone makes (a week of daily calls is 7), and
+# the cap keeps a state item a few KB under DynamoDB's 400 KB item limit.
+MAX_CONTACTPOGINGEN = 50
 _OUTBOX_NAMESPACE = uuid.UUID("6f1d7c1e-5b8a-4c59-9a57-0b6f3b7d2e10")
 
 
@@ -107,6 +111,15 @@ def event_id(leverancier: str, case_id: str, klantnummer: str, soort: str, datum
     entry instead of telling the supplier twice; different for every supplier of the same case,
     and not to be traced back to the case without its id, which no supplier is given."""
     return str(uuid.uuid5(_OUTBOX_NAMESPACE, f"{leverancier}|{case_id}|{klantnummer}|{soort}|{datum}"))
+
+
+def contactpogingen_full(limit: int) -> LimitReached:
+    """The error for a case that already holds `limit` contact attempts."""
+    return LimitReached(
+        f"Deze casus heeft al {limit} contactpogingen; meer kunnen niet worden vastgelegd. "
+        "Leg een resultaat vast of neem contact op met de coördinator.",
+        code="contactpogingen_limit",
+    )
 
 
 def with_state(case: Case, state: CaseState | None) -> Case:

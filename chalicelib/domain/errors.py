@@ -50,3 +50,17 @@ class NotFound(CallerError):
 class RunNotFound(NotFound):
     code = "run_not_found"
     default_message = "Deze matchingsronde bestaat niet of is niet gepubliceerd voor uw gemeente."
+
+
+class TooManyRefusals(CallerError):
+    """The caller was refused too often lately (RefusalLimit): probing ids is paused."""
+
+    code = "too_many_refusals"
+    default_message = "U heeft te vaak iets opgevraagd waar u geen toegang toe heeft. Probeer het later opnieuw."
+
+
+class LimitReached(CallerError):
+    """A case's list has reached its cap (e.g. contact attempts): nothing more is added."""
+
+    code = "limit_reached"
+    default_message = "Het maximum is bereikt; er kan niets meer worden toegevoegd."

@@ -1,5 +1,6 @@
 """What a caller is shown: the read models the services return and the API serialises as they
-are (the OpenAPI document is generated from them). None holds contact data but `Contact`.
+are (the OpenAPI document is generated from them). None holds contact data but `Contact`; a list
+of cases (`ListedCase`) holds no klantnummer either: those belong to one case, whose view is audited.
 """
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from chalicelib.domain.cases import Case, Euro
+from chalicelib.domain.cases import Adres, Case, Contactpoging, Euro, Gebied
 from chalicelib.domain.casework import SupplierMessage
 from chalicelib.domain.identity import Role
 
@@ -51,6 +52,48 @@ class Facets(_Shown):
     crisis: dict[str, int]
 
 
+class ListedSignal(_Shown):
+    """A signal as the case list shows it: without the supplier's klantnummer."""
+
+    leverancier: str
+    leverancier_naam: str
+    signaaltype: str
+    bedrag: Euro
+    achterstand_sinds: date
+    peildatum: date
+    crisis: bool
+
+
+class ListedCase(_Shown):
+    """A case as the case list shows it: the case without klantnummers (GET /api/cases/{id} has them)."""
+
+    id: str
+    run: str
+    as_of: date
+    gemeente: str
+    wijk: Gebied
+    buurt: Gebied
+    adres: Adres
+    signalen: list[ListedSignal]
+    aantal_leveranciers: int
+    totaal_bedrag: Euro
+    oudste_achterstand: date
+    herhaald: bool
+    crisis: bool
+    rank: int
+    status: str
+    team: str | None
+    contactpogingen: list[Contactpoging]
+    resultaat: str | None
+    resultaat_op: date | None
+    approached_on: date | None
+    pause_until: date | None
+
+    @classmethod
+    def of(cls, case: Case) -> ListedCase:
+        return cls.model_validate(case.model_dump(exclude={"signalen": {"__all__": {"klantnummer"}}}))
+
+
 class CaseList(_Shown):
     run: str | None
     as_of: date | None
@@ -60,7 +103,7 @@ class CaseList(_Shown):
     page_size: int
     pages: int
     facets: Facets
-    cases: list[Case]
+    cases: list[ListedCase]
 
 
 class ContactPerson(_Shown):

@@ -1,5 +1,6 @@
 """The gemeente's read side: its runs, its cases filtered and paged with counts, one case, and
-one case's contact data (audited).
+one case's contact data. Each list page, case and contact view is audited (one event a request,
+with the ids shown); the list shows no klantnummers, the one case does.
 
 The tenant is always the caller's own gemeente, from the token: a case id is looked up among
 that gemeente's cases only, so another tenant's id is simply not found (404, audited), and
@@ -13,35 +14,35 @@ Query per request.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from datetime import datetime
+from collections.abc import Sequence
 
-from chalicelib.domain.audit import AuditEvent, Outcome, Route
-from chalicelib.domain.caselist import CaseFilter, contact_person, facets, filter_cases, in_scope, page_of
+from chalicelib.domain.audit import Outcome, Route
+from chalicelib.domain.caselist import (
+    CaseFilter,
+    contact_person,
+    facets,
+    filter_cases,
+    filter_summary,
+    in_scope,
+    page_of,
+)
 from chalicelib.domain.cases import Case, RunInfo
 from chalicelib.domain.casework import with_state
 from chalicelib.domain.errors import Forbidden, NotFound, RunNotFound
 from chalicelib.domain.identity import GEMEENTE_ROLES, Identity
-from chalicelib.domain.views import CaseList, Contact, RunList, RunSummary
-from chalicelib.ports import AuditLog, CaseStates, CaseStore, RunRegistry
+from chalicelib.domain.views import CaseList, Contact, ListedCase, RunList, RunSummary
+from chalicelib.ports import CaseStates, CaseStore, RunRegistry
+from chalicelib.services.audit import Auditor
 
 
 class CaseReader:
-    """The read routes' logic over a case store, its states, a run registry and an audit log."""
+    """The read routes' logic over a case store, its states, a run registry and the audit log."""
 
-    def __init__(
-        self,
-        store: CaseStore,
-        states: CaseStates,
-        runs: RunRegistry,
-        audit: AuditLog,
-        clock: Callable[[], datetime],
-    ) -> None:
+    def __init__(self, store: CaseStore, states: CaseStates, runs: RunRegistry, auditor: Auditor) -> None:
         self._store = store
         self._states = states
         self._runs = runs
-        self._audit = audit
-        self._clock = clock
+        self.auditor = auditor
 
     def runs(self, viewer: Identity) -> RunList:
         """The published runs of the caller's gemeente, newest first, with its own counts only."""
@@ -58,12 +59,17 @@ class CaseReader:
     def list_cases(
         self, viewer: Identity, run_id: str | None, wanted: CaseFilter, page: int, page_size: int
     ) -> CaseList:
-        """One page of the run's visible cases passing the filters, in rank order, with counts."""
+        """One page of the run's visible cases passing the filters, in rank order, with counts; the
+        page is audited (its filters and the ids shown) before it is returned."""
         gemeente = _gemeente(viewer)
         run = self.run_for(viewer, run_id, Route.CASES)
         visible = [] if run is None else [c for c in self.worked_cases(run.run_id, gemeente) if in_scope(c, viewer)]
         chosen = filter_cases(visible, wanted)
         cases, pages = page_of(chosen, page, page_size)
+        shown = filter_summary(wanted) | {"page": str(page), "page_size": str(page_size)}
+        self.auditor.allowed(
+            viewer, Route.CASES, case_ids=[c.id for c in cases], run=run.run_id if run else run_id, filters=shown
+        )
         return CaseList(
             run=run.run_id if run else None,
             as_of=run.as_of if run else None,
@@ -73,19 +79,22 @@ class CaseReader:
             page_size=page_size,
             pages=pages,
             facets=facets(visible, wanted),
-            cases=cases,
+            cases=[ListedCase.of(case) for case in cases],
         )
 
     def case(self, viewer: Identity, case_id: str, run_id: str | None = None) -> Case:
-        """One visible case of the run (latest when None); NotFound otherwise, and audited then."""
-        return self.find(viewer, [case_id], run_id, Route.CASE)[0]
+        """One visible case of the run (latest when None), with its klantnummers: audited, allowed
+        or not (NotFound then)."""
+        (case,) = self.find(viewer, [case_id], run_id, Route.CASE)
+        self.auditor.allowed(viewer, Route.CASE, case_ids=[case.id], run=case.run)
+        return case
 
     def contact(self, viewer: Identity, case_id: str, run_id: str | None = None) -> Contact:
         """The people named for one visible case; every call, allowed or not, is audited. The
         allowed event is written before the data is returned: no audit, no contact data."""
         (case,) = self.find(viewer, [case_id], run_id, Route.CONTACT)
         people = self._store.contacts(case.run, case.gemeente, case.id)
-        self.record(viewer, Route.CONTACT, case.id, case.run, Outcome.ALLOWED)
+        self.auditor.allowed(viewer, Route.CONTACT, case_ids=[case.id], run=case.run)
         return Contact(case_id=case.id, run=case.run, personen=[contact_person(p) for p in people])
 
     def worked_cases(self, run_id: str, gemeente: str) -> list[Case]:
@@ -108,27 +117,23 @@ class CaseReader:
 
     def find(self, viewer: Identity, case_ids: Sequence[str], run_id: str | None, route: Route) -> list[Case]:
         """The visible cases with these ids in the run (latest when None), in the given order.
-        Raises NotFound, and audits each missing or out-of-scope id, when any one is not visible."""
+        Raises NotFound when any one is not visible, audited as one event naming the refused ids
+        (denied when one of them is in the gemeente but out of the caller's scope)."""
         if viewer.role not in GEMEENTE_ROLES or not viewer.gemeente:
-            for case_id in case_ids:
-                self.record(viewer, route, case_id, run_id, Outcome.DENIED)
+            self.auditor.refused(viewer, route, Outcome.DENIED, case_ids=case_ids, run=run_id)
             raise Forbidden()
         gemeente = viewer.gemeente
         try:
             run = self._run(gemeente, run_id)
         except RunNotFound:
-            for case_id in case_ids:
-                self.record(viewer, route, case_id, run_id, Outcome.NOT_FOUND)
+            self.auditor.refused(viewer, route, Outcome.NOT_FOUND, case_ids=case_ids, run=run_id)
             raise
         by_id = {} if run is None else self._worked(run.run_id, gemeente, case_ids)
-        refused = False
-        for case_id in case_ids:
-            found = by_id.get(case_id)
-            if found is None or not in_scope(found, viewer):
-                outcome = Outcome.NOT_FOUND if found is None else Outcome.DENIED
-                self.record(viewer, route, case_id, run.run_id if run else run_id, outcome)
-                refused = True
-        if refused:
+        missing = [case_id for case_id in case_ids if case_id not in by_id]
+        hidden = [case_id for case_id in case_ids if case_id in by_id and not in_scope(by_id[case_id], viewer)]
+        if missing or hidden:
+            outcome = Outcome.DENIED if hidden else Outcome.NOT_FOUND
+            self.auditor.refused(viewer, route, outcome, case_ids=missing + hidden, run=run.run_id if run else run_id)
             raise NotFound("Deze casus bestaat niet of u heeft er geen toegang toe.")
         return [by_id[case_id] for case_id in case_ids]
 
@@ -138,7 +143,7 @@ class CaseReader:
         try:
             return self._run(_gemeente(viewer), run_id)
         except RunNotFound:
-            self.record(viewer, route, None, run_id, Outcome.NOT_FOUND)
+            self.auditor.refused(viewer, route, Outcome.NOT_FOUND, run=run_id)
             raise
 
     def published_runs(self, gemeente: str) -> list[RunInfo]:
@@ -152,31 +157,6 @@ class CaseReader:
             if run.run_id == run_id:
                 return run
         raise RunNotFound()
-
-    def record(
-        self,
-        viewer: Identity,
-        route: str,  # a Route, or the request's own route when the caller is refused before one
-        case_id: str | None,
-        run_id: str | None,
-        outcome: Outcome,
-        count: int | None = None,
-        filters: dict[str, str] | None = None,
-    ) -> None:
-        self._audit.record(
-            AuditEvent(
-                at=self._clock(),
-                subject=viewer.subject,
-                role=viewer.role,
-                tenant=viewer.gemeente or viewer.leverancier,
-                route=route,
-                case_id=case_id,
-                run=run_id,
-                outcome=outcome,
-                count=count,
-                filters=filters,
-            )
-        )
 
 
 def _gemeente(viewer: Identity) -> str:

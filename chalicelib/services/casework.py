@@ -2,9 +2,12 @@
 
 Every write first finds the case(s) as the reader does (own gemeente, a wijkteam only its own
 team's, another tenant's id 404 and audited; a role that may not write 403, audited too), then
-updates the case's state item and, for an approach or an outcome, tells each supplier involved
-through its outbox. The state is written before the outbox: the outbox keys are stable
-(SupplierMessage.id), so a retried request writes the same state and overwrites the same entries.
+records the write in the audit log (one event with the case ids), updates the case's state item
+and, for an approach or an outcome, tells each supplier involved through its outbox. The state
+is written before the outbox: the outbox keys are stable (SupplierMessage.id), so a retried
+request writes the same state and overwrites the same entries.
+A case holds at most `max_contactpogingen` attempts (409 after), which keeps its state item far
+under DynamoDB's 400 KB.
 """
 
 from __future__ import annotations
@@ -15,7 +18,14 @@ from typing import Any
 
 from chalicelib.domain.audit import Outcome, Route
 from chalicelib.domain.cases import Case, Contactpoging, add_months
-from chalicelib.domain.casework import PAUSE_MONTHS, STATUS_OPGEPAKT, messages, status_after
+from chalicelib.domain.casework import (
+    MAX_CONTACTPOGINGEN,
+    PAUSE_MONTHS,
+    STATUS_OPGEPAKT,
+    contactpogingen_full,
+    messages,
+    status_after,
+)
 from chalicelib.domain.errors import Forbidden
 from chalicelib.domain.identity import GEMEENTE_ROLES, Identity, Role
 from chalicelib.domain.retention import RetentionPeriods, case_expires_on, picked_up
@@ -36,21 +46,25 @@ class CaseWriter:
         outbox: SupplierOutbox,
         clock: Callable[[], datetime],
         retention: RetentionPeriods,
+        max_contactpogingen: int = MAX_CONTACTPOGINGEN,
     ) -> None:
         self._reader = reader
         self._states = states
         self._outbox = outbox
         self._clock = clock
         self._retention = retention
+        self._max_contactpogingen = max_contactpogingen
 
     def assign(self, viewer: Identity, case_id: str, run_id: str | None, team: str) -> Case:
         case = self._one(viewer, case_id, run_id, Route.ASSIGN, COORDINATOR_ONLY)
+        self._allow(viewer, Route.ASSIGN, [case])
         return self._update(viewer, case, {"team": team})
 
     def approach(self, viewer: Identity, case_ids: Sequence[str], run_id: str | None) -> Approached:
         """Mark the cases "Opgepakt", collection paused a month; tell each supplier involved."""
         unique = list(dict.fromkeys(case_ids))
         cases = self._found(viewer, unique, run_id, Route.APPROACH, COORDINATOR_ONLY)
+        self._allow(viewer, Route.APPROACH, cases)
         at = self._clock()
         today = at.date()
         pause_until = add_months(today, PAUSE_MONTHS)
@@ -65,12 +79,17 @@ class CaseWriter:
         )
 
     def contactpoging(self, viewer: Identity, case_id: str, run_id: str | None, poging: Contactpoging) -> Case:
+        """Add a contact attempt; LimitReached (409) once the case has `max_contactpogingen`."""
         case = self._one(viewer, case_id, run_id, Route.CONTACTPOGING, GEMEENTE_ROLES)
+        if len(case.contactpogingen) >= self._max_contactpogingen:
+            raise contactpogingen_full(self._max_contactpogingen)
+        self._allow(viewer, Route.CONTACTPOGING, [case])
         return self._update(viewer, case, {}, poging)
 
     def resultaat(self, viewer: Identity, case_id: str, run_id: str | None, resultaat: str) -> Case:
         """Record the outcome; each supplier learns it ("andere reden" only as "Niet opgepakt")."""
         case = self._one(viewer, case_id, run_id, Route.RESULTAAT, GEMEENTE_ROLES)
+        self._allow(viewer, Route.RESULTAAT, [case])
         at = self._clock()
         fields = {"resultaat": resultaat, "resultaat_op": at.date(), "status": status_after(resultaat)}
         updated = self._update(viewer, case, fields)
@@ -84,10 +103,13 @@ class CaseWriter:
         self, viewer: Identity, case_ids: Sequence[str], run_id: str | None, route: Route, roles: frozenset[str]
     ) -> list[Case]:
         if viewer.role not in roles:
-            for case_id in case_ids:
-                self._reader.record(viewer, route, case_id, run_id, Outcome.DENIED)
+            self._reader.auditor.refused(viewer, route, Outcome.DENIED, case_ids=case_ids, run=run_id)
             raise Forbidden()
         return self._reader.find(viewer, case_ids, run_id, route)
+
+    def _allow(self, viewer: Identity, route: Route, cases: Sequence[Case]) -> None:
+        # No unaudited change: the event is stored before the write (a failed write leaves one extra).
+        self._reader.auditor.allowed(viewer, route, case_ids=[case.id for case in cases], run=cases[0].run)
 
     def _update(
         self, viewer: Identity, case: Case, fields: Mapping[str, Any], poging: Contactpoging | None = None
@@ -107,6 +129,7 @@ class CaseWriter:
             by=viewer.subject,
             at=self._clock(),
             contactpoging=poging,
+            max_contactpogingen=self._max_contactpogingen,
         )
         changes = dict(fields)
         if poging is not None:

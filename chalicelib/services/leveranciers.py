@@ -10,12 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime
 
-from chalicelib.domain.audit import AuditEvent, Outcome, Route
+from chalicelib.domain.audit import Outcome, Route
 from chalicelib.domain.errors import Forbidden, NotFound
 from chalicelib.domain.identity import Identity, Role
 from chalicelib.domain.report import Report
 from chalicelib.domain.views import OutboxPage, UploadTicket
-from chalicelib.ports import AuditLog, Presigner, Reports, SupplierOutbox
+from chalicelib.ports import Presigner, Reports, SupplierOutbox
+from chalicelib.services.audit import Auditor
 
 MAX_OUTBOX = 1000  # entries per answer
 
@@ -26,13 +27,13 @@ class LeverancierDesk:
         presigner: Presigner,
         reports: Reports,
         outbox: SupplierOutbox,
-        audit: AuditLog,
+        auditor: Auditor,
         clock: Callable[[], datetime],
     ) -> None:
         self._presigner = presigner
         self._reports = reports
         self._outbox = outbox
-        self._audit = audit
+        self._auditor = auditor
         self._clock = clock
 
     def upload(self, viewer: Identity, filename: str, size: int) -> UploadTicket:
@@ -52,17 +53,7 @@ class LeverancierDesk:
         leverancier = _leverancier(viewer)
         report = self._reports.read(leverancier, levering)
         if report is None:
-            self._audit.record(
-                AuditEvent(
-                    at=self._clock(),
-                    subject=viewer.subject,
-                    role=viewer.role,
-                    tenant=leverancier,
-                    route=Route.UPLOAD_REPORT,
-                    levering=levering,
-                    outcome=Outcome.NOT_FOUND,
-                )
-            )
+            self._auditor.refused(viewer, Route.UPLOAD_REPORT, Outcome.NOT_FOUND, levering=levering)
             raise NotFound("Deze levering bestaat niet of is nog niet verwerkt.")
         return report
 

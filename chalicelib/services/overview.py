@@ -13,8 +13,8 @@ import io
 from collections import Counter
 from collections.abc import Iterable
 
-from chalicelib.domain.audit import Outcome, Route
-from chalicelib.domain.caselist import CaseFilter, filter_cases, in_scope
+from chalicelib.domain.audit import Route
+from chalicelib.domain.caselist import CaseFilter, filter_cases, filter_summary, in_scope
 from chalicelib.domain.cases import Case
 from chalicelib.domain.errors import Forbidden, RunNotFound
 from chalicelib.domain.identity import Identity, Role
@@ -105,7 +105,8 @@ class CaseOverview:
 
     def export(self, viewer: Identity, run_id: str | None, wanted: CaseFilter) -> tuple[str, str]:
         """(filename, CSV text) of the run's cases passing the filters, in rank order. One audit
-        event records the export, its filters and its row count before the text is returned."""
+        event records the export, its filters, its row count and every case id in it before the
+        text is returned: what leaves in a file is named in the log, as a list page's ids are."""
         gemeente = _coordinator_gemeente(viewer)
         run = self._reader.run_for(viewer, run_id, Route.EXPORT)
         if run is None:
@@ -113,8 +114,15 @@ class CaseOverview:
         visible = [c for c in self._reader.worked_cases(run.run_id, gemeente) if in_scope(c, viewer)]
         chosen = filter_cases(visible, wanted)
         text = export_csv(chosen)
-        filters = {name: str(value) for name, value in wanted.model_dump(mode="json").items() if value is not None}
-        self._reader.record(viewer, Route.EXPORT, None, run.run_id, Outcome.ALLOWED, count=len(chosen), filters=filters)
+        self._reader.auditor.allowed(
+            viewer,
+            Route.EXPORT,
+            case_ids=[case.id for case in chosen],
+            all_ids=True,
+            run=run.run_id,
+            count=len(chosen),
+            filters=filter_summary(wanted),
+        )
         return f"cases-{gemeente}-{run.run_id}.csv", text
 
     def stats(self, viewer: Identity, run_id: str | None) -> Stats:

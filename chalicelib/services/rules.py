@@ -7,28 +7,27 @@ registry's own `Gemeente` model, and every change is audited (ids and rule value
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from datetime import datetime
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import ValidationError
 
-from chalicelib.domain.audit import AuditEvent, Outcome, Route
+from chalicelib.domain.audit import Route
 from chalicelib.domain.errors import Forbidden, InvalidRequest, NotFound
 from chalicelib.domain.identity import Identity, Role
 from chalicelib.domain.registry import Gemeente
 from chalicelib.domain.views import MatchingRule
-from chalicelib.ports import AuditLog, Gemeenten
+from chalicelib.ports import Gemeenten
+from chalicelib.services.audit import Auditor
 
 _UNREGISTERED = "Uw gemeente staat (nog) niet in het register."
 _OWN_RULES = frozenset({"invalid_range", "invalid_field", "unknown_signaaltype"})
 
 
 class MatchingRules:
-    def __init__(self, gemeenten: Gemeenten, audit: AuditLog, clock: Callable[[], datetime]) -> None:
+    def __init__(self, gemeenten: Gemeenten, auditor: Auditor) -> None:
         self._gemeenten = gemeenten
-        self._audit = audit
-        self._clock = clock
+        self._auditor = auditor
 
     def read(self, viewer: Identity) -> MatchingRule:
         """The rule of the caller's own gemeente; NotFound when it is not registered."""
@@ -42,17 +41,7 @@ class MatchingRules:
         except ValidationError as exc:
             raise InvalidRequest(f"Ongeldige instelling: {_reason(exc)}") from None
         # No unaudited change: the event is stored first (a failed write leaves one extra event).
-        self._audit.record(
-            AuditEvent(
-                at=self._clock(),
-                subject=viewer.subject,
-                role=viewer.role,
-                tenant=current.code,
-                route=Route.SETTINGS_PUT,
-                outcome=Outcome.ALLOWED,
-                filters=_summary(updated),
-            )
-        )
+        self._auditor.allowed(viewer, Route.SETTINGS_PUT, filters=_summary(updated))
         if not self._gemeenten.put(updated):
             raise NotFound(_UNREGISTERED)
         return rule_of(updated)

@@ -31,11 +31,14 @@ def _healthy(base: str) -> bool:
 
 
 @pytest.fixture(scope="module")
-def running(tmp_path_factory) -> Iterator[tuple[str, Callable[[str], str]]]:
+def running(request, tmp_path_factory) -> Iterator[tuple[str, Callable[[str], str]]]:
     """(base URL, login): a fresh `vindplaats up` with demo data per test module; `login(username)`
-    is `vindplaats login`, the demo user's ID token. The stack must stop cleanly afterwards."""
+    is `vindplaats login`, the demo user's ID token. The stack must stop cleanly afterwards. A
+    module's `STACK_ENVIRONMENT` (a dict) is added to the stack's environment (its settings)."""
     folder = tmp_path_factory.mktemp("up")
-    env = os.environ | {"VINDPLAATS_STATE": str(folder / "stack.json")}
+    env = (
+        os.environ | getattr(request.module, "STACK_ENVIRONMENT", {}) | {"VINDPLAATS_STATE": str(folder / "stack.json")}
+    )
     port = _free_port()
     # A file, not a pipe: the server logs every request, and a full pipe nobody reads would stall it.
     log = (folder / "up.log").open("w")

@@ -52,6 +52,10 @@ DELIVERY = (
     b"T000001;6825 DL;12;;;398,69;05-08-2026;05-10-2026\n"
     b"T000002;6828MX;10;;;12,50;31-02-2026;05-10-2026\n"
 )
+# A fuzzer is refused thousands of times by design, and posts far more contact attempts to the
+# same few cases than anyone would: the limits it would hit (429, 409) are tested on their own
+# (tests/e2e/test_local_api.py, tests/functional/test_audit_flood.py, test_case_item_size.py).
+STACK_ENVIRONMENT = {"VINDPLAATS_REFUSAL_LIMIT_COUNT": "10000", "VINDPLAATS_MAX_CONTACTPOGINGEN": "1000"}
 # caller -> operation label -> statuses it answered
 REACHED: dict[str, dict[str, set[int]]] = defaultdict(lambda: defaultdict(set))
 

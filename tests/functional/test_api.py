@@ -132,12 +132,36 @@ def test_another_gemeentes_case_is_404_never_403_and_is_audited(client, audit, s
     assert event.route == f"GET /api/cases/{{id}}{suffix}"
 
 
-def test_the_owner_reads_its_case_without_contact_data(client, audit):
+def test_the_owner_reads_its_case_with_klantnummers_without_contact_data_and_it_is_audited(client, audit):
     status, body = get(client, f"/api/cases/{UTRECHT[0].id}", "coord-utrecht")
     assert status == 200
     assert body["id"] == UTRECHT[0].id and body["signalen"][0]["leverancier"] == "vitens"
+    assert body["signalen"][0]["klantnummer"] == "K1"
     assert "Jansen" not in json.dumps(body)
-    assert audit.events == []
+    assert audit.events == [
+        AuditEvent(
+            at=NOW,
+            subject="s-1",
+            role="coordinator",
+            tenant="GM0202",
+            route="GET /api/cases/{id}",
+            case_id=UTRECHT[0].id,
+            run=RUN,
+            outcome=Outcome.ALLOWED,
+        )
+    ]
+
+
+def test_the_list_shows_no_klantnummers_and_each_page_is_one_audit_event_with_its_filter_and_ids(client, audit):
+    status, body = get(client, "/api/cases?page_size=2&page=2&wijk=WK020201", "coord-utrecht")
+    assert status == 200
+    shown = [case["id"] for case in body["cases"]]
+    assert shown == [UTRECHT[2].id, UTRECHT[3].id]
+    assert "klantnummer" not in json.dumps(body) and "K3" not in json.dumps(body)
+    (event,) = audit.events
+    assert (event.route, event.outcome, event.run, event.subject) == ("GET /api/cases", Outcome.ALLOWED, RUN, "s-1")
+    assert event.case_ids == sorted(shown) and event.count == 2
+    assert event.filters == {"wijk": "WK020201", "page": "2", "page_size": "2"}
 
 
 def test_the_contact_view_shows_names_phone_email_street_and_is_audited(client, audit):

@@ -26,6 +26,7 @@ from tests.fakes import (
     get,
     make_case,
     pk_sk_table,
+    post,
 )
 
 REGION = "eu-west-1"
@@ -87,16 +88,6 @@ def world():
             reports=S3Reports(s3, LAKE),
         ) as client:
             yield World(client, audit, s3, table, states)
-
-
-def post(client, path, body, token=None):
-    headers = {"Content-Type": "application/json"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-    response = client.http.post(path, body=raw, headers=headers)
-    assert "Traceback" not in (response.body or b"").decode()
-    return response.status_code, json.loads(response.body) if response.body else None
 
 
 CASE = UTRECHT[0].id  # team noord
@@ -276,7 +267,6 @@ def test_an_outcome_that_is_not_a_status_marks_the_case_picked_up(world):
         ("/api/cases/not-an-id/assign", {"team": "zuid"}),
         (f"/api/cases/{CASE}/assign?run=x", {"team": "zuid"}),
         ("/api/cases/approach", {"case_ids": []}),
-        ("/api/cases/approach", {"case_ids": [CASE] * 501}),
         ("/api/cases/approach", {"case_ids": ["GM0268"]}),
         (f"/api/cases/{CASE}/contactpogingen", CONTACTPOGING | {"soort": "Postduif"}),
         (f"/api/cases/{CASE}/contactpogingen", CONTACTPOGING | {"dagdeel": "Nacht"}),
@@ -290,6 +280,14 @@ def test_an_outcome_that_is_not_a_status_marks_the_case_picked_up(world):
 def test_bad_bodies_are_400_with_the_envelope_and_write_nothing(world, path, body):
     assert_error(post(world.client, path, body, "coord-utrecht"), 400, "invalid_request")
     assert world.state_items() == [] and world.outbox() == {}
+
+
+def test_an_approach_naming_more_than_a_page_of_ids_is_400_too_many_ids_before_any_lookup(world):
+    assert_error(
+        post(world.client, "/api/cases/approach", {"case_ids": [CASE] * 201}, "coord-utrecht"), 400, "too_many_ids"
+    )
+    assert world.state_items() == [] and world.outbox() == {}
+    assert world.audit.events == [] and world.states.queries == world.states.point_reads == 0
 
 
 def test_a_write_to_an_unknown_run_is_404(world):

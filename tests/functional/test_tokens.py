@@ -341,6 +341,7 @@ def test_the_key_set_is_refetched_when_the_cache_expires():
         cache_seconds=3600,
         fetch=lambda url: fetched.append(url) or {"keys": [jwk]},
         clock=lambda: clock[0],
+        background=lambda job: job(),
     )
     verifier.verify(id_token(key, "one"))
     clock[0] += 3601

@@ -21,8 +21,9 @@ from chalicelib.domain.caselist import (
     page_of,
     profile,
 )
-from chalicelib.domain.cases import Person
+from chalicelib.domain.cases import Case, CaseSignal, Person
 from chalicelib.domain.identity import Identity
+from chalicelib.domain.views import ListedCase, ListedSignal
 from tests.fakes import make_case
 
 COORDINATOR = Identity(subject="u-coord", role="coordinator", gemeente="GM0202")
@@ -172,3 +173,14 @@ def test_every_exception_maps_to_one_status_and_the_envelope(exc, status, code):
     assert (got_status, body["error"]["code"]) == (status, code)
     assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}
     assert "Jansen" not in body["error"]["message"]
+
+
+def test_a_listed_case_is_the_case_without_its_klantnummers():
+    assert set(ListedCase.model_fields) == set(Case.model_fields)
+    assert set(ListedSignal.model_fields) == set(CaseSignal.model_fields) - {"klantnummer"}
+    case = make_case(3, signalen=(("vitens", "Water", "120.00"), ("eneco", "Energie", "80.00")))
+    listed = ListedCase.of(case).model_dump(mode="json")
+    whole = case.model_dump(mode="json")
+    for signal in whole["signalen"]:
+        assert signal.pop("klantnummer") == "K3"
+    assert listed == whole

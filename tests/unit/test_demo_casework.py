@@ -16,6 +16,7 @@ from tests.fakes import (
     MemoryGemeenten,
     MemoryOutbox,
     MemoryPresigner,
+    MemoryRefusalCounter,
     MemoryReports,
     MemoryRuns,
     authenticate,
@@ -102,6 +103,7 @@ def world():
         presigner=MemoryPresigner(),
         reports=MemoryReports(),
         gemeenten=MemoryGemeenten(),
+        refusals=MemoryRefusalCounter(),
     )
     tokens = {"coordinator-gm0202": "coord-utrecht", "wijkteam-gm0202-noord": "team-noord"}
     tokens["wijkteam-gm0202-zuid"] = "team-zuid"

@@ -15,9 +15,11 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime, time
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from chalicelib.adapters.aws.dynamo import query_all
 from chalicelib.domain.cases import Contactpoging
-from chalicelib.domain.casework import CaseState
+from chalicelib.domain.casework import CaseState, contactpogingen_full
 from chalicelib.domain.retention import picked_up
 
 _STATE_FIELDS = frozenset(CaseState.model_fields) - {"contactpogingen", "updated_at", "updated_by"}
@@ -59,8 +61,10 @@ class DynamoCaseStates:
         by: str,
         at: datetime,
         contactpoging: Contactpoging | None = None,
+        max_contactpogingen: int | None = None,
     ) -> None:
-        """Set `fields` (names of CaseState) and append `contactpoging`, in one UpdateItem."""
+        """Set `fields` (names of CaseState) and append `contactpoging`, in one UpdateItem; with
+        `max_contactpogingen`, the append is conditional on the list being shorter (LimitReached)."""
         unknown = set(fields) - _STATE_FIELDS
         if unknown:
             raise ValueError(f"not a case state field: {sorted(unknown)}")
@@ -85,6 +89,11 @@ class DynamoCaseStates:
             values[":poging"] = [contactpoging.model_dump(mode="json")]
             values[":none"] = []
             sets.append("#pogingen = list_append(if_not_exists(#pogingen, :none), :poging)")
+        condition = None
+        if contactpoging is not None and max_contactpogingen is not None:
+            # Atomic across containers: two requests racing for the last place cannot both append.
+            values[":max"] = max_contactpogingen
+            condition = "attribute_not_exists(#pogingen) OR size(#pogingen) < :max"
         arguments: dict[str, Any] = {
             "Key": {"pk": state_pk(gemeente, run_id), "sk": case_id},
             "UpdateExpression": "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else ""),
@@ -92,7 +101,14 @@ class DynamoCaseStates:
         }
         if names:
             arguments["ExpressionAttributeNames"] = names
-        self._table.update_item(**arguments)
+        if condition:
+            arguments["ConditionExpression"] = condition
+        try:
+            self._table.update_item(**arguments)
+        except ClientError as exc:
+            if condition and exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise contactpogingen_full(max_contactpogingen or 0) from None
+            raise
 
     def outcomes(self, run_id: str, gemeente: str) -> dict[str, date | None]:
         """The run's picked-up cases in the gemeente: case id → the day their outcome was recorded,

@@ -8,6 +8,7 @@ depth; the local stack has no authorizer). The JWKS URL is configuration: moto s
 from __future__ import annotations
 
 import json
+import logging
 import re
 import threading
 import time
@@ -20,6 +21,7 @@ import jwt
 from chalicelib.domain.errors import Unauthorized
 from chalicelib.domain.identity import Identity, identity_from_claims
 
+logger = logging.getLogger("vindplaats.jwks")
 ALGORITHM = "RS256"
 MAX_TOKEN_LENGTH = 8192
 _BEARER = re.compile(r"Bearer +(\S+)", re.ASCII | re.IGNORECASE)
@@ -47,12 +49,23 @@ def bearer(header_value: str | None) -> str:
     return match.group(1)
 
 
+def in_background(job: Callable[[], None]) -> None:
+    """Run `job` on a daemon thread (a frozen Lambda resumes it with the next invocation)."""
+    threading.Thread(target=job, name="jwks-refresh", daemon=True).start()
+
+
 class TokenVerifier:
     """Verifies Cognito ID tokens: RS256 against the JWKS, `iss`, `aud`, `token_use`, `exp`.
 
-    The key set is fetched lazily and cached for `cache_seconds`; a token with an unknown `kid`
-    makes it refetch once, at most every `refetch_seconds`, so random kids cannot turn every
-    request into a JWKS fetch. `fetch(url) -> bytes | Mapping` replaces the HTTP GET in tests.
+    The key set is fetched on the first token and refreshed every `cache_seconds`. A JWKS outage
+    does not sign anyone out: while a refresh fails the last key set stays in use, for at most
+    `max_stale_seconds` after it was fetched, and the refresh is retried at most every
+    `refetch_seconds`. One request at a time refreshes; when it has a key for its own token it
+    does so in the `background` and goes on, and every other request uses the cache meanwhile
+    (none waits on a lock held during a fetch, except while no usable key set exists yet). A
+    token with an unknown `kid` makes it refetch at once, at most every `refetch_seconds`, so
+    random kids cannot turn every request into a JWKS fetch. `fetch(url) -> bytes | Mapping`
+    replaces the HTTP GET, `clock` the monotonic clock, `background` the thread, in tests.
     """
 
     def __init__(
@@ -64,8 +77,11 @@ class TokenVerifier:
         leeway: int = 0,
         cache_seconds: int = 3600,
         refetch_seconds: int = 60,
+        max_stale_seconds: int = 24 * 3600,
         fetch: Callable[[str], bytes | Mapping[str, Any]] = fetch_url,
         clock: Callable[[], float] = time.monotonic,
+        background: Callable[[Callable[[], None]], None] = in_background,
+        wait_seconds: float = 10.0,
     ) -> None:
         self.jwks_url = jwks_url
         self.issuer = issuer
@@ -73,11 +89,16 @@ class TokenVerifier:
         self.leeway = leeway
         self.cache_seconds = cache_seconds
         self.refetch_seconds = refetch_seconds
+        self.max_stale_seconds = max_stale_seconds
         self._fetch = fetch
         self._clock = clock
+        self._background = background
+        self._wait_seconds = wait_seconds
         self._keys: dict[str, jwt.PyJWK] = {}
-        self._fetched_at: float | None = None
-        self._lock = threading.Lock()
+        self._fetched_at: float | None = None  # the last successful fetch
+        self._attempted_at: float | None = None  # the last fetch begun, successful or not
+        self._refreshing = False
+        self._state = threading.Condition()  # guards the fields above; never held during a fetch
 
     def verify(self, token: str | None) -> dict[str, Any]:
         """The claims of a valid ID token; raises `Unauthorized` with a stable code otherwise.
@@ -138,17 +159,70 @@ class TokenVerifier:
         return identity_from_claims(self.verify(bearer(authorization)))
 
     def _key(self, kid: str) -> jwt.PyJWK:
-        with self._lock:
+        with self._state:
             now = self._clock()
-            stale = self._fetched_at is None or now - self._fetched_at >= self.cache_seconds
-            may_refetch = self._fetched_at is None or now - self._fetched_at >= self.refetch_seconds
-            if stale or (kid not in self._keys and may_refetch):
-                self._keys = self._load()
-                self._fetched_at = now
-            key = self._keys.get(kid)
+            usable = self._usable(now)
+            since_attempt = None if self._attempted_at is None else now - self._attempted_at
+            due = (
+                since_attempt is None
+                or (
+                    self._fetched_at is not None
+                    and now - self._fetched_at >= self.cache_seconds
+                    and since_attempt >= self.refetch_seconds
+                )
+                or (not usable and since_attempt >= self.refetch_seconds)
+                or (kid not in self._keys and since_attempt >= self.refetch_seconds)
+            )
+            claimed = due and not self._refreshing
+            if claimed:
+                self._refreshing = True
+                self._attempted_at = now
+            known = usable and kid in self._keys
+        if claimed and known:
+            self._background(self._refresh)
+        elif claimed:
+            error = self._refresh()
+            if error is not None and not (self._usable(self._clock()) and kid in self._keys):
+                raise RuntimeError(f"cannot load the JWKS from {self.jwks_url}") from error
+        elif not known:
+            self._await_refresh()
+        with self._state:
+            usable = self._usable(self._clock())
+            key = self._keys.get(kid) if usable else None
+        if key is None and not usable:
+            # Never fetched, or too stale to trust: not the caller's fault, a 5xx rather than a 401.
+            raise RuntimeError(f"cannot load the JWKS from {self.jwks_url}")
         if key is None:
             raise Unauthorized(code="token_invalid", message="het token is met een onbekende sleutel ondertekend")
         return key
+
+    def _usable(self, now: float) -> bool:
+        """Whether the cached key set may still be used: fetched, and not older than max_stale."""
+        return self._fetched_at is not None and now - self._fetched_at < self.max_stale_seconds
+
+    def _refresh(self) -> Exception | None:
+        """Fetch the key set and keep it; on failure keep the old one. Returns the failure."""
+        keys: dict[str, jwt.PyJWK] | None = None
+        failure: Exception | None = None
+        try:
+            keys = self._load()
+        except Exception as exc:  # whatever it was, the flag below must be reset
+            failure = exc
+            # The type only: the URL is configuration, the cause may carry a host name.
+            logger.warning("JWKS refresh failed: %s", type(exc.__cause__ or exc).__name__)
+        finally:
+            with self._state:
+                if keys is not None:
+                    self._keys = keys
+                    self._fetched_at = self._clock()
+                self._refreshing = False
+                self._state.notify_all()
+        return failure
+
+    def _await_refresh(self) -> None:
+        """Wait (bounded) for another request's refresh when this one has no usable key."""
+        with self._state:
+            self._state.wait_for(lambda: not self._refreshing, timeout=self._wait_seconds)
 
     def _load(self) -> dict[str, jwt.PyJWK]:
         try:
