@@ -42,6 +42,7 @@ from tests.fakes import (
     assert_error,
     deny_missing_objects,
     get,
+    pk_sk_table,
     sent_headers,
 )
 
@@ -154,6 +155,8 @@ def test_the_api_the_composition_root_builds_reads_a_403_as_missing(aws, denied)
     settings = ApiSettings(
         **aws.settings, audit_bucket=AUDIT, user_pool_id=f"{REGION}_pool", user_pool_client_id="client"
     )
+    # The refusal below is counted per user in the cases table (the refusal limit).
+    pk_sk_table(aws.root.resource("dynamodb"), settings.cases_table)
     deps = bootstrap.build_api(settings, aws.root)
 
     assert deps.reader.worked_cases(RUN, "GM0202") == []
