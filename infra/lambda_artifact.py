@@ -28,7 +28,8 @@ LOCK = ROOT / "requirements.lock"
 # manylinux2014 wheels need glibc 2.17 at most; tests/functional/test_sam_build.py checks both.
 PYTHON_VERSION = "3.11"
 PLATFORM = "manylinux2014_x86_64"
-# Never imported in Lambda. Arrow Flight (RPC) is the one pyarrow library nothing else links to.
+# What no function loads: tests, C headers, stubs, console scripts, caches, and Arrow Flight (RPC),
+# the one pyarrow library that nothing else links to (pyarrow.lib needs Substrait, so it stays).
 _DROPPED_DIRS = {"__pycache__", "tests", "include", "bin"}
 _DROPPED_FILES = re.compile(
     r".*\.(pyc|pyi|pxd|pyx|h|hpp|cc|cpp)$"
