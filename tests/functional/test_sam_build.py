@@ -43,6 +43,7 @@ LAMBDA_ENVIRONMENT = {
 BODY = load_template()
 FUNCTIONS = {name: function_properties(BODY, name) for name in resources_of_type(BODY, "AWS::Serverless::Function")}
 LAYERS = list(resources_of_type(BODY, "AWS::Serverless::LayerVersion"))
+BUILD_SECONDS: list[float] = []  # printed beside the sizes
 
 
 @pytest.fixture(scope="session")
@@ -60,7 +61,7 @@ def build_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-5000:]
     assert "Build Succeeded" in result.stdout
-    print(f"\nsam build: {time.monotonic() - started:.0f} s")
+    BUILD_SECONDS.append(time.monotonic() - started)
     return target
 
 
@@ -201,6 +202,8 @@ def test_a_host_only_wheel_would_be_refused():
 
 
 def test_each_function_with_its_layers_fits_lambdas_unzipped_limit(build_dir: Path, capsys):
+    with capsys.disabled():
+        print(f"\nsam build: {BUILD_SECONDS[0]:.0f} s")
     for name in FUNCTIONS:
         size = sum(unzipped_bytes(folder) for folder in code_dirs(build_dir, name))
         with capsys.disabled():
