@@ -13,6 +13,7 @@ from functools import cached_property
 import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
+from numpy.typing import NDArray
 
 from chalicelib.domain.upload import MAX_BYTES
 
@@ -52,7 +53,7 @@ class Header:
 @dataclass(frozen=True)
 class Records:
     columns: dict[str, pa.Array]  # wanted column name -> string values, "" for empty cells
-    lines: np.ndarray  # physical line of each parsed record, same order as the columns
+    lines: NDArray[np.int64]  # physical line of each parsed record, same order as the columns
     bad_lines: list[tuple[int, int]]  # (physical line, number of fields) of records with a wrong field count
     rows: int  # data records read, bad ones included
     width: int  # fields in the header
@@ -111,7 +112,7 @@ def read_header(text: bytes) -> Header:
     return Header(names=names, delimiter=delimiter)
 
 
-def record_lines(text: bytes, *, records: int | None = None, newlines: int | None = None) -> np.ndarray:
+def record_lines(text: bytes, *, records: int | None = None, newlines: int | None = None) -> NDArray[np.int64]:
     """Physical line (1-based) where each non-empty record starts, the header's included.
 
     A newline ends a record unless it lies inside quotes; RFC 4180's doubled quotes keep
@@ -158,20 +159,20 @@ def multi_line_records(text: bytes, records: Records) -> list[tuple[int, int]]:
     return [(int(starts[i]), int(spans[i])) for i in several]
 
 
-def _nonempty_lines(text: bytes) -> np.ndarray:
+def _nonempty_lines(text: bytes) -> NDArray[np.int64]:
     """1-based numbers of the physical lines that are neither empty nor a lone CR."""
     buf = np.frombuffer(text, dtype=np.uint8)
     return np.flatnonzero(~_empty_lines(buf, np.flatnonzero(buf == 10))).astype(np.int64) + 1
 
 
-def _empty_lines(buf: np.ndarray, newline_at: np.ndarray) -> np.ndarray:
+def _empty_lines(buf: NDArray[np.uint8], newline_at: NDArray[np.intp]) -> NDArray[np.bool_]:
     """Per physical line, whether it is empty or a lone CR (a CRLF file's empty line)."""
     starts = np.concatenate(([0], newline_at + 1))
     length = np.concatenate((newline_at, [len(buf)])) - starts
     lone_cr = np.zeros(len(starts), dtype=bool)
     ones = length == 1
     lone_cr[ones] = buf[starts[ones]] == 13
-    empty: np.ndarray = (length == 0) | lone_cr
+    empty: NDArray[np.bool_] = (length == 0) | lone_cr
     return empty
 
 

@@ -11,6 +11,7 @@ from datetime import date
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from numpy.typing import NDArray
 
 from chalicelib.domain import parsing
 from chalicelib.domain.csvfile import (
@@ -142,13 +143,13 @@ class _Checks:
         if errors.null_count < len(errors):
             self.columns.append((column, errors))
 
-    def invalid(self) -> np.ndarray:
+    def invalid(self) -> NDArray[np.bool_]:
         mask = np.zeros(self.n, dtype=bool)
         for _, errors in self.columns:
             mask |= pc.is_valid(errors).to_numpy(zero_copy_only=False)
         return mask
 
-    def findings(self, lines: np.ndarray) -> list[tuple[int, int, Finding]]:
+    def findings(self, lines: NDArray[np.int64]) -> list[tuple[int, int, Finding]]:
         found: list[tuple[int, int, Finding]] = []
         for order, (column, errors) in enumerate(self.columns):
             where = np.flatnonzero(pc.is_valid(errors).to_numpy(zero_copy_only=False))

@@ -382,12 +382,17 @@ def _passes_elfproef(nine_digits: pa.StringArray) -> pa.BooleanArray:
     number = nine_digits.cast(pa.int64())
     groups = (
         pc.divide(number, 1_000_000),
-        pc.modulo(pc.divide(number, 1_000), 1_000),
-        pc.modulo(number, 1_000),
+        _remainder(pc.divide(number, 1_000), 1_000),
+        _remainder(number, 1_000),
     )
     weighted = [pc.take(weights, group) for weights, group in zip(_ELFPROEF_WEIGHTS, groups, strict=True)]
     total = pc.add(pc.add(weighted[0], weighted[1]), weighted[2])
-    return pc.and_(pc.equal(pc.modulo(total, 11), 0), pc.greater(number, 0))
+    return pc.and_(pc.equal(_remainder(total, 11), 0), pc.greater(number, 0))
+
+
+def _remainder(numbers: pa.Array, divisor: int) -> pa.Array:
+    """`numbers % divisor` for non-negative integers; pyarrow 20 (the Lambda runtime's) has no modulo."""
+    return pc.subtract(numbers, pc.multiply(pc.divide(numbers, divisor), divisor))
 
 
 def parse_klantnummer(values: pa.Array) -> pa.StringArray:

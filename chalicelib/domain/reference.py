@@ -270,7 +270,7 @@ def _check_names(table: pa.Table, body: bytes) -> None:
 
 def _sorted_without_duplicates(table: pa.Table, body: bytes) -> pa.Table:
     order = pc.sort_indices(
-        table, sort_keys=[("postcode", "ascending", "at_start"), ("huisnummer", "ascending", "at_start")]
+        table, sort_keys=[("postcode", "ascending"), ("huisnummer", "ascending")], null_placement="at_start"
     )
     ordered = table.take(order)
     if ordered.num_rows > 1:

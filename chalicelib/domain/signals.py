@@ -11,6 +11,7 @@ from datetime import date, datetime
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from numpy.typing import NDArray
 
 from chalicelib.domain.reference import lookup
 
@@ -101,7 +102,7 @@ def address_keys(rows: pa.Table) -> pa.Array:
 class Signals:
     signals: pa.Table  # SIGNAL_SCHEMA
     vault: pa.Table  # VAULT_COLUMNS, personal data: encrypt before storing
-    not_found_lines: np.ndarray  # physical lines whose address is not in the reference
+    not_found_lines: NDArray[np.int32]  # physical lines whose address is not in the reference
 
 
 def build_signals(

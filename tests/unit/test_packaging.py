@@ -58,3 +58,14 @@ def test_match_functions_import_nothing_their_package_lacks():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_an_artifact_gets_what_the_lock_records_its_packages_need():
+    from infra.lambda_artifact import closure, read_lock
+
+    pins = read_lock()
+    boto3 = {"boto3", "botocore", "jmespath", "s3transfer", "python-dateutil", "six", "urllib3"}
+    assert closure({"boto3"}, pins) == boto3
+    assert {"cffi", "pycparser"} <= closure({"cryptography"}, pins)
+    assert closure({"pyarrow"}, pins) == {"pyarrow"}
+    assert all(pin.lines[1].strip().startswith("--hash=sha256:") for pin in pins.values())

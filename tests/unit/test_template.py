@@ -238,7 +238,9 @@ def test_shared_layer_is_built_by_the_makefile(body):
     layer = body["Resources"]["SharedLayer"]
     assert layer["Type"] == "AWS::Serverless::LayerVersion"
     assert layer["Metadata"]["BuildMethod"] == "makefile"
-    assert layer["Properties"]["ContentUri"] == "."
+    # Only chalicelib is copied to SAM's scratch folder; make runs in the repository (the lock).
+    assert layer["Properties"]["ContentUri"] == "chalicelib/"
+    assert layer["Metadata"]["WorkingDirectory"] == "."
     assert layer["Properties"]["CompatibleRuntimes"] == ["python3.11"]
     assert "build-SharedLayer:" in (TEMPLATE_PATH.parent / "Makefile").read_text()
 

@@ -346,7 +346,7 @@ def test_lake_forgets_athena_results_after_a_week_and_parameters_with_the_signal
 
 def test_match_functions_pin_pyarrow_and_numpy():
     pins = (PROJECT_ROOT / "functions/match/requirements.txt").read_text()
-    assert "pyarrow==26.0.1" in pins and "numpy==2.4.6" in pins
+    assert "pyarrow==" in pins and "numpy==" in pins  # at the lock's versions: tests/unit/test_packaging.py
 
 
 def test_glue_types_cover_every_type_the_schemas_use():
