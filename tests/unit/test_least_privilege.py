@@ -122,3 +122,33 @@ def test_a_condition_the_checker_cannot_evaluate_does_not_allow():
     )
     assert deny.allows(Request("s3:PutObject", "arn:aws:s3:::b/k"))
     assert not deny.allows(Request("s3:GetObject", "arn:aws:s3:::b/k"))
+
+
+def test_the_vault_key_gives_the_account_no_use_and_each_role_a_purpose(roles):
+    statements = load_template()["Resources"]["VaultKey"]["Properties"]["KeyPolicy"]["Statement"]
+    crypto = ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:ReEncrypt*", "kms:*")
+    (admin,) = [s for s in statements if "Condition" not in s]
+    assert not set(crypto) & set(admin["Action"])
+    for statement in statements:
+        if statement is admin:
+            continue
+        assert set(statement["Condition"]) == {"ArnLike", "StringEquals"}, statement["Sid"]
+        assert "aws:PrincipalArn" in statement["Condition"]["ArnLike"]
+        assert "kms:EncryptionContext:purpose" in statement["Condition"]["StringEquals"]
+    named = {
+        role["Fn::Sub"].rsplit("}-", 1)[1]
+        for s in statements
+        if s is not admin
+        for role in (lambda r: r if isinstance(r, list) else [r])(s["Condition"]["ArnLike"]["aws:PrincipalArn"])
+    }
+    assert named == {"IngestFunctionRole-*", "PublishFunctionRole-*", "RetentionFunctionRole-*", "ApiFunctionRole-*"}
+
+
+def test_every_kms_grant_of_the_internet_facing_api_is_conditioned():
+    statements = load_template()["Resources"]["ApiFunction"]["Properties"]["Policies"][0]["Statement"]
+    actions = lambda s: s["Action"] if isinstance(s["Action"], list) else [s["Action"]]  # noqa: E731
+    kms_statements = [s for s in statements if any(a.startswith("kms:") for a in actions(s))]
+    assert kms_statements
+    for statement in kms_statements:
+        conditions = statement["Condition"]["StringEquals"]
+        assert any(key.startswith("kms:EncryptionContext:") for key in conditions), statement["Sid"]
