@@ -126,6 +126,12 @@ def _parser() -> argparse.ArgumentParser:
     users_list = users_commands.add_parser("list", allow_abbrev=False, help="alle gebruikers met rol en tenant")
     users_list.set_defaults(run=_users_list)
 
+    rerun = commands.add_parser(
+        "rerun", allow_abbrev=False, help="start de maandelijkse run opnieuw voor een peildatum (op AWS)"
+    )
+    rerun.add_argument("--as-of", type=date.fromisoformat, required=True, help="peildatum van de run, JJJJ-MM-DD")
+    rerun.set_defaults(run=_rerun)
+
     audit = commands.add_parser("audit", allow_abbrev=False, help="het auditlog lezen (inzageverzoek)")
     audit_commands = audit.add_subparsers(title="audit commands")
     audit_case = audit_commands.add_parser(
@@ -225,6 +231,18 @@ def _users_list(args: argparse.Namespace) -> int:
     for user in list_users(current().client("cognito-idp"), _setting("VINDPLAATS_USER_POOL_ID")):
         tenant = user.gemeente or user.leverancier or "-"
         print(f"{user.username:<40} {user.role.value:<12} {tenant:<30} {user.team or '-':<12} {user.status}")
+    return 0
+
+
+def _rerun(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from infra.operations import start_run
+
+    # The local stack has no Step Functions: `vindplaats run` runs its workflow instead.
+    arn = _setting("VINDPLAATS_MATCH_STATE_MACHINE_ARN")
+    execution = start_run(current().client("stepfunctions"), arn, args.as_of, datetime.now(UTC))
+    print(f"run voor {args.as_of} gestart: {execution}")
     return 0
 
 

@@ -1,6 +1,6 @@
 """Operator actions on a stack (the local one or AWS, as `infra.local.target.current()` says):
-users in the Cognito user pool with their immutable tenant, and the audit log read back for an
-inzageverzoek (who saw a person's data).
+users in the Cognito user pool with their immutable tenant, a month's run started again, and the
+audit log read back for an inzageverzoek (who saw a person's data).
 
 Users: one group per user (its role, chalicelib.domain.identity.Role) and the tenant attributes
 template.yaml declares immutable: `custom:gemeente` for coordinators and wijkteams (and
@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from chalicelib.domain.audit import AuditEvent, Route
@@ -99,6 +99,20 @@ def list_users(cognito: Any, pool_id: str) -> list[User]:
                     )
                 )
     return sorted(found, key=lambda u: (u.role.value, u.username))
+
+
+# ---------------------------------------------------------------------- runs
+
+
+def start_run(stepfunctions: Any, state_machine_arn: str, as_of: date, now: datetime) -> str:
+    """Start the matching workflow for `as_of` (a rerun of that month), as the schedule would
+    with the date named; the execution's ARN. The run lock keeps it from overlapping another."""
+    response = stepfunctions.start_execution(
+        stateMachineArn=state_machine_arn,
+        name=f"rerun-{as_of.isoformat()}-{now:%Y%m%dT%H%M%S}",
+        input=json.dumps({"as_of": as_of.isoformat()}),
+    )
+    return str(response["executionArn"])
 
 
 # ---------------------------------------------------------------------- the audit log

@@ -109,3 +109,24 @@ def test_an_inzageverzoek_lists_who_saw_the_cases_and_the_exports_that_held_them
     assert code == 0
     assert [AuditEvent.model_validate(json.loads(line)) for line in out] == [*theirs, export]
     assert "3 gebeurtenissen" in err
+
+
+def test_rerun_starts_the_workflow_with_the_months_as_of_date(cli, stack, tmp_path):
+    sfn = stack.client("stepfunctions")
+    definition = {"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}
+    role = f"arn:aws:iam::{stack.account_id}:role/match"
+    arn = sfn.create_state_machine(name="match", definition=json.dumps(definition), roleArn=role)["stateMachineArn"]
+    save_local(stack.env("ApiFunction") | {"VINDPLAATS_MATCH_STATE_MACHINE_ARN": arn}, os.getpid())
+
+    code, out, _ = cli("rerun", "--as-of", "2026-11-01")
+
+    assert code == 0
+    (execution,) = sfn.list_executions(stateMachineArn=arn)["executions"]
+    assert execution["name"].startswith("rerun-2026-11-01-") and execution["executionArn"] in out[0]
+    described = sfn.describe_execution(executionArn=execution["executionArn"])
+    assert json.loads(described["input"]) == {"as_of": "2026-11-01"}
+
+
+def test_rerun_without_a_state_machine_says_which_setting_is_missing(cli):
+    code, _, err = cli("rerun", "--as-of", "2026-11-01")
+    assert code == 2 and "VINDPLAATS_MATCH_STATE_MACHINE_ARN" in err
