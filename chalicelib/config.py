@@ -31,6 +31,8 @@ class Storage(_Environment):
     registry_table: str
     cases_table: str
     idempotency_table: str
+    # VaultKey (template.yaml): the vault's and the contacts' envelopes only; buckets, tables and
+    # the pseudonym secret are encrypted at rest with DataKey, which the code never names.
     vault_key_id: str
     pseudonym_secret_id: str
 

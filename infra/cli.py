@@ -1,4 +1,5 @@
-"""The `vindplaats` command: the local stack, registry and reference imports, uploads."""
+"""The `vindplaats` command: the local stack, registry and reference imports, uploads, users and
+the audit log (on the local stack or on AWS, as `infra.local.target.current()` says)."""
 
 import argparse
 import os
@@ -8,6 +9,7 @@ import threading
 from datetime import date
 from pathlib import Path
 
+from chalicelib.domain.identity import Role
 from chalicelib.domain.reference import AddressReferenceError
 from chalicelib.domain.registry import RegistryError, parse_registry_toml
 from infra import actions
@@ -105,6 +107,43 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--out", type=Path, required=True, help="map voor reports/ en cases.json")
     run.set_defaults(run=_run)
 
+    users = commands.add_parser("users", allow_abbrev=False, help="gebruikers in de user pool (lokaal of AWS)")
+    users_commands = users.add_subparsers(title="users commands")
+    users_create = users_commands.add_parser(
+        "create", allow_abbrev=False, help="maak een gebruiker met zijn rol en zijn (onveranderlijke) tenant"
+    )
+    users_create.add_argument("username")
+    users_create.add_argument("--rol", required=True, choices=[role.value for role in Role])
+    users_create.add_argument("--email", required=True)
+    users_create.add_argument("--naam", required=True, help="weergavenaam")
+    users_create.add_argument("--gemeente", help="gemeentecode (coordinator, wijkteam), bijvoorbeeld GM0202")
+    users_create.add_argument("--team", help="wijkteam (alleen rol wijkteam)")
+    users_create.add_argument("--leverancier", help="leverancier-id uit het register (alleen rol leverancier)")
+    users_create.add_argument(
+        "--geen-uitnodiging", dest="invite", action="store_false", help="stuur geen e-mail met tijdelijk wachtwoord"
+    )
+    users_create.set_defaults(run=_users_create)
+    users_list = users_commands.add_parser("list", allow_abbrev=False, help="alle gebruikers met rol en tenant")
+    users_list.set_defaults(run=_users_list)
+
+    rerun = commands.add_parser(
+        "rerun", allow_abbrev=False, help="start de maandelijkse run opnieuw voor een peildatum (op AWS)"
+    )
+    rerun.add_argument("--as-of", type=date.fromisoformat, required=True, help="peildatum van de run, JJJJ-MM-DD")
+    rerun.set_defaults(run=_rerun)
+
+    audit = commands.add_parser("audit", allow_abbrev=False, help="het auditlog lezen (inzageverzoek)")
+    audit_commands = audit.add_subparsers(title="audit commands")
+    audit_case = audit_commands.add_parser(
+        "case", allow_abbrev=False, help="wie zag de gegevens achter deze cases (een id per run), en welke exports"
+    )
+    audit_case.add_argument("case_ids", nargs="+", metavar="CASE_ID")
+    audit_case.add_argument("--gemeente", required=True, help="de gemeente van de cases, bijvoorbeeld GM0202")
+    audit_case.add_argument("--van", type=date.fromisoformat, required=True, help="eerste dag, JJJJ-MM-DD")
+    audit_case.add_argument("--tot", type=date.fromisoformat, default=None, help="laatste dag (standaard vandaag)")
+    audit_case.add_argument("--json", action="store_true", help="een JSON-regel per gebeurtenis")
+    audit_case.set_defaults(run=_audit_case)
+
     demo = commands.add_parser("demo", allow_abbrev=False, help="schrijf de synthetische demodata naar een map")
     demo.add_argument("out", type=Path, nargs="?", default=DEMO_DIR)
     demo.add_argument("--seed", type=int, default=DEMO_SEED)
@@ -163,6 +202,67 @@ def _login(args: argparse.Namespace) -> int:
     return 0
 
 
+def _setting(name: str) -> str:
+    value = current().env.get(name)
+    if not value:
+        raise ValueError(f"{name} is niet gezet: neem de waarde over uit de outputs van de stack (docs/operations.md)")
+    return value
+
+
+def _users_create(args: argparse.Namespace) -> int:
+    from botocore.exceptions import ClientError
+
+    from infra.operations import User, create_user
+
+    user = User(args.username, Role(args.rol), args.email, args.naam, args.gemeente, args.leverancier, args.team)
+    try:
+        create_user(current().client("cognito-idp"), _setting("VINDPLAATS_USER_POOL_ID"), user, invite=args.invite)
+    except ClientError as exc:  # an existing username, a password policy: Cognito's own words
+        raise ValueError(f"Cognito weigert: {exc.response['Error'].get('Message', exc)}") from exc
+    tenant = user.gemeente or user.leverancier or "-"
+    team = f" team {user.team}" if user.team else ""
+    print(f"gebruiker {user.username} gemaakt: rol {user.role.value}, tenant {tenant}{team}")
+    return 0
+
+
+def _users_list(args: argparse.Namespace) -> int:
+    from infra.operations import list_users
+
+    for user in list_users(current().client("cognito-idp"), _setting("VINDPLAATS_USER_POOL_ID")):
+        tenant = user.gemeente or user.leverancier or "-"
+        print(f"{user.username:<40} {user.role.value:<12} {tenant:<30} {user.team or '-':<12} {user.status}")
+    return 0
+
+
+def _rerun(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from infra.operations import start_run
+
+    # The local stack has no Step Functions: `vindplaats run` runs its workflow instead.
+    arn = _setting("VINDPLAATS_MATCH_STATE_MACHINE_ARN")
+    execution = start_run(current().client("stepfunctions"), arn, args.as_of, datetime.now(UTC))
+    print(f"run voor {args.as_of} gestart: {execution}")
+    return 0
+
+
+def _audit_case(args: argparse.Namespace) -> int:
+    from infra.operations import audit_events, inzage
+
+    bucket = _setting("VINDPLAATS_AUDIT_BUCKET")
+    events = audit_events(current().client("s3"), bucket, args.van, args.tot or date.today(), args.gemeente)
+    found = inzage(events, args.case_ids)
+    for event in found:
+        if args.json:
+            print(event.model_dump_json(exclude_none=True))
+        else:
+            what = event.case_id or f"{event.count} rijen"
+            who = f"{event.subject:<38} {event.role:<12}"
+            print(f"{event.at:%Y-%m-%d %H:%M:%S} {who} {event.route:<34} {what} {event.outcome}")
+    print(f"{len(found)} gebeurtenissen", file=sys.stderr)
+    return 0
+
+
 def _upload(args: argparse.Namespace) -> int:
     target = current()
     delivered = actions.upload(target, args.leverancier, args.file)
@@ -197,7 +297,8 @@ def _up(args: argparse.Namespace) -> int:
     print(f"lokale AWS (moto) start op 127.0.0.1:{args.aws_port or 'vrije poort'} ...", flush=True)
     environment = {"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"}
     with LocalStack(port=args.aws_port, queue_visibility_timeout=5, environment=environment) as stack:
-        env = stack.env("IngestFunction")
+        # The API function's environment: every setting, plus the user pool and the audit log.
+        env = stack.env("ApiFunction")
         runtime = LocalRuntime(stack, wait_time_seconds=1)
         save_local(env, os.getpid())
         try:

@@ -18,6 +18,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -37,6 +38,27 @@ _RECEIVE_LIMIT = 10  # SQS returns at most ten messages per ReceiveMessage
 # Only this runtime reads it; the functions never see a replay.
 REPLAY_DATE = "VINDPLAATS_VANDAAG"
 _AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+
+
+class Invocation(NamedTuple):
+    """A function's handler running on a local stack: whose role its AWS calls would use."""
+
+    function: str
+    stack: LocalStack
+
+
+# Set while a handler runs (in the thread that runs it); tests attribute AWS calls with it.
+RUNNING: ContextVar[Invocation | None] = ContextVar("vindplaats_running_function", default=None)
+
+
+@contextmanager
+def running(function: str, stack: LocalStack) -> Iterator[None]:
+    """Mark the calls made in this block as `function`'s."""
+    token = RUNNING.set(Invocation(function, stack))
+    try:
+        yield
+    finally:
+        RUNNING.reset(token)
 
 
 class SqsEventSource(NamedTuple):
@@ -155,7 +177,7 @@ class LocalRuntime:
     def invoke(self, function: str, event: Mapping[str, Any]) -> Any:
         """Call one function's handler with `event`, as `sam local invoke` would; deletes nothing."""
         source = next((s for s in self.wiring if s.function == function), None) or _direct(self.stack.body, function)
-        with self._lock, environ(self.stack.env(source.function)):
+        with self._lock, environ(self.stack.env(source.function)), running(source.function, self.stack):
             self.invocations += 1
             return self._handler(source)(event, self._context(source.function))
 
@@ -256,7 +278,7 @@ class LocalRuntime:
         replay = environment.get(REPLAY_DATE)
         event = {"Records": [_record(m, queue_arn, self.stack.region, replay) for m in messages]}
         context = self._context(source.function)
-        with self._lock, environ(environment):
+        with self._lock, environ(environment), running(source.function, self.stack):
             handler = self._handler(source)
             self.invocations += 1
             try:

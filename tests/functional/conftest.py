@@ -1,5 +1,7 @@
-"""Fixtures of the functional tests: the in-memory audit log the API tests read back, and a local
-stack with the demo registry and reference, with helpers to deliver files through it."""
+"""Fixtures of the functional tests: the in-memory audit log the API tests read back, a local
+stack with the demo registry and reference, with helpers to deliver files through it, and the
+least-privilege check every functional test gets: each AWS call a function's handler made on the
+local runtime is checked against that function's role (and key policies) in template.yaml."""
 
 from pathlib import Path
 
@@ -7,7 +9,8 @@ import pytest
 
 from infra import actions
 from infra.demo import DemoSummary, generate
-from infra.local.runtime import LocalRuntime
+from infra.least_privilege import Recorder, Roles
+from infra.local.runtime import RUNNING, LocalRuntime
 from infra.local.stack import LocalStack
 from infra.local.target import Target
 from tests.fakes import MemoryAuditLog
@@ -16,6 +19,41 @@ from tests.fakes import MemoryAuditLog
 @pytest.fixture
 def audit() -> MemoryAuditLog:
     return MemoryAuditLog()
+
+
+class Checked:
+    """The calls recorded in this session and how far they have been checked."""
+
+    def __init__(self, recorder: Recorder) -> None:
+        self.recorder = recorder
+        self.checked = 0
+        self._roles: dict[int, Roles] = {}
+
+    def denied(self) -> list[str]:
+        """What the calls since the last check did that their function's role does not allow."""
+        calls, self.checked = self.recorder.calls[self.checked :], len(self.recorder.calls)
+        found: list[str] = []
+        for invocation, call in calls:
+            roles = self._roles.setdefault(
+                id(invocation.stack), Roles(invocation.stack.body, invocation.stack.resolver)
+            )
+            found += [d for d in roles.denied(invocation.function, [call]) if d not in found]
+        return found
+
+
+@pytest.fixture(scope="session")
+def aws_calls():
+    """Every AWS call made while a handler runs on a local runtime, with its function and stack."""
+    with Recorder(RUNNING.get).installed() as recorder:
+        yield Checked(recorder)
+
+
+@pytest.fixture(autouse=True)
+def least_privilege(aws_calls):
+    """After each test: the calls its handlers (and module fixtures before it) made are allowed."""
+    yield
+    denied = aws_calls.denied()
+    assert not denied, "calls outside the function's role in template.yaml:\n" + "\n".join(denied)
 
 
 class Platform:

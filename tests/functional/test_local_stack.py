@@ -117,6 +117,20 @@ def test_tables_key_and_secret_are_created_from_the_template(stack):
     value = stack.client("secretsmanager").get_secret_value(SecretId=stack.ref("PseudonymSecret"))
     assert len(value["SecretString"]) == 64 and value["SecretString"].isalnum()
 
+    # The second key, for the vault and the contacts: its own alias and its own policy.
+    vault_key = stack.ref("VaultKey")
+    assert vault_key != key_id
+    assert aliases["alias/vindplaats-vault"] == vault_key
+    assert kms.get_key_rotation_status(KeyId=vault_key)["KeyRotationEnabled"] is True
+    policy = json.loads(kms.get_key_policy(KeyId=vault_key, PolicyName="default")["Policy"])
+    sids = [statement["Sid"] for statement in policy["Statement"]]
+    assert sids == [
+        "AccountAdministersButCannotUse",
+        "IngestSealsVault",
+        "WorkflowOpensAndSealsVaultAndContacts",
+        "ApiOpensContacts",
+    ]
+
 
 def test_upload_to_incoming_sends_an_s3_event_to_the_ingest_queue(stack, sqs, fast_queues):
     s3 = stack.client("s3")
@@ -142,7 +156,7 @@ def test_env_gives_every_settings_field_with_local_names(stack, monkeypatch):
     assert settings.vault_bucket == stack.ref("VaultBucket")
     assert settings.registry_table == stack.ref("RegistryTable")
     assert settings.idempotency_table == stack.ref("IdempotencyTable")
-    assert settings.vault_key_id == stack.ref("DataKey")
+    assert settings.vault_key_id == stack.ref("VaultKey") != stack.ref("DataKey")
     assert settings.pseudonym_secret_id == stack.ref("PseudonymSecret")
     assert env["AWS_ENDPOINT_URL"] == stack.endpoint_url
     assert env["AWS_DEFAULT_REGION"] == "eu-west-1"

@@ -462,7 +462,7 @@ def test_the_envelope_is_the_vaults_format(world):
     sink = io.BytesIO()
     with pa.ipc.new_stream(sink, table.schema) as writer:
         writer.write_table(table)
-    context = {"leverancier": "vivare", "levering": "envelope-test"}
+    context = {"purpose": "vault", "leverancier": "vivare", "levering": "envelope-test"}
     body = seal(world.kms, world.settings.vault_key_id, context, sink.getvalue())
     world.platform.s3.put_object(Bucket=world.settings.vault_bucket, Key="vault/vivare/envelope-test.bin", Body=body)
     assert world.vault.get("vivare", "envelope-test").equals(table)
@@ -516,7 +516,9 @@ def _put_contacts_body(world: World, run_id: str, gemeente: str, body: bytes) ->
 
 
 def _spans(world: World, run_id: str, gemeente: str, body: bytes):
-    _, index = open_index(world.kms, world.settings.vault_key_id, {"run": run_id, "gemeente": gemeente}, body)
+    _, index = open_index(
+        world.kms, world.settings.vault_key_id, {"purpose": "contacts", "run": run_id, "gemeente": gemeente}, body
+    )
     return index.spans
 
 

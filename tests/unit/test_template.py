@@ -103,7 +103,7 @@ def test_globals_environment_names_are_the_settings_fields(body):
     assert variables["POWERTOOLS_SERVICE_NAME"] == "vindplaats"
     assert variables["POWERTOOLS_METRICS_NAMESPACE"] == "Vindplaats"
     assert "POWERTOOLS_LOG_LEVEL" in variables
-    assert variables["VINDPLAATS_VAULT_KEY_ID"] == {"Ref": "DataKey"}
+    assert variables["VINDPLAATS_VAULT_KEY_ID"] == {"Ref": "VaultKey"}
     assert variables["VINDPLAATS_PSEUDONYM_SECRET_ID"] == {"Ref": "PseudonymSecret"}
     assert body["Globals"]["Function"]["Tracing"] == "Active"
 

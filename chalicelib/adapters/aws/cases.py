@@ -4,8 +4,8 @@ vault bucket.
     cases/<run>/<gemeente>.json     {"run", "gemeente", "cases": [...]}, rank order, no contact
                                     data: a gemeente's month in one GET
     contacts/<run>/<gemeente>.bin   records envelope (envelope.py): per case id a sealed record of
-                                    JSON [person], one data key with KMS encryption context
-                                    {run, gemeente}
+                                    JSON [person], one data key of VaultKey with KMS
+                                    encryption context {purpose: contacts, run, gemeente}
 
 Case state lives in the cases table (case_states.py); runs and their lake files in runs.py.
 """
@@ -212,4 +212,5 @@ def _people(plain: bytes) -> list[Person]:
 
 
 def _context(run_id: str, gemeente: str) -> dict[str, str]:
-    return {"run": run_id, "gemeente": gemeente}
+    # "purpose" is what VaultKey's policy grants on (template.yaml): the API may open only this.
+    return {"purpose": "contacts", "run": run_id, "gemeente": gemeente}

@@ -2,8 +2,9 @@
 
 One object per delivery, `vault/<leverancier>/<levering>.bin`: the records as an Arrow IPC
 stream (zstd; about twice as fast to write as Parquet, and only ever read whole), sealed by
-`envelope.seal` under a fresh data key. The encryption context binds the key to the delivery,
-so a copied blob will not open elsewhere. S3VaultIndex lists the vault's deliveries for retention,
+`envelope.seal` under a fresh data key of VaultKey. The encryption context ({"purpose": "vault",
+leverancier, levering}) binds the key to the delivery, so a copied blob will not open elsewhere,
+and its purpose is what the key policy grants on. S3VaultIndex lists the vault's deliveries for retention,
 with each one's peildatum from its report (reports.py).
 
     vault bucket   vault/<leverancier>/<levering>.bin   a delivery's personal fields, sealed
@@ -63,7 +64,8 @@ class KmsVault:
 
 
 def _context(leverancier: str, levering: str) -> dict[str, str]:
-    return {"leverancier": leverancier, "levering": levering}
+    # "purpose" is what VaultKey's policy grants on (template.yaml): ingest may seal only this.
+    return {"purpose": "vault", "leverancier": leverancier, "levering": levering}
 
 
 class S3VaultIndex:
