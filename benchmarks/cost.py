@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -99,13 +100,7 @@ class Measured:
         per_file = max(0.0, (float(e2e["ingest_s"]) - int(e2e["rows"]) / rows_per_s) / files)
         tasks = {k.removeprefix("task_").removesuffix("_s"): float(v) for k, v in e2e.items() if k.startswith("task_")}
         p50 = [float(v) for k, v in api.items() if k.endswith("_p50_ms") and not k.startswith("export")]
-        return cls(rows_per_s, per_file, tasks, statistics_median(p50) / 1000)
-
-
-def statistics_median(values: list[float]) -> float:
-    ordered = sorted(values)
-    middle = len(ordered) // 2
-    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+        return cls(rows_per_s, per_file, tasks, statistics.median(p50) / 1000)
 
 
 MEMORY_GB = {"IngestFunction": 1.769, "ApiFunction": 1.024, "MatchTask": 1.769}
