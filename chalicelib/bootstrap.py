@@ -2,7 +2,7 @@
 
 AWS and the local stack differ only in endpoint: boto3 honours `AWS_ENDPOINT_URL` (the local
 stack sets it to moto), and `Aws` takes an explicit one for the `vindplaats` commands. Each
-function builds what it needs once per cold start (`ingest()`, `match()`, `api()`); `reset()`
+function builds what it needs once per cold start (`ingest()`, `match()`, `notify()`, `api()`); `reset()`
 forgets it all, as a new cold start would (the local runtime calls it when a function starts
 against another stack), and `use(api=...)` puts a test's (or the local API's) dependencies in use.
 Nothing else knows which runtime it is in.
@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlparse
 
 from chalicelib.api.page import SignInConfig
-from chalicelib.config import ApiSettings, Settings, SignIn
+from chalicelib.config import ApiSettings, NotifySettings, Settings, SignIn
 from chalicelib.domain.audit import RefusalLimit
 from chalicelib.domain.casework import MAX_CONTACTPOGINGEN
 from chalicelib.domain.retention import RetentionPeriods
@@ -27,9 +27,12 @@ from chalicelib.ports import (
     Authenticator,
     CaseStates,
     CaseStore,
+    Deliveries,
     Gemeenten,
+    NotifyEvents,
     Presigner,
     RefusalCounter,
+    RegistrySource,
     Reports,
     RunRegistry,
     SupplierOutbox,
@@ -37,7 +40,9 @@ from chalicelib.ports import (
 from chalicelib.services.audit import Auditor
 from chalicelib.services.cases import CaseReader
 from chalicelib.services.casework import CaseWriter
+from chalicelib.services.ddas import DdasExporter
 from chalicelib.services.leveranciers import LeverancierDesk
+from chalicelib.services.notify import DeliveryWatch
 from chalicelib.services.overview import CaseOverview
 from chalicelib.services.rules import MatchingRules
 
@@ -46,6 +51,7 @@ if TYPE_CHECKING:  # loaded when used: pyarrow is not in the API function, boto3
 
     from chalicelib.adapters.aws.jwks import TokenVerifier
     from chalicelib.services.ingest import IngestDeps
+    from chalicelib.services.notify import NotifyDeps
     from chalicelib.services.workflow import MatchDeps
 
 
@@ -111,8 +117,10 @@ class ApiDeps:
     reader: CaseReader
     writer: CaseWriter
     overview: CaseOverview
+    ddas: DdasExporter
     leveranciers: LeverancierDesk
     rules: MatchingRules
+    deliveries: DeliveryWatch
 
 
 def api_deps(
@@ -123,10 +131,13 @@ def api_deps(
     runs: RunRegistry,
     audit: AuditLog,
     outbox: SupplierOutbox,
+    events: NotifyEvents,
     presigner: Presigner,
     reports: Reports,
     gemeenten: Gemeenten,
     refusals: RefusalCounter,
+    registry: RegistrySource,
+    deliveries: Deliveries,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     retention: RetentionPeriods = RetentionPeriods(),  # noqa: B008 - frozen, so one default is safe
     refusal_limit: RefusalLimit = RefusalLimit(),  # noqa: B008 - frozen too
@@ -138,10 +149,12 @@ def api_deps(
     return ApiDeps(
         authenticate=authenticate,
         reader=reader,
-        writer=CaseWriter(reader, states, outbox, clock, retention, max_contactpogingen),
+        writer=CaseWriter(reader, states, events, clock, retention, max_contactpogingen),
         overview=CaseOverview(reader),
+        ddas=DdasExporter(reader, store, gemeenten, clock),
         leveranciers=LeverancierDesk(presigner, reports, outbox, auditor, clock),
         rules=MatchingRules(gemeenten, auditor),
+        deliveries=DeliveryWatch(registry, deliveries, clock),
     )
 
 
@@ -173,7 +186,6 @@ def build_match(settings: Settings, aws: Aws) -> MatchDeps:
     from chalicelib.adapters.aws.cases import S3CaseStore
     from chalicelib.adapters.aws.lake import S3Lake
     from chalicelib.adapters.aws.lake_scan import S3SignalFiles
-    from chalicelib.adapters.aws.outbox import S3GemeenteOutbox
     from chalicelib.adapters.aws.parameters import S3GlueParameters
     from chalicelib.adapters.aws.reference import S3ReferenceSource
     from chalicelib.adapters.aws.registry import DynamoRegistrySource
@@ -194,9 +206,27 @@ def build_match(settings: Settings, aws: Aws) -> MatchDeps:
         vault_index=S3VaultIndex(s3, settings.vault_bucket, settings.lake_bucket),
         signal_files=S3SignalFiles(settings.lake_bucket, aws.lake_filesystem()),
         signals=S3Lake(s3, settings.lake_bucket),
-        notifier=S3GemeenteOutbox(s3, settings.lake_bucket),
         outcomes=DynamoCaseStates(aws.table(settings.cases_table)),
         lock=DynamoRunLock(aws.table(settings.cases_table)),
+    )
+
+
+def build_notify(settings: NotifySettings, aws: Aws) -> NotifyDeps:
+    from chalicelib.adapters.aws.mail import CognitoCoordinators, SesMailer
+    from chalicelib.adapters.aws.outbox import S3RunMailLog, S3SupplierOutbox
+    from chalicelib.adapters.aws.registry import DynamoRegistrySource
+    from chalicelib.adapters.aws.reports import S3Reports
+    from chalicelib.services.notify import NotifyDeps
+
+    s3 = aws.client("s3")
+    return NotifyDeps(
+        outbox=S3SupplierOutbox(s3, settings.lake_bucket),
+        mail_log=S3RunMailLog(s3, settings.lake_bucket),
+        coordinators=CognitoCoordinators(aws.client("cognito-idp"), settings.user_pool_id),
+        mailer=SesMailer(aws.client("sesv2"), settings.mail_sender, settings.mail_configuration_set),
+        registry=DynamoRegistrySource(aws.table(settings.registry_table)),
+        deliveries=S3Reports(s3, settings.lake_bucket),
+        page_url=settings.page_url,
     )
 
 
@@ -214,10 +244,11 @@ def build_api(settings: ApiSettings, aws: Aws, clock: Callable[[], datetime] = l
     from chalicelib.adapters.aws.audit import S3AuditLog
     from chalicelib.adapters.aws.case_states import DynamoCaseStates
     from chalicelib.adapters.aws.cases import S3CaseStore
+    from chalicelib.adapters.aws.notify_events import SqsNotifyEvents
     from chalicelib.adapters.aws.outbox import S3SupplierOutbox
     from chalicelib.adapters.aws.presign import S3Presigner
     from chalicelib.adapters.aws.refusals import DynamoRefusalCounter
-    from chalicelib.adapters.aws.registry import DynamoGemeenten
+    from chalicelib.adapters.aws.registry import DynamoGemeenten, DynamoRegistrySource
     from chalicelib.adapters.aws.reports import S3Reports
     from chalicelib.adapters.aws.runs import DynamoRunRegistry
 
@@ -232,15 +263,38 @@ def build_api(settings: ApiSettings, aws: Aws, clock: Callable[[], datetime] = l
         runs=DynamoRunRegistry(cases_table),
         audit=S3AuditLog(s3, settings.audit_bucket),
         outbox=S3SupplierOutbox(s3, settings.lake_bucket),
+        events=SqsNotifyEvents(aws.client("sqs"), settings.notify_queue_url),
         presigner=S3Presigner(s3, settings.upload_bucket),
         reports=S3Reports(s3, settings.lake_bucket, may_list=False),
         gemeenten=DynamoGemeenten(aws.table(settings.registry_table)),
+        registry=DynamoRegistrySource(aws.table(settings.registry_table)),
+        deliveries=S3Reports(s3, settings.lake_bucket),
         clock=clock,
         refusals=DynamoRefusalCounter(cases_table),
         retention=settings.retention(),
         refusal_limit=settings.refusal_limit(),
         max_contactpogingen=settings.max_contactpogingen,
     )
+
+
+def build_ddas_export(
+    settings: Settings, aws: Aws, audit_bucket: str, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+) -> DdasExporter:
+    """The DDAS export as the operator's `vindplaats export ddas` runs it, on the stack's own
+    stores and audit log."""
+    from chalicelib.adapters.aws.audit import S3AuditLog
+    from chalicelib.adapters.aws.case_states import DynamoCaseStates
+    from chalicelib.adapters.aws.cases import S3CaseStore
+    from chalicelib.adapters.aws.refusals import DynamoRefusalCounter
+    from chalicelib.adapters.aws.registry import DynamoGemeenten
+    from chalicelib.adapters.aws.runs import DynamoRunRegistry
+
+    s3 = aws.client("s3")
+    cases_table = aws.table(settings.cases_table)
+    store = S3CaseStore(s3, aws.client("kms"), settings.vault_bucket, settings.vault_key_id)
+    auditor = Auditor(S3AuditLog(s3, audit_bucket), DynamoRefusalCounter(cases_table), clock)
+    reader = CaseReader(store, DynamoCaseStates(cases_table), DynamoRunRegistry(cases_table), auditor)
+    return DdasExporter(reader, store, DynamoGemeenten(aws.table(settings.registry_table)), clock)
 
 
 # The process's own, built once per cold start.
@@ -278,6 +332,14 @@ def match() -> MatchDeps:
     return cast("MatchDeps", _once("match", lambda: build_match(settings(), aws())))
 
 
+def notify_settings() -> NotifySettings:
+    return cast(NotifySettings, _once("notify_settings", lambda: NotifySettings()))  # type: ignore[call-arg]
+
+
+def notify() -> NotifyDeps:
+    return cast("NotifyDeps", _once("notify", lambda: build_notify(notify_settings(), aws())))
+
+
 def api() -> ApiDeps:
     return cast(ApiDeps, _once("api", lambda: build_api(api_settings(), aws())))
 
@@ -293,9 +355,15 @@ def reset() -> None:
     _built.clear()
 
 
-def use(*, api: ApiDeps | None = None, ingest: IngestDeps | None = None, match: MatchDeps | None = None) -> None:
+def use(
+    *,
+    api: ApiDeps | None = None,
+    ingest: IngestDeps | None = None,
+    match: MatchDeps | None = None,
+    notify: NotifyDeps | None = None,
+) -> None:
     """Use these dependencies instead of building them, until `use` is called again: a test's
     fakes, or the local API's own (it shares its process with the local runtime's resets)."""
     _installed.clear()
-    given = {"api": api, "ingest": ingest, "match": match}
+    given = {"api": api, "ingest": ingest, "match": match, "notify": notify}
     _installed.update({name: deps for name, deps in given.items() if deps is not None})

@@ -126,9 +126,29 @@ class Audit(_Environment):
         return RefusalLimit(limit=self.refusal_limit_count, window_seconds=self.refusal_window_seconds)
 
 
+class NotifyQueue(_Environment):
+    """The queue the API hands case events to (template.yaml `NotifyQueue`)."""
+
+    notify_queue_url: str
+
+
+class Mail(_Environment):
+    """The gemeenten's mail: the SES sender and configuration set, the page the mail links to,
+    and the user pool whose coordinators receive it."""
+
+    mail_sender: str
+    mail_configuration_set: str | None = None
+    page_url: str
+    user_pool_id: str
+
+
 class Settings(Storage, Catalogue, Retention):
     """What every function reads (template.yaml's Globals)."""
 
 
-class ApiSettings(Settings, SignIn, Audit):
-    """The API function's: everything's, plus sign-in and the audit log."""
+class ApiSettings(Settings, SignIn, Audit, NotifyQueue):
+    """The API function's: everything's, plus sign-in, the audit log and the notify queue."""
+
+
+class NotifySettings(Settings, Mail):
+    """The notify function's: everything's, plus its mail."""

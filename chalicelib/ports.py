@@ -5,7 +5,7 @@ endpoint); tests implement them in memory (tests/fakes.py).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -56,6 +56,10 @@ class RefusalCounter(Protocol):
 class Uploads(Protocol):
     def size(self, key: str) -> int | None: ...
     def read(self, key: str) -> bytes: ...
+    def chunks(self, key: str) -> Iterator[bytes]:
+        """The object's bytes in pieces of a few MiB, read as they are taken."""
+        ...
+
     def quarantine(self, key: str, upload: UploadKey, reason: str) -> str: ...
     def delete(self, key: str) -> None: ...
 
@@ -68,6 +72,20 @@ class Presigner(Protocol):
 
 class Lake(Protocol):
     def write_signals(self, signals: pa.Table, *, peildatum: str, leverancier: str, levering: str) -> str: ...
+    def stage_signals(self, *, leverancier: str, levering: str) -> StagedSignals:
+        """A delivery's signals written batch by batch, stored only when committed."""
+        ...
+
+
+class StagedSignals(Protocol):
+    def write(self, signals: pa.Table) -> None: ...
+    def commit(self, *, peildatum: str) -> str:
+        """Store what was written as the delivery's one signals object; returns its key."""
+        ...
+
+    def discard(self) -> None:
+        """Drop what was written; nothing is stored."""
+        ...
 
 
 class SignalPartitions(Protocol):
@@ -90,8 +108,23 @@ class Reports(Protocol):
 
 class Vault(Protocol):
     def put(self, leverancier: str, levering: str, records: pa.Table) -> None: ...
+    def stage(self, leverancier: str, levering: str) -> StagedRecords:
+        """A delivery's records written batch by batch (sealed as they come), stored only when committed."""
+        ...
+
     def get(self, leverancier: str, levering: str) -> pa.Table: ...
     def delete(self, leverancier: str, levering: str) -> None: ...
+
+
+class StagedRecords(Protocol):
+    def write(self, records: pa.Table) -> None: ...
+    def commit(self) -> None:
+        """Store what was written as the delivery's one vault object."""
+        ...
+
+    def discard(self) -> None:
+        """Drop what was written; nothing is stored."""
+        ...
 
 
 class VaultIndex(Protocol):
@@ -179,10 +212,43 @@ class RunLock(Protocol):
         ...
 
 
-class Notifier(Protocol):
-    """Tells a gemeente that a run is ready (counts only)."""
+class NotifyEvents(Protocol):
+    """Hands events to the notify function: a case's news for its suppliers (the API), a
+    published run (the workflow, through its own SQS task)."""
 
-    def send(self, gemeente: str, run_id: str, message: Mapping[str, Any]) -> str: ...
+    def suppliers_told(self, messages: Sequence[tuple[str, SupplierMessage]]) -> int:
+        """Queue the (leverancier, message) pairs; returns the number of queue messages sent."""
+        ...
+
+
+class RunMailLog(Protocol):
+    """One record per (gemeente, run) mailed: what makes a replayed run-published event mail once."""
+
+    def claim(self, gemeente: str, run_id: str, record: Mapping[str, Any]) -> bool:
+        """Write the record unless it exists; False when it did (already mailed or being mailed)."""
+        ...
+
+    def release(self, gemeente: str, run_id: str) -> None:
+        """Remove the record again (the send failed, so a redelivery may try again)."""
+        ...
+
+
+class Coordinators(Protocol):
+    def addresses(self, gemeente: str) -> list[str]:
+        """The e-mail addresses of the gemeente's coordinators."""
+        ...
+
+
+class Mailer(Protocol):
+    def send(self, to: Sequence[str], subject: str, body: str) -> str:
+        """Send one plain-text mail; returns the message id."""
+        ...
+
+
+class Deliveries(Protocol):
+    def last_delivered(self) -> dict[str, date]:
+        """Per supplier, the day of its latest accepted delivery."""
+        ...
 
 
 # Cases
@@ -192,10 +258,20 @@ class CaseStore(Protocol):
     """A run's published cases and their contacts, per gemeente."""
 
     def write(
-        self, run_id: str, gemeente: str, cases: Sequence[Case], contacts: Mapping[str, Sequence[Person]]
+        self,
+        run_id: str,
+        gemeente: str,
+        cases: Sequence[Case],
+        contacts: Mapping[str, Sequence[Person]],
+        bsns: Mapping[str, Mapping[int, str]] | None = None,
     ) -> None: ...
     def cases(self, run_id: str, gemeente: str) -> list[Case]: ...
     def contacts(self, run_id: str, gemeente: str, case_id: str) -> list[Person]: ...
+    def bsns(self, run_id: str, gemeente: str, case_ids: Collection[str]) -> dict[str, dict[int, str]]:
+        """Per wanted case that has any, the BSN of each signal that came with one, by the
+        signal's place in the case (ddas.md export only; never shown)."""
+        ...
+
     def gemeenten(self, run_id: str) -> list[str]: ...
     def keep(self, run_id: str, gemeente: str, case_ids: Collection[str]) -> int: ...
     def delete(self, run_id: str, gemeente: str) -> None: ...
@@ -232,10 +308,12 @@ class CaseOutcomes(Protocol):
 
 
 class SupplierOutbox(Protocol):
-    """News for suppliers about their own customers: written by the gemeente's routes, read by
-    the supplier's."""
+    """News for suppliers about their own customers: written by the notify function (each
+    message and the supplier's daily files), read by the supplier's routes."""
 
     def send(self, messages: Sequence[tuple[str, SupplierMessage]]) -> list[str]: ...
+    def day(self, leverancier: str, datum: date) -> list[SupplierMessage]: ...
+    def write_daily(self, leverancier: str, datum: date, messages: Sequence[SupplierMessage]) -> list[str]: ...
     def since(
         self, leverancier: str, since: date, limit: int, after: str | None = None
     ) -> tuple[list[SupplierMessage], bool]: ...

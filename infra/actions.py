@@ -7,7 +7,7 @@ event, the queue and the ingest handler. Nothing here writes the lake directly.
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import requests
@@ -16,6 +16,10 @@ from chalicelib.adapters.aws.presign import S3Presigner
 from chalicelib.adapters.aws.reference import import_reference
 from chalicelib.adapters.aws.registry import import_registry
 from chalicelib.adapters.aws.reports import S3Reports
+from chalicelib.bootstrap import build_ddas_export
+from chalicelib.domain.ddas import DdasExport
+from chalicelib.domain.identity import Identity, Role
+from chalicelib.domain.notify import MissingDelivery
 from chalicelib.domain.registry import Registry
 from chalicelib.domain.report import Report
 from chalicelib.domain.upload import CONTENT_TYPE, PresignedUpload
@@ -104,3 +108,27 @@ def describe(report: Report) -> str:
     if report.rejection is not None:
         text += f" ({report.rejection.code})"
     return text
+
+
+def missing_deliveries(target: Target, today: date) -> list[MissingDelivery]:
+    """The suppliers with an active convenant and no accepted delivery in 35 days, as the notify
+    function's daily check finds them."""
+    from chalicelib.adapters.aws.registry import DynamoRegistrySource
+    from chalicelib.services.notify import suppliers_missing
+
+    settings = target.settings
+    registry = DynamoRegistrySource(target.aws.table(settings.registry_table))
+    return suppliers_missing(registry, S3Reports(target.client("s3"), settings.lake_bucket), today)
+
+
+AUDIT_BUCKET = "VINDPLAATS_AUDIT_BUCKET"
+
+
+def export_ddas(target: Target, gemeente: str, van: date, tot: date, operator: str) -> tuple[str, DdasExport]:
+    """The gemeente's DDAS export of [van, tot], audited as the operator's (chalicelib.services.ddas)."""
+    audit_bucket = target.env.get(AUDIT_BUCKET)
+    if not audit_bucket:
+        raise ValueError(f"{AUDIT_BUCKET} ontbreekt: zonder auditlog geen export")
+    exporter = build_ddas_export(target.settings, target.aws, audit_bucket)
+    identity = Identity(subject=f"cli:{operator}", role=Role.OPERATOR, display_name=operator)
+    return exporter.for_operator(identity, gemeente, van, tot)

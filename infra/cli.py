@@ -18,6 +18,7 @@ from infra.local.target import NoTarget, clear_local, current, save_local
 DEFAULT_AWS_PORT = 4566
 DEFAULT_API_PORT = 8000
 DEMO_DIR = Path(".vindplaats") / "demo"
+MAILBOX_DIR = Path(".vindplaats") / "mailbox"
 DEMO_SEED = 2026
 
 
@@ -60,6 +61,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     up.add_argument("--once", action="store_true", help="stop na het laden in plaats van te blijven draaien")
     up.add_argument("--demo-dir", type=Path, default=DEMO_DIR, help="waar de demodata wordt geschreven")
+    up.add_argument(
+        "--mailbox-dir", type=Path, default=MAILBOX_DIR, help="waar de verstuurde e-mails (.eml) komen te staan"
+    )
     _demo_dates(up)
     up.set_defaults(run=_up)
 
@@ -143,6 +147,25 @@ def _parser() -> argparse.ArgumentParser:
     audit_case.add_argument("--tot", type=date.fromisoformat, default=None, help="laatste dag (standaard vandaag)")
     audit_case.add_argument("--json", action="store_true", help="een JSON-regel per gebeurtenis")
     audit_case.set_defaults(run=_audit_case)
+
+    status = commands.add_parser(
+        "status", allow_abbrev=False, help="leveranciers met een convenant die 35 dagen niet leverden"
+    )
+    status.add_argument("--vandaag", type=date.fromisoformat, default=None, help="peildag (standaard vandaag)")
+    status.set_defaults(run=_status)
+
+    export = commands.add_parser("export", allow_abbrev=False, help="exporteer gegevens van een gemeente")
+    export_commands = export.add_subparsers(title="export commands")
+    ddas = export_commands.add_parser(
+        "ddas",
+        allow_abbrev=False,
+        help="signalen en zaken van een periode in het DDAS-uitwisselformaat v1.2 (JSON); vastgelegd in de auditlog",
+    )
+    ddas.add_argument("--gemeente", required=True, help="CBS-gemeentecode, bijvoorbeeld GM0202")
+    ddas.add_argument("--van", type=date.fromisoformat, required=True, help="eerste peildatum van de runs, JJJJ-MM-DD")
+    ddas.add_argument("--tot", type=date.fromisoformat, required=True, help="laatste peildatum (inclusief), JJJJ-MM-DD")
+    ddas.add_argument("--out", type=Path, help="schrijf naar dit bestand in plaats van naar stdout")
+    ddas.set_defaults(run=_export_ddas)
 
     demo = commands.add_parser("demo", allow_abbrev=False, help="schrijf de synthetische demodata naar een map")
     demo.add_argument("out", type=Path, nargs="?", default=DEMO_DIR)
@@ -275,10 +298,51 @@ def _upload(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export_ddas(args: argparse.Namespace) -> int:
+    import getpass
+    import json
+
+    from chalicelib.domain.errors import CallerError
+
+    try:
+        filename, export = actions.export_ddas(current(), args.gemeente, args.van, args.tot, getpass.getuser())
+    except CallerError as exc:
+        print(f"vindplaats: {exc.message}", file=sys.stderr)
+        return 2
+    text = json.dumps(export.document, ensure_ascii=False, indent=2) + "\n"
+    if args.out is None:
+        sys.stdout.write(text)
+    else:
+        args.out.write_text(text, encoding="utf-8")
+    print(
+        f"{args.out or filename}: {len(export.case_ids)} zaken, {export.signalen} signalen, "
+        f"{export.contactpogingen} contactpogingen, {export.left_out} signalen zonder BSN of adres weggelaten",
+        file=sys.stderr,
+    )
+    return 0
+
+
 def _run(args: argparse.Namespace) -> int:
     from infra.oneshot import RunArguments, run
 
     return run(RunArguments(args.deliveries, args.registry, args.reference, args.as_of, args.out))
+
+
+def _status(args: argparse.Namespace) -> int:
+    today = args.vandaag or date.today()
+    missing = actions.missing_deliveries(current(), today)
+    if not missing:
+        print(f"alle leveranciers met een convenant leverden in de 35 dagen tot {today}")
+        return 0
+    print(f"leveranciers met een convenant zonder levering in de 35 dagen tot {today}:")
+    for entry in missing:
+        since = (
+            f"laatste levering {entry.laatste_levering} ({entry.dagen} dagen)"
+            if entry.laatste_levering
+            else "nooit geleverd"
+        )
+        print(f"  {entry.leverancier:<40} {since}; gemeenten {', '.join(entry.gemeenten)}")
+    return 0
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -300,11 +364,13 @@ def _up(args: argparse.Namespace) -> int:
         # The API function's environment: every setting, plus the user pool and the audit log.
         env = stack.env("ApiFunction")
         runtime = LocalRuntime(stack, wait_time_seconds=1)
-        save_local(env, os.getpid())
+        # The commands' audit log (`vindplaats export ddas`) is the API's.
+        save_local(env | {actions.AUDIT_BUCKET: stack.env("ApiFunction")[actions.AUDIT_BUCKET]}, os.getpid())
         try:
             print(f"  klaar: {len(stack.created)} resources uit template.yaml op {stack.endpoint_url}")
             if args.demo:
                 _load_demo(args.demo_dir, stack, runtime, args.today or date.today(), args.months)
+                _mailbox(stack, args.mailbox_dir)
                 # Uploads from now on are dated by the clock, as on AWS.
                 stack.environment.pop(REPLAY_DATE, None)
             api = LocalApi(stack, port=args.port).start()
@@ -355,6 +421,15 @@ def _load_demo(folder: Path, stack, runtime, today: date, months: int) -> None:
                 print(f"  {item.leverancier + '/' + item.path.name:<48} {actions.describe(reports[item])}")
         run_id, counts = _match(stack, runtime, month.as_of)
         _work(casework, run_id, counts, registry, today, latest, month.as_of)
+        # The notify function tells the suppliers and mails the gemeenten, as on AWS.
+        runtime.run_until_idle(timeout=300)
+
+
+def _mailbox(stack, folder: Path) -> None:
+    from infra.local import mailbox
+
+    written = mailbox.write(stack, folder)
+    print(f"mailbox: {folder}/ ({len(written)} e-mails aan de coördinatoren)", flush=True)
 
 
 def _demo_users(stack, registry) -> None:

@@ -228,11 +228,26 @@ class Requests:
         return [Request(f"glue:{operation}", resource) for resource in resources]
 
     def _sqs(self, operation: str, params: Mapping[str, Any]) -> list[Request]:
+        """A batch operation is authorised by its single action (SendMessageBatch by sqs:SendMessage)."""
         name = str(params.get("QueueUrl", "?")).rstrip("/").rsplit("/", 1)[-1]
-        return [Request(f"sqs:{operation}", self._arn("sqs", name))]
+        return [Request(f"sqs:{operation.removesuffix('Batch')}", self._arn("sqs", name))]
 
     def _sns(self, operation: str, params: Mapping[str, Any]) -> list[Request]:
         return [Request(f"sns:{operation}", str(params.get("TopicArn", "*")))]
+
+    def _cognito_idp(self, operation: str, params: Mapping[str, Any]) -> list[Request]:
+        return [
+            Request(f"cognito-idp:{operation}", self._arn("cognito-idp", f"userpool/{params.get('UserPoolId', '?')}"))
+        ]
+
+    def _ses(self, operation: str, params: Mapping[str, Any]) -> list[Request]:
+        """SES v2 authorises a send on the sender's identity and on its configuration set."""
+        found = [Request(f"ses:{operation}", self._arn("ses", f"identity/{params.get('FromEmailAddress', '?')}"))]
+        if params.get("ConfigurationSetName"):
+            found.append(
+                Request(f"ses:{operation}", self._arn("ses", f"configuration-set/{params['ConfigurationSetName']}"))
+            )
+        return found
 
 
 def _leading_key(params: Mapping[str, Any], hash_key: str) -> str | None:

@@ -126,8 +126,10 @@ IDENTITIES = {
 
 
 class MemoryCaseStore:
-    def __init__(self, cases):
+    def __init__(self, cases, bsns=None):
         self._cases = cases
+        self._bsns = bsns or {}  # case id -> {signal place: BSN}
+        self.bsn_reads: list[tuple[str, str, frozenset[str]]] = []
 
     def cases(self, run_id, gemeente):
         return [case for case in self._cases if case.run == run_id and case.gemeente == gemeente]
@@ -135,6 +137,11 @@ class MemoryCaseStore:
     def contacts(self, run_id, gemeente, case_id):
         assert any(c.id == case_id and c.gemeente == gemeente and c.run == run_id for c in self._cases)
         return PEOPLE.get(case_id, [])
+
+    def bsns(self, run_id, gemeente, case_ids):
+        self.bsn_reads.append((run_id, gemeente, frozenset(case_ids)))
+        mine = {c.id for c in self.cases(run_id, gemeente)}
+        return {case_id: dict(self._bsns[case_id]) for case_id in case_ids if case_id in mine and case_id in self._bsns}
 
 
 class MemoryRuns:
@@ -193,17 +200,66 @@ class MemoryOutbox:
 
     def __init__(self) -> None:
         self.messages: dict[str, SupplierMessage] = {}
+        self.daily: dict[tuple[str, date], list[SupplierMessage]] = {}
 
     def send(self, messages):
         keys = [f"{leverancier}/{message.datum.isoformat()}/{message.id}" for leverancier, message in messages]
         self.messages.update(zip(keys, (message for _, message in messages), strict=True))
         return keys
 
+    def day(self, leverancier, datum):
+        prefix = f"{leverancier}/{datum.isoformat()}/"
+        found = [m for key, m in self.messages.items() if key.startswith(prefix)]
+        return sorted(found, key=lambda m: (m.tijdstip, m.id))
+
+    def write_daily(self, leverancier, datum, messages):
+        self.daily[(leverancier, datum)] = list(messages)
+        return [f"{leverancier}/dag/{datum.isoformat()}.csv", f"{leverancier}/dag/{datum.isoformat()}.json"]
+
     def since(self, leverancier, since, limit, after=None):
         prefix = f"{leverancier}/"
         start = max(f"{prefix}{since.isoformat()}", f"{prefix}{after}" if after else "")
         keys = sorted(key for key in self.messages if key.startswith(prefix) and key > start)
         return [self.messages[key] for key in keys[:limit]], len(keys) > limit
+
+
+class ImmediateNotify:
+    """NotifyEvents whose events the notify function handles at once (what the local runtime
+    does a moment later): the supplier's messages land in `outbox`. `published` counts the
+    queue messages an SQS adapter would have sent."""
+
+    def __init__(self, outbox) -> None:
+        self.outbox = outbox
+        self.published = 0
+
+    def suppliers_told(self, messages):
+        from chalicelib.services.notify import tell_suppliers
+
+        tell_suppliers(self.outbox, messages)
+        self.published += 1
+        return 1
+
+
+class MemoryRegistry:
+    """A RegistrySource over a Registry (empty by default)."""
+
+    def __init__(self, registry=None) -> None:
+        from chalicelib.domain.registry import Registry
+
+        self.value = registry if registry is not None else Registry()
+
+    def registry(self):
+        return self.value
+
+
+class MemoryDeliveries:
+    """Deliveries: supplier → the day of its latest accepted delivery."""
+
+    def __init__(self, last=None) -> None:
+        self.last = dict(last or {})
+
+    def last_delivered(self):
+        return dict(self.last)
 
 
 class MemoryReports:
@@ -242,9 +298,28 @@ class MemoryPresigner:
         return {"url": f"https://{Bucket}.s3.test/", "fields": {**Fields, "key": Key}}
 
 
+class MemoryStaged:
+    """A staged object (StagedSignals, StagedRecords) in memory: rows written are counted, and
+    stored under `key` in `store` only when committed."""
+
+    def __init__(self, store: dict, key: tuple[str, str]) -> None:
+        self._store, self._key, self._rows = store, key, 0
+
+    def write(self, table) -> None:
+        self._rows += table.num_rows
+
+    def commit(self, *, peildatum: str | None = None) -> str:
+        self._store[self._key] = self._rows
+        leverancier, levering = self._key
+        return f"signals/peildatum={peildatum}/{leverancier}_{levering}.parquet"
+
+    def discard(self) -> None:
+        self._rows = 0
+
+
 class MemoryUploadBucket:
     """What ingest reads and writes, in memory: the upload bucket (Uploads), the lake's signals
-    (Lake), the vault (Vault's `put`) and the reports (Reports)."""
+    (Lake), the vault (Vault) and the reports (Reports)."""
 
     def __init__(self, uploads: dict[str, bytes]) -> None:
         self.incoming = dict(uploads)
@@ -258,6 +333,15 @@ class MemoryUploadBucket:
 
     def read(self, key):
         return self.incoming[key]
+
+    def chunks(self, key):
+        yield self.incoming[key]
+
+    def stage_signals(self, *, leverancier, levering):
+        return MemoryStaged(self.signals, (leverancier, levering))
+
+    def stage(self, leverancier, levering):
+        return MemoryStaged(self.vault, (leverancier, levering))
 
     def quarantine(self, key, upload, reason):
         target = upload.quarantine_key()
@@ -405,14 +489,19 @@ def api_client(
     clock: Callable = lambda: NOW,
     states=None,
     outbox=None,
+    events=None,
     presign=None,
     reports=None,
     gemeenten=None,
     refusals=None,
+    registry=None,
+    deliveries=None,
     **options,
 ) -> Iterator[Client]:
     """Chalice's test client on the API with these ports, the one place the tests build the API.
-    A port left out is an empty in-memory one; `options` go to bootstrap.api_deps (limits)."""
+    A port left out is an empty in-memory one; the case events reach `outbox` at once unless
+    `events` is given; `options` go to bootstrap.api_deps (limits)."""
+    outbox = MemoryOutbox() if outbox is None else outbox
     deps = bootstrap.api_deps(
         authenticate=authenticate,
         store=store,
@@ -420,11 +509,14 @@ def api_client(
         audit=audit,
         clock=clock,
         states=MemoryCaseStates() if states is None else states,
-        outbox=MemoryOutbox() if outbox is None else outbox,
+        outbox=outbox,
+        events=ImmediateNotify(outbox) if events is None else events,
         presigner=MemoryPresigner() if presign is None else presign,
         reports=MemoryReports() if reports is None else reports,
         gemeenten=MemoryGemeenten() if gemeenten is None else gemeenten,
         refusals=MemoryRefusalCounter() if refusals is None else refusals,
+        registry=MemoryRegistry() if registry is None else registry,
+        deliveries=MemoryDeliveries() if deliveries is None else deliveries,
         **options,
     )
     bootstrap.use(api=deps)
@@ -560,3 +652,115 @@ def id_token(key, kid, **changes):
     now = int(time.time())
     claims = {"iss": "https://issuer", "aud": "client", "sub": "s", "token_use": "id", "iat": now, "exp": now + 600}
     return jwt.encode(claims | changes, key, algorithm="RS256", headers={"kid": kid})
+
+
+# ------------------------------------------------------------------ ingest without AWS
+
+
+class FileUploads:
+    """An upload read from a local file, in the pieces the upload bucket hands ingest."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+
+    def size(self, key: str) -> int:
+        return self._path.stat().st_size
+
+    def chunks(self, key: str) -> Iterator[bytes]:
+        with self._path.open("rb") as handle:
+            while chunk := handle.read(8 * 1024 * 1024):
+                yield chunk
+
+    def quarantine(self, key: str, upload: object, reason: str) -> str:
+        return f"quarantine/{key}"
+
+    def delete(self, key: str) -> None:
+        pass
+
+
+class CountingS3:
+    """put_object as S3 takes a body, in pieces; keeps only each object's size."""
+
+    def __init__(self) -> None:
+        self.sizes: dict[str, int] = {}
+
+    def put_object(self, Bucket: str, Key: str, Body, **_: object) -> None:
+        if isinstance(Body, bytes):
+            self.sizes[Key] = len(Body)
+            return
+        size = 0
+        while piece := Body.read(8 * 1024 * 1024):
+            size += len(piece)
+        self.sizes[Key] = size
+
+
+class FakeKms:
+    """A data key without a network."""
+
+    def generate_data_key(self, **_: object) -> dict:
+        return {"Plaintext": bytes(range(32)), "CiphertextBlob": b"wrapped" * 20}
+
+
+# ------------------------------------------------------------------ notify
+
+NOTIFY_APP = ROOT / "functions" / "notify" / "app.py"
+
+
+def notify_function() -> ModuleType:
+    """functions/notify/app.py, imported once from its file under a name of its own."""
+    name = "vindplaats_notify_under_test"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, NOTIFY_APP)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def drain_notify_queue(sqs, queue_url, outbox, *, delete=True, deps=None) -> int:
+    """Receive what waits on the notify queue and hand it to the notify function's handler as
+    Lambda's SQS event source would; delete what it handled (unless `delete` is False: a
+    redelivery). Returns the messages handled."""
+    from chalicelib.services.notify import NotifyDeps
+    from infra.local.runtime import LambdaContext, environ
+
+    deps = deps or NotifyDeps(
+        outbox=outbox,
+        mail_log=None,  # type: ignore[arg-type]
+        coordinators=None,  # type: ignore[arg-type]
+        mailer=None,  # type: ignore[arg-type]
+        registry=None,  # type: ignore[arg-type]
+        deliveries=None,  # type: ignore[arg-type]
+        page_url="",
+    )
+    handled = 0
+    bootstrap.use(api=bootstrap._installed.get("api"), notify=deps)
+    while True:
+        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
+        if not messages:
+            return handled
+        event = {
+            "Records": [
+                {
+                    "messageId": m["MessageId"],
+                    "receiptHandle": m["ReceiptHandle"],
+                    "body": m["Body"],
+                    "attributes": {},
+                    "messageAttributes": {},
+                    "eventSource": "aws:sqs",
+                }
+                for m in messages
+            ]
+        }
+        with environ({"POWERTOOLS_METRICS_NAMESPACE": "Vindplaats"}):  # template.yaml's Globals
+            response = notify_function().handler(event, LambdaContext("notify", 256, "arn:notify", 120))
+        assert response == {"batchItemFailures": []}, response
+        handled += len(messages)
+        if not delete:
+            for m in messages:
+                sqs.change_message_visibility(QueueUrl=queue_url, ReceiptHandle=m["ReceiptHandle"], VisibilityTimeout=0)
+            return handled
+        for m in messages:
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=m["ReceiptHandle"])

@@ -128,6 +128,10 @@ class Http:
             return "-"
         return f"{request.method} {request.context.get('resourcePath', '-')}"  # as a Route spells it
 
+    def json_attachment(self, filename: str, body: object) -> Response:
+        headers = {**HEADERS, "Content-Disposition": f'attachment; filename="{filename}"'}
+        return Response(body=json.dumps(body, ensure_ascii=False), status_code=200, headers=headers)
+
     def csv(self, filename: str, text: str) -> Response:
         headers = {
             **HEADERS,

@@ -231,6 +231,13 @@ class Health(_Response):
     status: Literal["ok"] = "ok"
 
 
+class DdasQuery(_Request):
+    """`GET /api/export/ddas`: the period, both days included; at most a year (ddas.MAX_PERIOD_DAYS)."""
+
+    van: IsoDate = Field(description="first as-of date of the runs exported (YYYY-MM-DD)")
+    tot: IsoDate = Field(description="last as-of date of the runs exported (YYYY-MM-DD), inclusive")
+
+
 class StatsQuery(_Request):
     """`GET /api/stats`: the run (latest when absent)."""
 

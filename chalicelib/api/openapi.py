@@ -20,6 +20,7 @@ from chalicelib.api.models import (
     CaseQuery,
     CasesQuery,
     ContactpogingRequest,
+    DdasQuery,
     ErrorResponse,
     ExportQuery,
     Health,
@@ -42,6 +43,7 @@ from chalicelib.domain.views import (
     Contact,
     MatchingRule,
     Me,
+    MissingDeliveries,
     OutboxPage,
     RunList,
     Stats,
@@ -122,6 +124,19 @@ OPERATIONS: dict[Route, Operation] = {
         "A cell starting with =, +, -, @, a tab or a carriage return is "
         "prefixed with a single quote so a spreadsheet does not read it as a formula.",
     ),
+    Route.EXPORT_DDAS: Operation(
+        "The own gemeente's signals and cases of the runs with as-of in [van, tot] in DDAS v1.2 exchange form "
+        "(ddas.md), as a JSON attachment; audited",
+        _COORDINATOR,
+        None,
+        DdasQuery,
+        audited=True,
+        notes=" van ≤ tot, at most 366 days with both included (a longer or reversed period is a 400). "
+        "Amounts in whole euros (halves up); Gemeentebelasting is exported as Overige; a "
+        "client is a BSN where the supplier's type may deliver one (Zorg, CAK Zorgverzekeringen) and did, otherwise "
+        "postcode, huisnummer and huisnummertoevoeging. The audit event holds the period, the counts and the SHA-256 "
+        "of the sorted case ids. The JSON Schema the tests hold it to is docs/ddas-uitwisselmodel-v1.2.schema.json.",
+    ),
     Route.STATS: Operation(
         "Case counts of the own gemeente per wijk, signaaltype, supplier, status, outcome and month",
         _COORDINATOR,
@@ -200,6 +215,12 @@ OPERATIONS: dict[Route, Operation] = {
     Route.UPLOAD_REPORT: Operation("Status and validation report of an own delivery", _SUPPLIER, Report, NoQuery),
     Route.OUTBOX: Operation(
         "Approaches and outcomes for the supplier's own customers since a date", _SUPPLIER, OutboxPage, OutboxQuery
+    ),
+    Route.MISSING_DELIVERIES: Operation(
+        "Suppliers with an active convenant and no accepted delivery in 35 days (operators)",
+        (Role.OPERATOR,),
+        MissingDeliveries,
+        NoQuery,
     ),
     Route.OPENAPI: Operation("This document", (), None),
     Route.PAGE: Operation(

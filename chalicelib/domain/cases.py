@@ -3,7 +3,7 @@
 `build_cases` joins the run's pseudonymous matches (MATCH_SCHEMA) with the decrypted vault
 records of the matched rows; `build_contacts` gives the people the suppliers named, kept apart
 so that a case can be listed, filtered and exported without any contact data. The BSN is never
-read into either.
+read into either: `build_bsns` keeps it apart, per signal, for the DDAS export (ddas.md) only.
 
 Amounts are euros: `Decimal` to the cent in Python, a JSON number on the wire (`12.5` is
 € 12,50), as the `vindplaats run` output has them. Dates are ISO. pyarrow is imported only by
@@ -23,6 +23,8 @@ from operator import itemgetter
 from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
+
+from chalicelib.domain.signaaltype import BSN_SIGNAALTYPEN
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -179,7 +181,25 @@ def build_contacts(matches: pa.Table, vault_records: VaultRecords, run_id: str) 
     return contacts
 
 
-def _households(matches: pa.Table, vault_records: VaultRecords) -> Iterator[list[dict[str, Any]]]:
+def build_bsns(matches: pa.Table, vault_records: VaultRecords, run_id: str) -> dict[str, dict[int, str]]:
+    """Per case id, the BSN of each signal (by its place in the case's signals) whose supplier is
+    of a type that may deliver one (delivery-format.md) and did. Cases without any are left out."""
+    bsns: dict[str, dict[int, str]] = {}
+    for rows in _households(matches, vault_records, with_bsn=True):
+        places = {
+            place: row["bsn"].strip()
+            for place, row in enumerate(rows)
+            if row["signaaltype"] in BSN_SIGNAALTYPEN and (row["bsn"] or "").strip()
+        }
+        if places:
+            first = rows[0]
+            bsns[case_id(run_id, first["gemeente"], first["huishouden"])] = places
+    return bsns
+
+
+def _households(
+    matches: pa.Table, vault_records: VaultRecords, *, with_bsn: bool = False
+) -> Iterator[list[dict[str, Any]]]:
     """The matched signals with their vault records, grouped per household in case order.
 
     The join and sort are vectorised; the per-row loop that follows builds the output objects,
@@ -189,11 +209,13 @@ def _households(matches: pa.Table, vault_records: VaultRecords) -> Iterator[list
 
     from chalicelib.domain.matching import MATCH_SCHEMA
 
-    records_schema = _records_schema()
+    records_schema = _records_schema(with_bsn)
     vault_schema = pa.schema([field for field in records_schema if field.name not in ("leverancier", "levering")])
     parts = []
     for (leverancier, levering), records in vault_records.items():
         n = records.num_rows
+        if with_bsn and "bsn" not in records.column_names:
+            records = records.append_column("bsn", pa.nulls(n, pa.string()))
         table = records.select(vault_schema.names).cast(vault_schema)
         table = table.append_column("leverancier", pa.array([leverancier] * n, pa.string()))
         parts.append(table.append_column("levering", pa.array([levering] * n, pa.string())))
@@ -210,12 +232,14 @@ def _households(matches: pa.Table, vault_records: VaultRecords) -> Iterator[list
         yield list(rows)
 
 
-def _records_schema() -> pa.Schema:
-    """The vault columns a case or contact may use (never `bsn`), then the delivery's keys."""
+def _records_schema(with_bsn: bool = False) -> pa.Schema:
+    """The vault columns a case or contact may use (never `bsn`, unless for `build_bsns`), then
+    the delivery's keys."""
     import pyarrow as pa
 
     types = {"regel": pa.int32(), "huisnummer": pa.int32(), "geboortedatum": pa.date32()}
-    names = ("regel", "klantnummer", "postcode", "huisnummer", "huisletter", "toevoeging", *PERSON_FIELDS)
+    bsn = ("bsn",) if with_bsn else ()
+    names = ("regel", "klantnummer", "postcode", "huisnummer", "huisletter", "toevoeging", *PERSON_FIELDS, *bsn)
     fields = [pa.field(name, types.get(name, pa.string())) for name in names]
     return pa.schema([*fields, pa.field("leverancier", pa.string()), pa.field("levering", pa.string())])
 

@@ -395,10 +395,11 @@ def _remainder(numbers: pa.Array, divisor: int) -> pa.Array:
     return pc.subtract(numbers, pc.multiply(pc.divide(numbers, divisor), divisor))
 
 
-def parse_klantnummer(values: pa.Array) -> pa.StringArray:
+def parse_klantnummer(values: pa.Array, earlier: pa.BooleanArray | None = None) -> pa.StringArray:
     """Errors: `missing` where empty, `klantnummer_invalid` beyond 64 characters or with a
     character that is not printable (control, format such as zero-width or bidi overrides),
-    `klantnummer_duplicate` on every repeat of a value after its first.
+    `klantnummer_duplicate` on every repeat of a value after its first, and where `earlier`
+    (the value was in an earlier batch of the file) holds.
 
     Values are compared after trimming.
     """
@@ -413,8 +414,13 @@ def parse_klantnummer(values: pa.Array) -> pa.StringArray:
     return _errors(
         (pc.equal(text, ""), "missing"),
         (pc.or_(too_long, control), "klantnummer_invalid"),
-        (pc.invert(_first_occurrences(text)), "klantnummer_duplicate"),
+        (_repeats(text, earlier), "klantnummer_duplicate"),
     )
+
+
+def _repeats(text: pa.StringArray, earlier: pa.BooleanArray | None) -> pa.BooleanArray:
+    repeated = pc.invert(_first_occurrences(text))
+    return repeated if earlier is None else pc.or_(repeated, earlier)
 
 
 def _first_occurrences(text: pa.StringArray) -> pa.BooleanArray:

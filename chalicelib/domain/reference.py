@@ -6,9 +6,11 @@ Both functions work column-wise: a national file has about nine million rows.
 
 from __future__ import annotations
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
+from numpy.typing import NDArray
 
 from chalicelib.domain.ids import GEMEENTE_CODE_PATTERN
 
@@ -66,28 +68,92 @@ def lookup(reference: pa.Table, postcode: pa.Array, huisnummer: pa.Array) -> pa.
     `postcode` must be normalised (upper case, no space); a null huisnummer asks for the whole
     postcode. The exact (postcode, huisnummer) row wins over the postcode's row without
     huisnummer; rows found in neither have nulls. Like `parse_reference_csv` guarantees, a buurt
-    code is taken to determine its gemeente, wijk and names.
+    code is taken to determine its gemeente, wijk and names. Ingest looks up batch after batch
+    in one reference: its index is built once (for the table last asked about).
     """
+    index = _index(reference)
     postcode = _whole(postcode, pa.string())
     huisnummer = _whole(huisnummer, pa.int64())
-    postcodes = pc.dictionary_encode(_whole(reference["postcode"], pa.string()))
-    numbers = _whole(reference["huisnummer"], pa.int64())
-    number = pc.index_in(postcode, value_set=postcodes.dictionary)
+    number = index.postcode_numbers(postcode)
     # Outside 1..99999 a huisnummer would spill into the next postcode's keys; it has no exact row.
     impossible = pc.fill_null(pc.or_(pc.less(huisnummer, 1), pc.greater(huisnummer, _KEY_BASE - 1)), False)
     wanted = pc.if_else(impossible, pa.scalar(None, pa.int64()), _key(number, huisnummer))
-    position = pc.index_in(wanted, value_set=_key(postcodes.indices, numbers))
+    asked = pc.is_valid(wanted).to_numpy(zero_copy_only=False)
+    keys = pc.fill_null(wanted, -1).to_numpy(zero_copy_only=False)
+    position = np.full(len(keys), -1, dtype=np.int64)
+    if len(index.keys):
+        at = np.minimum(np.searchsorted(index.keys, keys), len(index.keys) - 1)
+        hit = asked & (index.keys[at] == keys)
+        position[hit] = index.rows[at[hit]]
     # A huisnummer absent from the reference falls back to its postcode's row, when there is one.
-    fallback = pc.and_(pc.is_null(position), pc.and_(pc.is_valid(number), pc.is_valid(huisnummer)))
-    if pc.any(fallback).as_py():
-        whole_rows = pc.indices_nonzero(pc.is_null(numbers))
-        found = pc.index_in(pc.filter(number, fallback), value_set=postcodes.indices.take(whole_rows))
-        position = pc.replace_with_mask(position, fallback, whole_rows.take(found).cast(pa.int32()))
-    # Taking strings from the few distinct buurten is twice as fast as from every reference row.
-    buurten = pc.dictionary_encode(_whole(reference["buurt"], pa.string()))
-    first_rows = pc.index_in(pa.array(range(len(buurten.dictionary)), pa.int32()), value_set=buurten.indices)
-    areas = reference.select(list(AREA_COLUMNS)).take(first_rows)
-    return areas.take(buurten.indices.take(position))
+    fallback = (position < 0) & pc.and_(pc.is_valid(number), pc.is_valid(huisnummer)).to_numpy(zero_copy_only=False)
+    if fallback.any():
+        position[fallback] = index.whole_row[pc.fill_null(number, 0).to_numpy(zero_copy_only=False)[fallback]]
+    found = pa.array(position, mask=position < 0)
+    return index.areas.take(index.buurt_of_row.take(found))
+
+
+class _Index:
+    """What every lookup in one reference needs: its postcodes, its rows' keys sorted, each
+    postcode's row without huisnummer, and each row's area."""
+
+    def __init__(self, reference: pa.Table) -> None:
+        postcodes = pc.dictionary_encode(_whole(reference["postcode"], pa.string()))
+        self.postcodes = postcodes.dictionary
+        codes = _postcode_codes(self.postcodes)
+        self._code_order = np.argsort(codes, kind="stable")
+        self._codes = codes[self._code_order]
+        numbers = _whole(reference["huisnummer"], pa.int64())
+        keys = _key(postcodes.indices, numbers).to_numpy(zero_copy_only=False).astype(np.int64)
+        self.rows = np.argsort(keys, kind="stable")
+        self.keys = keys[self.rows]
+        whole = np.flatnonzero(pc.is_null(numbers).to_numpy(zero_copy_only=False))
+        self.whole_row = np.full(len(self.postcodes), -1, dtype=np.int64)
+        self.whole_row[postcodes.indices.to_numpy(zero_copy_only=False)[whole]] = whole
+        # Taking strings from the few distinct buurten is twice as fast as from every reference row.
+        buurten = pc.dictionary_encode(_whole(reference["buurt"], pa.string()))
+        first_rows = pc.index_in(pa.array(range(len(buurten.dictionary)), pa.int32()), value_set=buurten.indices)
+        self.areas = reference.select(list(AREA_COLUMNS)).take(first_rows)
+        self.buurt_of_row = buurten.indices
+
+    def postcode_numbers(self, postcode: pa.StringArray) -> pa.Int32Array:
+        """Each postcode's position among the reference's postcodes (null where absent): by
+        their numbers, searched in a sorted array, rather than a hash table built per call."""
+        codes = _postcode_codes(postcode)
+        found = np.full(len(codes), -1, dtype=np.int64)
+        if len(self._codes):
+            at = np.minimum(np.searchsorted(self._codes, codes), len(self._codes) - 1)
+            hit = (codes >= 0) & (self._codes[at] == codes)
+            found[hit] = self._code_order[at[hit]]
+        return pa.array(found, type=pa.int32(), mask=found < 0)
+
+
+def _postcode_codes(postcode: pa.StringArray) -> NDArray[np.int64]:
+    """A normalised postcode (`1234AB`) as a number, 1234 * 676 + A * 26 + B; -1 for anything else."""
+    postcode = pa.concat_arrays([postcode]) if postcode.offset else postcode
+    n = len(postcode)
+    codes = np.full(n, -1, dtype=np.int64)
+    if n == 0 or postcode.buffers()[2] is None:
+        return codes
+    offsets = np.frombuffer(postcode.buffers()[1], dtype=np.int32, count=n + 1).astype(np.int64)
+    data = np.frombuffer(postcode.buffers()[2], dtype=np.uint8)
+    six = np.flatnonzero((np.diff(offsets) == 6) & pc.is_valid(postcode).to_numpy(zero_copy_only=False))
+    chars = data[offsets[six][:, None] + np.arange(6)].astype(np.int64)
+    digits, letters = chars[:, :4] - ord("0"), chars[:, 4:] - ord("A")
+    shaped = np.all((digits >= 0) & (digits <= 9), axis=1) & np.all((letters >= 0) & (letters <= 25), axis=1)
+    number = ((digits[:, 0] * 10 + digits[:, 1]) * 10 + digits[:, 2]) * 10 + digits[:, 3]
+    codes[six[shaped]] = (number * 676 + letters[:, 0] * 26 + letters[:, 1])[shaped]
+    return codes
+
+
+_last_index: tuple[pa.Table, _Index] | None = None
+
+
+def _index(reference: pa.Table) -> _Index:
+    global _last_index
+    if _last_index is None or _last_index[0] is not reference:
+        _last_index = (reference, _Index(reference))
+    return _last_index[1]
 
 
 def _whole(values: pa.Array | pa.ChunkedArray, kind: pa.DataType) -> pa.Array:

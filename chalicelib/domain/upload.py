@@ -4,7 +4,7 @@ the presigned POST a supplier gets for one."""
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from chalicelib.domain.ids import LEVERANCIER_ID, LEVERING_ID
 
@@ -13,7 +13,7 @@ QUARANTINE = "quarantine/"
 CONTENT_TYPE = "text/csv"
 EXPIRES_SECONDS = 300  # how long a presigned POST may be used
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-MAX_BYTES = 512 * 1024 * 1024  # the largest delivery accepted (csvfile.py reads it whole)
+MAX_BYTES = 512 * 1024 * 1024  # the largest delivery accepted
 
 
 class UploadKeyError(ValueError):
@@ -68,3 +68,12 @@ def new_levering_id(now: datetime) -> str:
     """Sortable by the time it was handed out (to the microsecond), unguessable:
     `20261128T012500123456-3fa9c1d2`. match.sql breaks ties between uploads on it."""
     return f"{now:%Y%m%dT%H%M%S%f}-{secrets.token_hex(4)}"
+
+
+def levering_date(levering: str) -> date | None:
+    """The day a delivery's upload was handed out, from its id (`new_levering_id`); None when
+    the id is not one of those."""
+    try:
+        return datetime.strptime(levering[:8], "%Y%m%d").date()
+    except ValueError:
+        return None

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from chalicelib.domain.cases import Adres, Case, Contactpoging, Euro, Gebied
 from chalicelib.domain.casework import SupplierMessage
 from chalicelib.domain.identity import Role
+from chalicelib.domain.notify import MissingDelivery
 
 
 class _Shown(BaseModel):
@@ -141,6 +142,14 @@ class UploadTicket(_Shown):
     fields: dict[str, str]
     expires_in: int
     max_bytes: int
+
+
+class MissingDeliveries(_Shown):
+    """The suppliers with an active convenant and no accepted delivery in `dagen` days."""
+
+    peildatum: date
+    dagen: int
+    leveranciers: list[MissingDelivery]
 
 
 class OutboxPage(_Shown):

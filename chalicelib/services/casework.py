@@ -3,9 +3,10 @@
 Every write first finds the case(s) as the reader does (own gemeente, a wijkteam only its own
 team's, another tenant's id 404 and audited; a role that may not write 403, audited too), then
 records the write in the audit log (one event with the case ids), updates the case's state item
-and, for an approach or an outcome, tells each supplier involved through its outbox. The state
-is written before the outbox: the outbox keys are stable (SupplierMessage.id), so a retried
-request writes the same state and overwrites the same entries.
+and, for an approach or an outcome, tells each supplier involved by queueing the news for the
+notify function, which writes their outboxes. The state is written before the news is queued:
+the messages' ids are stable (SupplierMessage.id), so a retried request writes the same state and
+its news overwrites the same outbox entries.
 A case holds at most `max_contactpogingen` attempts (409 after), which keeps its state item far
 under DynamoDB's 400 KB.
 """
@@ -30,27 +31,28 @@ from chalicelib.domain.errors import Forbidden
 from chalicelib.domain.identity import GEMEENTE_ROLES, Identity, Role
 from chalicelib.domain.retention import RetentionPeriods, case_expires_on, picked_up
 from chalicelib.domain.views import Approached
-from chalicelib.ports import CaseStates, SupplierOutbox
+from chalicelib.ports import CaseStates, NotifyEvents
 from chalicelib.services.cases import CaseReader
 
 COORDINATOR_ONLY = frozenset({Role.COORDINATOR})
 
 
 class CaseWriter:
-    """The write routes' logic; `reader` finds the cases, `states` and `outbox` take the writes."""
+    """The write routes' logic; `reader` finds the cases, `states` takes the writes and `events`
+    the suppliers' news."""
 
     def __init__(
         self,
         reader: CaseReader,
         states: CaseStates,
-        outbox: SupplierOutbox,
+        events: NotifyEvents,
         clock: Callable[[], datetime],
         retention: RetentionPeriods,
         max_contactpogingen: int = MAX_CONTACTPOGINGEN,
     ) -> None:
         self._reader = reader
         self._states = states
-        self._outbox = outbox
+        self._events = events
         self._clock = clock
         self._retention = retention
         self._max_contactpogingen = max_contactpogingen
@@ -73,7 +75,7 @@ class CaseWriter:
         for case in cases:
             self._update(viewer, case, fields)
             told += messages(case, "benaderd", at, today, pauze_tot=pause_until)
-        self._outbox.send(told)
+        self._events.suppliers_told(told)
         return Approached(
             run=cases[0].run, case_ids=unique, approached_on=today, pause_until=pause_until, berichten=len(told)
         )
@@ -93,7 +95,7 @@ class CaseWriter:
         at = self._clock()
         fields = {"resultaat": resultaat, "resultaat_op": at.date(), "status": status_after(resultaat)}
         updated = self._update(viewer, case, fields)
-        self._outbox.send(messages(case, "resultaat", at, at.date(), resultaat=resultaat))
+        self._events.suppliers_told(messages(case, "resultaat", at, at.date(), resultaat=resultaat))
         return updated
 
     def _one(self, viewer: Identity, case_id: str, run_id: str | None, route: Route, roles: frozenset[str]) -> Case:

@@ -13,7 +13,7 @@ from datetime import date, datetime
 from chalicelib.domain.audit import Outcome, Route
 from chalicelib.domain.errors import Forbidden, NotFound
 from chalicelib.domain.identity import Identity, Role
-from chalicelib.domain.report import Report
+from chalicelib.domain.report import Report, bound_report
 from chalicelib.domain.views import OutboxPage, UploadTicket
 from chalicelib.ports import Presigner, Reports, SupplierOutbox
 from chalicelib.services.audit import Auditor
@@ -55,7 +55,7 @@ class LeverancierDesk:
         if report is None:
             self._auditor.refused(viewer, Route.UPLOAD_REPORT, Outcome.NOT_FOUND, levering=levering)
             raise NotFound("Deze levering bestaat niet of is nog niet verwerkt.")
-        return report
+        return bound_report(report)  # one stored before reports were bounded may be larger
 
     def outbox(self, viewer: Identity, since: date, after: str | None) -> OutboxPage:
         entries, more = self._outbox.since(_leverancier(viewer), since, MAX_OUTBOX, after)

@@ -1,36 +1,141 @@
-"""Tell each gemeente that a new run is ready (product.md, flow step 6): counts only.
+"""The notify function's work (product.md, step 6): suppliers' outbox entries and daily files
+from the case events the API queues, the gemeenten's mail when a run is published, and the
+suppliers with a convenant that stopped delivering.
 
-The message goes into mail, so it carries nothing about a household: the run, its as-of date
-and how many cases the gemeente has, new and herhaald, and in crisis. Suppliers' messages
-(approached customers, outcomes) come with the API's case actions.
+Every consumer here is idempotent, because SQS delivers at least once and an operator may
+redrive a dead-letter queue: an outbox entry's key is its message's stable id (a second delivery
+overwrites it), a day's files are rebuilt from the day's entries, and a gemeente's mail is sent
+only after its (gemeente, run) record was newly written.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
-from chalicelib.ports import Notifier
-from chalicelib.services.publish import PublishedRun
+from pydantic import BaseModel, ConfigDict, Field
+
+from chalicelib.domain.casework import SupplierMessage
+from chalicelib.domain.notify import MISSING_AFTER_DAYS, MissingDelivery, RunCounts, missing_deliveries, run_mail
+from chalicelib.domain.views import MissingDeliveries
+from chalicelib.ports import (
+    Coordinators,
+    Deliveries,
+    Mailer,
+    RegistrySource,
+    RunMailLog,
+    SupplierOutbox,
+)
+
+logger = logging.getLogger(__name__)
+_AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
 
-def gemeente_message(published: PublishedRun, gemeente: str) -> dict[str, Any]:
-    """The counts-only message for one gemeente of a published run."""
-    counts = published.gemeenten[gemeente]
-    return {
-        "soort": "run_gepubliceerd",
-        "run": published.run_id,
-        "as_of": published.as_of.isoformat(),
-        "gemeente": gemeente,
-        "aantal_cases": counts.cases,
-        "nieuw": counts.nieuw,
-        "herhaald": counts.herhaald,
-        "crisis": counts.crisis,
-    }
+class Counts(BaseModel):
+    """A gemeente's counts as Publish reports them (services.publish.GemeenteCounts, read
+    without pyarrow)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    cases: int = 0
+    nieuw: int = 0
+    herhaald: int = 0
+    crisis: int = 0
 
 
-def notify_run(published: PublishedRun, notifier: Notifier) -> int:
-    """Send every gemeente counted in the run its message (also when it has no cases); returns
-    the number sent. Sending again overwrites: one message per gemeente and run."""
-    for gemeente in sorted(published.gemeenten):
-        notifier.send(gemeente, published.run_id, gemeente_message(published, gemeente))
-    return len(published.gemeenten)
+class RunPublished(BaseModel):
+    """The workflow's Notify step: the Publish summary of a run (counts only)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    run_id: str
+    as_of: date
+    gemeenten: dict[str, Counts] = Field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class NotifyDeps:
+    outbox: SupplierOutbox
+    mail_log: RunMailLog
+    coordinators: Coordinators
+    mailer: Mailer
+    registry: RegistrySource
+    deliveries: Deliveries
+    page_url: str
+
+
+def tell_suppliers(outbox: SupplierOutbox, messages: Sequence[tuple[str, SupplierMessage]]) -> int:
+    """Write each (leverancier, message) to the supplier's outbox, then rebuild the daily files of
+    every (supplier, day) touched from that day's entries; returns the entries written."""
+    outbox.send(messages)
+    for leverancier, datum in sorted({(leverancier, message.datum) for leverancier, message in messages}):
+        rebuild_day(outbox, leverancier, datum)
+    return len(messages)
+
+
+def rebuild_day(outbox: SupplierOutbox, leverancier: str, datum: date) -> list[str]:
+    """The supplier's CSV and JSON file of `datum`, written from the entries of that day."""
+    return outbox.write_daily(leverancier, datum, outbox.day(leverancier, datum))
+
+
+@dataclass(frozen=True)
+class Mailed:
+    mailed: int = 0  # gemeenten mailed now
+    already: int = 0  # gemeenten this run had mailed before (a redelivery)
+    without_recipients: int = 0
+
+
+def mail_run(deps: NotifyDeps, published: RunPublished) -> Mailed:
+    """Mail each gemeente of the run with coordinators its counts and a link, once per
+    (gemeente, run): a gemeente whose record exists is skipped; a failed send removes the record
+    again and raises, so the redelivery tries it anew."""
+    registry = deps.registry.registry()
+    mailed = already = nobody = 0
+    for code in sorted(published.gemeenten):
+        counts = published.gemeenten[code]
+        run_counts = RunCounts(run_id=published.run_id, as_of=published.as_of, gemeente=code, **counts.model_dump())
+        to = deps.coordinators.addresses(code)
+        if not to:
+            nobody += 1
+            continue
+        record = {**run_counts.model_dump(mode="json"), "ontvangers": len(to)}
+        if not deps.mail_log.claim(code, published.run_id, record):
+            already += 1
+            continue
+        gemeente = registry.gemeente(code)
+        mail = run_mail(run_counts, gemeente.naam if gemeente else code, deps.page_url)
+        try:
+            deps.mailer.send(to, mail.subject, mail.body)
+        except Exception:
+            deps.mail_log.release(code, published.run_id)
+            raise
+        mailed += 1
+    logger.info(
+        "run mailed", extra={"run_id": published.run_id, "mailed": mailed, "already": already, "without": nobody}
+    )
+    return Mailed(mailed=mailed, already=already, without_recipients=nobody)
+
+
+class DeliveryWatch:
+    """The operators' view of suppliers that stopped delivering (the API's route)."""
+
+    def __init__(self, registry: RegistrySource, deliveries: Deliveries, clock: Callable[[], datetime]) -> None:
+        self._registry = registry
+        self._deliveries = deliveries
+        self._clock = clock
+
+    def missing(self) -> MissingDeliveries:
+        today = self._clock().astimezone(_AMSTERDAM).date()
+        return MissingDeliveries(
+            peildatum=today,
+            dagen=MISSING_AFTER_DAYS,
+            leveranciers=suppliers_missing(self._registry, self._deliveries, today),
+        )
+
+
+def suppliers_missing(registry: RegistrySource, deliveries: Deliveries, today: date) -> list[MissingDelivery]:
+    """Suppliers with a convenant active `today` and no accepted delivery in 35 days."""
+    return missing_deliveries(registry.registry(), deliveries.last_delivered(), today)

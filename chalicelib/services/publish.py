@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import BaseModel, ConfigDict, Field
 
-from chalicelib.domain.cases import Case, Person, build_cases, build_contacts
+from chalicelib.domain.cases import Case, Person, build_bsns, build_cases, build_contacts
 from chalicelib.domain.matching import VORIGE_MATCHES_SCHEMA
 from chalicelib.ports import (
     CaseStore,
@@ -93,7 +93,8 @@ def publish_run(
 
     registry = deps.registry.registry()
     cases = build_cases(matches, records, registry, deps.reference.reference(), run_id, as_of)
-    per_gemeente = _write_cases(run_id, cases, build_contacts(matches, records, run_id), deps.store)
+    contacts, bsns = build_contacts(matches, records, run_id), build_bsns(matches, records, run_id)
+    per_gemeente = _write_cases(run_id, cases, contacts, bsns, deps.store)
     deps.lake.write_match_history(run_id, _history(matches, as_of))
     counts = {g.code: GemeenteCounts() for g in registry.gemeenten} | {
         gemeente: _counts(its) for gemeente, its in per_gemeente.items()
@@ -149,15 +150,25 @@ def _matched_records(
 
 
 def _write_cases(
-    run_id: str, cases: Sequence[Case], contacts: Mapping[str, Sequence[Person]], store: CaseStore
+    run_id: str,
+    cases: Sequence[Case],
+    contacts: Mapping[str, Sequence[Person]],
+    bsns: Mapping[str, Mapping[int, str]],
+    store: CaseStore,
 ) -> dict[str, list[Case]]:
-    """One cases and one contacts object per gemeente with cases; objects of this run for other
-    gemeenten (left by an earlier attempt) are removed."""
+    """One cases, one contacts and (when any) one BSN object per gemeente with cases; objects of
+    this run for other gemeenten (left by an earlier attempt) are removed."""
     per_gemeente: dict[str, list[Case]] = {}
     for case in cases:
         per_gemeente.setdefault(case.gemeente, []).append(case)
     for gemeente, its in per_gemeente.items():
-        store.write(run_id, gemeente, its, {case.id: contacts[case.id] for case in its if case.id in contacts})
+        store.write(
+            run_id,
+            gemeente,
+            its,
+            {case.id: contacts[case.id] for case in its if case.id in contacts},
+            bsns={case.id: bsns[case.id] for case in its if case.id in bsns},
+        )
     for stale in set(store.gemeenten(run_id)) - set(per_gemeente):
         store.delete(run_id, stale)
     return per_gemeente

@@ -17,7 +17,6 @@ from chalicelib.domain.retention import RetentionPeriods
 from chalicelib.ports import (
     CaseOutcomes,
     CaseStore,
-    Notifier,
     ParameterStore,
     ReferenceSource,
     RegistrySource,
@@ -29,7 +28,6 @@ from chalicelib.ports import (
     Vault,
     VaultIndex,
 )
-from chalicelib.services.notify import notify_run
 from chalicelib.services.prepare import PreparedRun, new_run_id, prepare_run
 from chalicelib.services.publish import PublishDeps, PublishedRun, publish_run
 from chalicelib.services.retention import Removed, RetentionDeps, apply_retention
@@ -50,7 +48,6 @@ class MatchDeps:
     vault_index: VaultIndex
     signal_files: SignalFiles
     signals: SignalPartitions
-    notifier: Notifier
     outcomes: CaseOutcomes
     lock: RunLock
 
@@ -104,10 +101,6 @@ def publish(deps: MatchDeps, run_id: str, as_of: date) -> PublishedRun:
         ),
         deliveries_to_trim=to_trim,
     )
-
-
-def notify(deps: MatchDeps, published: PublishedRun) -> int:
-    return notify_run(published, deps.notifier)
 
 
 def retention(deps: MatchDeps, run_id: str, today: date) -> Removed:

@@ -19,6 +19,7 @@ from chalicelib.api.models import (
     CaseQuery,
     CasesQuery,
     ContactpogingRequest,
+    DdasQuery,
     ExportQuery,
     Health,
     MatchingRuleRequest,
@@ -41,6 +42,7 @@ http = Http(app)
 deps = bootstrap.api
 COORDINATOR = frozenset({Role.COORDINATOR})
 LEVERANCIER = frozenset({Role.LEVERANCIER})
+OPERATOR = frozenset({Role.OPERATOR})
 
 
 def _case_id(value: str) -> str:
@@ -76,6 +78,14 @@ def export_csv():
     viewer = http.caller(COORDINATOR)
     query = http.query(ExportQuery)
     return http.csv(*deps().overview.export(viewer, query.run, query.filter()))
+
+
+@http.route(Route.EXPORT_DDAS)
+def export_ddas():
+    viewer = http.caller(COORDINATOR)
+    query = http.query(DdasQuery)
+    filename, export = deps().ddas.for_coordinator(viewer, query.van, query.tot)
+    return http.json_attachment(filename, export.document)
 
 
 @http.route(Route.STATS)
@@ -160,6 +170,13 @@ def outbox():
     viewer = http.caller(LEVERANCIER)
     query = http.query(OutboxQuery)
     return deps().leveranciers.outbox(viewer, query.since, query.after)
+
+
+@http.route(Route.MISSING_DELIVERIES)
+def missing_deliveries():
+    http.caller(OPERATOR)
+    http.query(NoQuery)
+    return deps().deliveries.missing()
 
 
 @http.route(Route.PAGE)

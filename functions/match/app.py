@@ -19,7 +19,6 @@ from pydantic import BaseModel
 
 from chalicelib import bootstrap
 from chalicelib.services import workflow
-from chalicelib.services.publish import PublishedRun
 
 logger = Logger()
 metrics = Metrics()
@@ -39,10 +38,6 @@ class RunEvent(BaseModel):
 
 class RetentionEvent(RunEvent):
     failed: bool = False  # the failure path's call: give the run's lock back, remove nothing
-
-
-class NotifyEvent(RunEvent):
-    publish: PublishedRun  # what Publish did
 
 
 E = TypeVar("E", bound=BaseModel)
@@ -88,12 +83,6 @@ def prepare(event: PrepareEvent) -> dict[str, Any]:
 def publish(event: RunEvent) -> dict[str, Any]:
     """{"run_id", "as_of", "output", "query_execution_id"} → a summary (counts, no personal data)."""
     return workflow.publish(bootstrap.match(), event.run_id, event.as_of).model_dump(mode="json")
-
-
-@step(NotifyEvent, "gemeenten notified", "RunsNotified")
-def notify(event: NotifyEvent) -> dict[str, Any]:
-    """{"run_id", "as_of", "publish"} → a summary of the notifications sent."""
-    return {"run_id": event.publish.run_id, "notified": workflow.notify(bootstrap.match(), event.publish)}
 
 
 @step(RetentionEvent, "retention applied", "RetentionRuns")

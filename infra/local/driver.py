@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
 ATHENA_QUERY_SYNC = "arn:aws:states:::athena:startQueryExecution.sync"
 SNS_PUBLISH = "arn:aws:states:::sns:publish"
+SQS_SEND = "arn:aws:states:::sqs:sendMessage"
 MATCH_STATE_MACHINE = "MatchStateMachine"
 
 Task = Callable[[dict[str, Any]], Any]
@@ -302,7 +303,8 @@ def local_workflow(
     """The template's state machine on the local stack.
 
     Lambda Tasks call `invoke(logical_id, payload)` (the local runtime's invoke), the Athena
-    Task runs on `athena` (a LocalAthena over the stack by default), SNS publishes to moto.
+    Task runs on `athena` (a LocalAthena over the stack by default), SNS publishes and SQS sends
+    go to moto (the local runtime then drains the queue, as Lambda's event source would).
     """
     from infra.local.athena import LocalAthena
 
@@ -317,6 +319,7 @@ def local_workflow(
     tasks: dict[str, Task] = {
         ATHENA_QUERY_SYNC: athena_task(athena),
         SNS_PUBLISH: lambda parameters: sns.publish(**parameters),
+        SQS_SEND: sqs_send_task(stack.client("sqs")),
     }
     for arn, logical_id in functions.items():
         tasks[arn] = _lambda_task(invoke, logical_id)
@@ -333,6 +336,19 @@ def athena_task(athena: LocalAthena) -> Task:
             database=parameters.get("QueryExecutionContext", {}).get("Database"),
             work_group=parameters.get("WorkGroup"),
         )
+
+    return run
+
+
+def sqs_send_task(sqs: Any) -> Task:
+    """`sqs:sendMessage`: a MessageBody that is not a string goes as its JSON, as Step Functions
+    sends it; returns SendMessage's answer (MessageId, MD5OfMessageBody)."""
+
+    def run(parameters: dict[str, Any]) -> dict[str, Any]:
+        body = parameters["MessageBody"]
+        message = body if isinstance(body, str) else json.dumps(body, separators=(",", ":"))
+        response = sqs.send_message(QueueUrl=parameters["QueueUrl"], MessageBody=message)
+        return {"MessageId": response["MessageId"], "MD5OfMessageBody": response["MD5OfMessageBody"]}
 
     return run
 

@@ -210,6 +210,8 @@ class LocalStack:
             "AWS::Cognito::UserPool": self._create_user_pool,
             "AWS::Cognito::UserPoolClient": self._create_user_pool_client,
             "AWS::Cognito::UserPoolGroup": self._create_user_pool_group,
+            "AWS::SES::ConfigurationSet": self._create_configuration_set,
+            "AWS::SES::EmailIdentity": self._create_email_identity,
             # Functions, the REST API, the state machine, schedules, alarms and log groups have
             # no local counterpart: LocalRuntime and infra.local.driver stand in for what runs.
             # No AWS::S3::BucketPolicy: moto 5.2 denies whenever a statement's Condition does not
@@ -435,6 +437,19 @@ class LocalStack:
         args.setdefault("GroupName", self._default_name(logical_id))
         self.client("cognito-idp").create_group(**args)
         self._record(logical_id, args["GroupName"])
+
+    def _create_configuration_set(self, logical_id: str, props: dict[str, Any]) -> None:
+        name = props.get("Name") or self._default_name(logical_id)
+        self.client("sesv2").create_configuration_set(ConfigurationSetName=name)
+        self._record(logical_id, name)
+
+    def _create_email_identity(self, logical_id: str, props: dict[str, Any]) -> None:
+        """moto's SES takes a created identity as verified (AWS waits for the link in its mail)."""
+        identity = props["EmailIdentity"]
+        configuration_set = props.get("ConfigurationSetAttributes", {}).get("ConfigurationSetName")
+        options = {"ConfigurationSetName": configuration_set} if configuration_set else {}
+        self.client("sesv2").create_email_identity(EmailIdentity=identity, **options)
+        self._record(logical_id, identity)
 
     def _auth_environment(self) -> dict[str, str]:
         """The user pool settings the API reads; the JWKS comes from moto, not from AWS."""

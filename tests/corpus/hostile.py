@@ -3,8 +3,10 @@
 `build(folder)` writes every case to `folder/<name>.csv` and returns the cases. Everything is
 generated, deterministically: the random bytes come from a fixed seed, the archives carry fixed
 timestamps. `large=False` leaves out the multi-megabyte cases (the 2,000,001-row files, the 5 MiB
-fields). The expectations assume `read_delivery(..., upload_date=UPLOAD_DATE, today=TODAY)`; the
-files carry their own peildatum, so they hold when ingested on any later day as well.
+fields). `heavy()` are the cases that once took ingest past its memory: each is measured in a
+fresh interpreter (tests/corpus/peak.py), not read in the test's own. The expectations assume
+`read_delivery(..., upload_date=UPLOAD_DATE, today=TODAY)`; the files carry their own
+peildatum, so they hold when ingested on any later day as well.
 """
 
 import csv
@@ -17,9 +19,11 @@ from datetime import date
 from pathlib import Path
 from typing import NamedTuple
 
-from chalicelib.domain.report import Status
+from chalicelib.domain.report import MAX_FINDINGS, MAX_FINDINGS_PER_CODE, Report, Status
 
+ROOT = Path(__file__).resolve().parents[2]
 UPLOAD_DATE = TODAY = date(2026, 11, 3)
+MAX_REPORT_BYTES = 1_000_000  # a report stays under it, whatever the file
 PEILDATUM = "2026-11-01"
 COLUMNS = ("klantnummer", "postcode", "huisnummer", "bedrag", "achterstand_sinds", "peildatum")
 REQUIRED = ("klantnummer", "postcode", "huisnummer", "bedrag", "achterstand_sinds")
@@ -575,13 +579,13 @@ def _huge() -> list[Case]:
         + peil
         + b";Markt\n"
     )
-    # Five MiB in one quoted value with a single line break: across reader blocks, still one record.
+    # A 200 KiB quoted value with a single line break: under the line cap, still one record.
     long_value = (
         _csv((*COLUMNS, "straat"))
         + b"K90001;6811AB;1;10;2026-10-01;"
         + peil
         + b';"'
-        + b"Dorpsstraat " * (5 * MIB // 12)
+        + b"Dorpsstraat " * (200 * 1024 // 12)
         + b'\nachterom"\n'
         + b"K90002;0000AA;1;10;2026-10-01;"
         + peil
@@ -589,16 +593,13 @@ def _huge() -> list[Case]:
     )
     rows = b"klantnummer;postcode;huisnummer;bedrag;achterstand_sinds\n" + b"K;6811AB;1;10;2026-10-01\n" * 2_000_001
     return [
-        Case(
-            "five_mib_klantnummer",
-            long_klantnummer,
-            Expectation(Status.ACCEPTED_WITH_ERRORS, errors=((22, "klantnummer", "klantnummer_invalid"),)),
-        ),
+        # A line over the cap refuses the file before anything parses it.
+        _rejected("five_mib_klantnummer", long_klantnummer, "line_too_long", at=(22, None)),
         # Hundreds of thousands of line breaks in one value: no address has them; the file is refused
         # at the line the value opens on rather than read as one record that swallows the rest.
         _rejected("five_mib_quoted_straat_with_line_breaks", long_straat, "quote_spans_lines", at=(22, None)),
         Case(
-            "five_mib_quoted_straat_with_one_line_break",
+            "long_quoted_straat_with_one_line_break",
             long_value,
             Expectation(
                 Status.ACCEPTED_WITH_ERRORS,
@@ -609,3 +610,102 @@ def _huge() -> list[Case]:
         _rejected("two_million_and_one_rows", rows, "too_many_rows"),
         _rejected("two_million_and_one_rows_of_one_field", _csv(rows=[]) + b"x\n" * 2_000_001, "too_many_rows"),
     ]
+
+
+@dataclass(frozen=True)
+class Heavy:
+    """A case measured for memory: its file, its status and rejection, and the true count of each
+    row error code the report must give (beside at most MAX_FINDINGS_PER_CODE listed)."""
+
+    name: str
+    data: bytes
+    status: Status
+    rejection: str | None = None
+    rejection_at: tuple[int | None, str | None] | None = None
+    errors_per_code: tuple[tuple[str, int], ...] = ()
+    rows: int | None = None  # counts.read, where the file is read to its end
+
+
+HEAVY = (
+    "six_mib_header_of_delimiters",
+    "twenty_thousand_empty_columns",
+    "thirty_two_mib_line",
+    "four_hundred_thousand_rows_of_x",
+    "stray_quote_in_a_large_file",
+)
+
+
+def heavy() -> list[Heavy]:
+    """A header of 6 MiB of delimiters, one of 20,000 empty columns, a 32 MiB line, 400,000 rows of
+    `x;x;x;x;x` (two million row errors), and a 100 MiB honest file with one stray quote."""
+    valid = _csv()
+    x_rows = 400_000
+    return [
+        Heavy(
+            "six_mib_header_of_delimiters",
+            b";" * (6 * MIB) + b"\n" + valid.split(b"\n", 1)[1],
+            Status.REJECTED,
+            "header_too_long",
+            (1, None),
+        ),
+        Heavy(
+            "twenty_thousand_empty_columns",
+            b";" * 20_000 + b"\n" + b";" * 20_000 + b"\n",
+            Status.REJECTED,
+            "too_many_columns",
+            (1, None),
+        ),
+        Heavy(
+            "thirty_two_mib_line",
+            valid + b"x" * (32 * MIB) + b"\n" + valid.split(b"\n", 1)[1],
+            Status.REJECTED,
+            "line_too_long",
+            (22, None),
+        ),
+        Heavy(
+            "four_hundred_thousand_rows_of_x",
+            b"klantnummer;postcode;huisnummer;bedrag;achterstand_sinds\n" + b"x;x;x;x;x\n" * x_rows,
+            Status.REJECTED,
+            "too_many_errors",
+            errors_per_code=(
+                ("klantnummer_duplicate", x_rows - 1),
+                ("postcode_invalid", x_rows),
+                ("huisnummer_invalid", x_rows),
+                ("bedrag_invalid", x_rows),
+                ("datum_invalid", x_rows),
+            ),
+            rows=x_rows,
+        ),
+        _stray_quote_in_a_large_file(),
+    ]
+
+
+def _stray_quote_in_a_large_file(size: int = 100 * MIB) -> Heavy:
+    """Honest rows, one of them with a quote inside an unquoted name (O"Brien) near the start."""
+    columns = (*COLUMNS, "achternaam", "straat", "woonplaats", "email")
+    header = ";".join(columns) + "\n"
+    row = "K{0:08d};6811AB;{1};12,50;2026-10-01;" + PEILDATUM + ";{2};Dorpsstraat {1};Arnhem;k{0}@example.nl\n"
+    count = size // len(row.format(0, 1, "Jansen"))
+    names = ['O"Brien' if i == 3 else "Jansen" for i in range(count)]
+    text = header + "".join(row.format(i, i % 999 + 1, names[i]) for i in range(count))
+    return Heavy("stray_quote_in_a_large_file", text.encode(), Status.ACCEPTED, rows=count)
+
+
+def check_heavy_report(case: Heavy, report: Report) -> None:
+    """What every heavy case's report must say, wherever it was ingested (the functional tests too)."""
+    assert report.status is case.status
+    if case.rejection is not None:
+        assert report.rejection is not None and report.rejection.code == case.rejection
+        if case.rejection_at is not None:
+            assert (report.rejection.line, report.rejection.column) == case.rejection_at
+    if case.rows is not None:
+        assert report.counts.read == case.rows
+    for code, count in case.errors_per_code:
+        assert report.errors_per_code[code] == count
+        assert len([e for e in report.errors if e.code == code]) <= MAX_FINDINGS_PER_CODE
+    listed = len(report.errors) + len(report.warnings)
+    assert listed <= MAX_FINDINGS
+    counted = sum(report.errors_per_code.values()) + sum(report.warnings_per_code.values())
+    assert report.truncated is (listed < counted)
+    assert (report.note is not None) is report.truncated
+    assert len(report.model_dump_json().encode()) < MAX_REPORT_BYTES

@@ -7,7 +7,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -30,11 +30,35 @@ def _healthy(base: str) -> bool:
         return False
 
 
+class Cli:
+    """`vindplaats` against the running stack: `cli(username)` is `vindplaats login`, the demo
+    user's ID token; `cli.run(*args)` any other command."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.env = env
+
+    def run(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "infra.cli", *args],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+
+    def __call__(self, username: str) -> str:
+        result = self.run("login", username, timeout=60)
+        assert result.returncode == 0, result.stderr
+        return result.stdout.strip()
+
+
 @pytest.fixture(scope="module")
-def running(request, tmp_path_factory) -> Iterator[tuple[str, Callable[[str], str]]]:
+def running(request, tmp_path_factory) -> Iterator[tuple[str, Cli]]:
     """(base URL, login): a fresh `vindplaats up` with demo data per test module; `login(username)`
-    is `vindplaats login`, the demo user's ID token. The stack must stop cleanly afterwards. A
-    module's `STACK_ENVIRONMENT` (a dict) is added to the stack's environment (its settings)."""
+    is `vindplaats login`, the demo user's ID token, and `login.run(...)` any other command. The
+    stack must stop cleanly afterwards. A module's `STACK_ENVIRONMENT` (a dict) is added to the
+    stack's environment (its settings)."""
     folder = tmp_path_factory.mktemp("up")
     env = (
         os.environ | getattr(request.module, "STACK_ENVIRONMENT", {}) | {"VINDPLAATS_STATE": str(folder / "stack.json")}
@@ -73,19 +97,7 @@ def running(request, tmp_path_factory) -> Iterator[tuple[str, Callable[[str], st
         process.kill()
         pytest.fail("the API did not answer /api/health in time")
 
-    def login(username: str) -> str:
-        result = subprocess.run(
-            [sys.executable, "-m", "infra.cli", "login", username],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-        assert result.returncode == 0, result.stderr
-        return result.stdout.strip()
-
-    yield base, login
+    yield base, Cli(env)
     process.send_signal(signal.SIGTERM)
     try:
         process.wait(timeout=30)

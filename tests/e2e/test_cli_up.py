@@ -18,7 +18,19 @@ def up_once(tmp_path_factory):
     folder = tmp_path_factory.mktemp("up")
     env = os.environ | {"VINDPLAATS_STATE": str(folder / "stack.json")}
     result = subprocess.run(
-        [sys.executable, "-m", "infra.cli", "up", "--once", "--aws-port", "0", "--demo-dir", str(folder / "demo")],
+        [
+            sys.executable,
+            "-m",
+            "infra.cli",
+            "up",
+            "--once",
+            "--aws-port",
+            "0",
+            "--demo-dir",
+            str(folder / "demo"),
+            "--mailbox-dir",
+            str(folder / "mailbox"),
+        ],
         capture_output=True,
         text=True,
         timeout=300,
@@ -58,6 +70,29 @@ def test_up_replays_six_months_each_with_a_run_and_casework(up_once):
     assert sum(int(herhaald) for month in months[1:] for _, _, herhaald, *_ in month) > 0
     assert all(sum(int(row[6]) for row in month) > 0 for month in months[:-1]), "older months have outcomes"
     assert sum(int(row[6]) for row in months[-1]) == 0 < sum(int(row[3]) for row in months[-1])
+
+
+def test_up_mails_each_gemeentes_coordinator_once_a_run_counts_only_into_the_mailbox(up_once):
+    from email import message_from_bytes, policy
+
+    from infra.cli import DEMO_SEED
+    from infra.demo_months import generate_months
+
+    folder, result = up_once
+    assert f"mailbox: {folder / 'mailbox'}/ (18 e-mails" in result.stdout
+    mails = [
+        message_from_bytes(p.read_bytes(), policy=policy.default) for p in sorted((folder / "mailbox").glob("*.eml"))
+    ]
+    assert len(mails) == 6 * 3, "every gemeente, every month's run, once"
+    assert all(m["To"].startswith("coordinator-gm") for m in mails)
+    texts = [f"{m['Subject']}\n{m.get_content()}" for m in mails]
+    assert all("Huishoudens:" in t and "waarvan crisis:" in t for t in texts)
+    # The demo's own data, regenerated as `up` wrote it: no personal value in any mail.
+    history = generate_months(folder / "again", seed=DEMO_SEED, today=date.today(), months=6)
+    personal = {v for v in history.persoonsgegevens() if len(v) >= 5}
+    assert len(personal) > 100
+    leaked = sorted(v for v in personal for t in texts if v in t)
+    assert leaked == []
 
 
 def test_commands_without_a_stack_say_how_to_start_one(tmp_path):

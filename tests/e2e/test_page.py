@@ -12,13 +12,15 @@ import io
 import json
 import re
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
+from jsonschema import Draft202012Validator, FormatChecker
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
 
 from infra.local.users import DEMO_PASSWORD
@@ -42,6 +44,10 @@ COORDINATOR = "coordinator-gm0202"
 WIJKTEAM_ZUID = "wijkteam-gm0202-zuid"
 TIMEOUT_MS = 15_000
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+DDAS = Draft202012Validator(
+    json.loads((SCREENSHOTS.parent / "ddas-uitwisselmodel-v1.2.schema.json").read_text()),
+    format_checker=FormatChecker(),
+)
 MAANDEN = [
     "januari",
     "februari",
@@ -78,7 +84,7 @@ class Watch:
 @dataclass
 class Stack:
     base: str
-    login: Callable[[str], str]
+    login: Any  # conftest's Cli: login(username) is the ID token, login.run(*args) any command
 
     def api(self, token: str, path: str, body: dict | None = None) -> dict:
         request = urllib.request.Request(
@@ -279,6 +285,64 @@ def test_a_coordinator_marks_cases_approached_and_sees_the_charts_and_the_export
             label: f"minder dan {stats['threshold']}" if count["suppressed"] else str(count["count"])
             for label, count in counts.items()
         }
+
+
+def all_cases(stack: Stack, token: str, run: str) -> list[dict]:
+    cases, page_number = [], 1
+    while True:
+        answer = stack.api(token, f"/api/cases?run={run}&page_size=200&page={page_number}")
+        cases += answer["cases"]
+        if page_number >= answer["pages"]:
+            return cases
+        page_number += 1
+
+
+def test_a_coordinator_downloads_the_ddas_export_and_the_command_writes_the_same(
+    page: Page, stack: Stack, tmp_path: Path
+):
+    token = stack.login(COORDINATOR)
+    runs = stack.api(token, "/api/runs")["runs"]
+    van, tot = min(run["as_of"] for run in runs), max(run["as_of"] for run in runs)
+    sign_in(page, stack, COORDINATOR)
+    expect(case_rows(page)).not_to_have_count(0)
+    page.get_by_role("link", name="Overzicht").click()
+    page.get_by_label("Van (peildatum)").fill(van)
+    page.get_by_label("Tot en met (peildatum)").fill(tot)
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Exporteer voor DDAS (JSON)").click()
+    assert download.value.suggested_filename == f"ddas-GM0202-{van}-{tot}.json"
+    document = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
+    expect(page.get_by_role("status")).to_contain_text("DDAS-export")
+    errors = [f"{list(e.absolute_path)}: {e.message}" for e in DDAS.iter_errors(document)]
+    assert errors == []
+
+    # The counts round-trip: every case of every run in the period, its signals and its attempts.
+    (levering,) = document["leveringen"]
+    cases = {case["id"]: case for run in runs for case in all_cases(stack, token, run["run_id"])}
+    zaken = {zaak["vroegsignalen"][0]["ID"].rsplit("-", 1)[0]: zaak for zaak in levering["vroegsignaalzaken"]}
+    assert zaken.keys() == cases.keys()
+    assert len(levering["vroegsignalen"]) == sum(len(case["signalen"]) for case in cases.values())
+    for case_id, zaak in zaken.items():
+        assert len(zaak["vroegsignalen"]) == len(cases[case_id]["signalen"])
+        assert len(zaak["contactpogingen"]) == len(cases[case_id]["contactpogingen"])
+    assert sum(len(zaak["contactpogingen"]) for zaak in zaken.values()) > 0
+    # A BSN only where the supplier's type may deliver one; the demo's health insurers do.
+    signalen = levering["vroegsignalen"]
+    with_bsn = [s for s in signalen if "burgerservicenummer" in s["client"]]
+    assert with_bsn and {s["signaalpartner"]["type"] for s in with_bsn} <= {"Zorg", "CAK Zorgverzekeringen"}
+    assert "Gemeentebelasting" not in json.dumps(document)
+
+    out = tmp_path / "ddas.json"
+    result = stack.login.run("export", "ddas", "--gemeente", "GM0202", "--van", van, "--tot", tot, "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert f"{len(zaken)} zaken, {len(signalen)} signalen" in result.stderr
+    command = json.loads(out.read_text(encoding="utf-8"))
+    assert not list(DDAS.iter_errors(command))
+    for one in (command["leveringen"][0], levering):
+        one["aanleverendeOrganisatie"].pop("contactpersonen")
+    assert command["leveringen"] == document["leveringen"]
+    refused = stack.login.run("export", "ddas", "--gemeente", "GM9999", "--van", van, "--tot", tot)
+    assert refused.returncode == 2 and "GM9999" in refused.stderr and refused.stdout == ""
 
 
 def test_a_wijkteam_member_sees_only_her_teams_cases(page: Page, stack: Stack):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 import zlib
 from collections import defaultdict
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -23,6 +24,8 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi import checks as openapi_checks
+
+from chalicelib.domain.ddas import MAX_PERIOD_DAYS
 
 STATIC = Path(__file__).resolve().parents[2] / "functions" / "api" / "static"
 SEED = 20260101
@@ -129,10 +132,25 @@ def _within_documented_rules(case) -> None:
     """Order the pairs whose order the document states in words, as JSON Schema cannot compare two
     fields (min_bedrag ≤ max_bedrag; min_dagen ≤ max_dagen; each venster [low, high])."""
     _ordered(case.query, "min_bedrag", "max_bedrag")
+    if case.operation.path == "/api/export/ddas":
+        _period(case.query)
     if case.operation.path == "/api/settings" and isinstance(case.body, dict):
         _ordered(case.body, "min_dagen", "max_dagen")
         for signaaltype, window in (case.body.get("venster") or {}).items():
             case.body["venster"][signaaltype] = sorted(window)
+
+
+def _period(query: dict | None) -> None:
+    """The DDAS export's van ≤ tot, at most MAX_PERIOD_DAYS days with both included."""
+    if not query:
+        return
+    try:
+        van, tot = sorted(date.fromisoformat(query[name]) for name in ("van", "tot"))
+    except (KeyError, TypeError, ValueError):
+        return  # absent or not a date: the negative cases
+    if (tot - van).days + 1 > MAX_PERIOD_DAYS:
+        van = tot - timedelta(days=MAX_PERIOD_DAYS - 1)
+    query["van"], query["tot"] = van.isoformat(), tot.isoformat()
 
 
 def _ordered(values: dict | None, low: str, high: str) -> None:

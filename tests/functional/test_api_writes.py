@@ -9,11 +9,13 @@ import pytest
 from moto import mock_aws
 
 from chalicelib.adapters.aws.case_states import DynamoCaseStates
-from chalicelib.adapters.aws.outbox import S3SupplierOutbox
+from chalicelib.adapters.aws.notify_events import SqsNotifyEvents
+from chalicelib.adapters.aws.outbox import DAILY, S3SupplierOutbox
 from chalicelib.adapters.aws.presign import S3Presigner
 from chalicelib.adapters.aws.reports import S3Reports, report_key
 from chalicelib.domain.audit import Outcome
-from chalicelib.domain.report import Report, Status
+from chalicelib.domain.parsing import MESSAGES
+from chalicelib.domain.report import MAX_FINDINGS_PER_CODE, Finding, Report, Status
 from tests.fakes import (
     EDE,
     RUN,
@@ -23,6 +25,7 @@ from tests.fakes import (
     MemoryRuns,
     api_client,
     assert_error,
+    drain_notify_queue,
     get,
     make_case,
     pk_sk_table,
@@ -54,14 +57,23 @@ class CountingStates(DynamoCaseStates):
 
 
 class World:
-    def __init__(self, client, audit, s3, table, states):
+    def __init__(self, client, audit, s3, table, states, sqs, queue):
         self.client, self.audit, self.s3, self.table, self.states = client, audit, s3, table, states
+        self.sqs, self.queue = sqs, queue
+
+    def drain(self, *, delete=True):
+        """The notify function on what the API queued (as Lambda's SQS event source calls it)."""
+        return drain_notify_queue(self.sqs, self.queue, S3SupplierOutbox(self.s3, LAKE), delete=delete)
+
+    def keys(self, prefix):
+        pages = self.s3.get_paginator("list_objects_v2").paginate(Bucket=LAKE, Prefix=prefix)
+        return [item["Key"] for page in pages for item in page.get("Contents", [])]
 
     def outbox(self, leverancier=""):
-        pages = self.s3.get_paginator("list_objects_v2").paginate(
-            Bucket=LAKE, Prefix=f"outbox/leverancier/{leverancier}"
-        )
-        keys = [item["Key"] for page in pages for item in page.get("Contents", [])]
+        """The supplier messages in the outbox (the daily files left out), after the notify
+        function handled what the API queued."""
+        self.drain()
+        keys = [key for key in self.keys(f"outbox/leverancier/{leverancier}") if f"/{DAILY}" not in key]
         return {key: json.loads(self.s3.get_object(Bucket=LAKE, Key=key)["Body"].read()) for key in keys}
 
     def state_items(self):
@@ -77,6 +89,8 @@ def world():
         table = pk_sk_table(boto3.resource("dynamodb", region_name=REGION), TABLE)
         audit = MemoryAuditLog()
         states = CountingStates(table)
+        sqs = boto3.client("sqs", region_name=REGION)
+        queue = sqs.create_queue(QueueName="notify")["QueueUrl"]
 
         with api_client(
             MemoryCaseStore(CASES),
@@ -84,10 +98,11 @@ def world():
             audit,
             states=states,
             outbox=S3SupplierOutbox(s3, LAKE),
+            events=SqsNotifyEvents(sqs, queue),
             presign=S3Presigner(s3, UPLOADS),
             reports=S3Reports(s3, LAKE),
         ) as client:
-            yield World(client, audit, s3, table, states)
+            yield World(client, audit, s3, table, states, sqs, queue)
 
 
 CASE = UTRECHT[0].id  # team noord
@@ -346,8 +361,30 @@ def test_a_supplier_reads_its_own_delivery_report_and_not_another_suppliers(worl
     assert_error(get(world.client, "/api/uploads/..%2Feneco%2FL-eneco-1", "supplier"), 400, "invalid_request")
 
 
+LAMBDA_RESPONSE_LIMIT = 6 * 1024 * 1024
+
+
+def test_a_report_stored_before_reports_were_bounded_comes_back_bounded_within_the_response_limit(world):
+    errors = [
+        Finding(line=line, column="huisnummer", code="huisnummer_invalid", message=MESSAGES["huisnummer_invalid"])
+        for line in range(2, 30_002)
+    ]
+    report = Report(leverancier="vitens", levering="L-vitens-2", bestand="x.csv", status=Status.REJECTED, errors=errors)
+    body = report.model_dump_json().encode()
+    assert len(body) > LAMBDA_RESPONSE_LIMIT
+    world.s3.put_object(Bucket=LAKE, Key=report_key("vitens", "L-vitens-2"), Body=body)
+    status, returned = get(world.client, "/api/uploads/L-vitens-2", "supplier")
+    assert status == 200
+    assert len(json.dumps(returned).encode()) < 1_000_000
+    assert [e["line"] for e in returned["errors"]] == list(range(2, 2 + MAX_FINDINGS_PER_CODE))
+    assert returned["errors_per_code"] == {"huisnummer_invalid": 30_000}
+    assert returned["truncated"] is True and returned["note"]
+
+
 def test_the_outbox_shows_only_the_suppliers_own_entries_since_the_date(world):
     post(world.client, "/api/cases/approach", {"case_ids": [UTRECHT[0].id, TWO_SUPPLIERS.id]}, "coord-utrecht")
+    assert get(world.client, "/api/outbox?since=2026-11-03", "supplier")[1]["entries"] == []  # queued, not yet told
+    world.drain()
     status, outbox = get(world.client, "/api/outbox?since=2026-11-03", "supplier")
     assert status == 200 and outbox["truncated"] is False
     assert sorted(e["klantnummer"] for e in outbox["entries"]) == ["K1", "K9"]
@@ -367,6 +404,7 @@ def test_a_long_outbox_is_read_page_by_page_without_gaps_or_repeats(world, monke
         "coord-utrecht",
     )
     assert status == 200
+    world.drain()
     seen, query = [], "/api/outbox?since=2026-11-03"
     for _ in range(10):  # three entries: a cursor that does not move fails here, not forever
         status, outbox = get(world.client, query, "supplier")
@@ -422,3 +460,34 @@ def test_retention_reads_the_picked_up_cases_and_their_outcome_dates(world):
     outcomes = DynamoCaseStates(world.table).outcomes(RUN, "GM0202")
     assert outcomes == {open_: None, closed: date(2026, 11, 3)}
     assert DynamoCaseStates(world.table).outcomes(RUN, "GM0268") == {}
+
+
+def test_a_redelivered_case_event_makes_no_second_outbox_line_and_the_daily_files_match_the_api(world):
+    post(world.client, "/api/cases/approach", {"case_ids": [UTRECHT[0].id, TWO_SUPPLIERS.id]}, "coord-utrecht")
+    assert world.drain(delete=False) == 1  # handled, then back on the queue as if the delete was lost
+    assert world.drain() == 1  # the redelivery
+    assert world.drain() == 0
+    entries = get(world.client, "/api/outbox?since=2026-11-03", "supplier")[1]["entries"]
+    assert sorted(e["klantnummer"] for e in entries) == ["K1", "K9"]
+    daily = json.loads(
+        world.s3.get_object(Bucket=LAKE, Key=f"outbox/leverancier/vitens/{DAILY}2026-11-03.json")["Body"].read()
+    )
+    assert sorted(daily, key=lambda e: e["id"]) == sorted(entries, key=lambda e: e["id"])
+    csv_lines = world.s3.get_object(Bucket=LAKE, Key=f"outbox/leverancier/vitens/{DAILY}2026-11-03.csv")["Body"].read()
+    rows = csv_lines.decode().splitlines()
+    assert rows[0].split(";") == [
+        "id",
+        "klantnummer",
+        "gemeente",
+        "soort",
+        "datum",
+        "tijdstip",
+        "pauze_tot",
+        "resultaat",
+    ]
+    assert sorted(row.split(";")[0] for row in rows[1:]) == sorted(e["id"] for e in entries)
+    # eneco's daily file holds only eneco's customer
+    eneco = json.loads(
+        world.s3.get_object(Bucket=LAKE, Key=f"outbox/leverancier/eneco/{DAILY}2026-11-03.json")["Body"].read()
+    )
+    assert [e["klantnummer"] for e in eneco] == ["K9"]

@@ -153,7 +153,11 @@ def test_a_403_on_a_report_to_a_role_that_may_list_is_not_pending(aws):
 def test_the_api_the_composition_root_builds_reads_a_403_as_missing(aws, denied):
     """The API role may not list the vault or the lake's reports: bootstrap says so."""
     settings = ApiSettings(
-        **aws.settings, audit_bucket=AUDIT, user_pool_id=f"{REGION}_pool", user_pool_client_id="client"
+        **aws.settings,
+        audit_bucket=AUDIT,
+        user_pool_id=f"{REGION}_pool",
+        user_pool_client_id="client",
+        notify_queue_url="https://sqs.eu-west-1.amazonaws.com/123456789012/notify",
     )
     # The refusal below is counted per user in the cases table (the refusal limit).
     pk_sk_table(aws.root.resource("dynamodb"), settings.cases_table)

@@ -5,6 +5,12 @@ A representative subset of tests/corpus/hostile.py, uploaded by presigned POST a
 """
 
 import io
+import json
+import os
+import subprocess
+import sys
+from functools import cache
+from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
@@ -13,6 +19,7 @@ from chalicelib.adapters.aws.lake import signals_key
 from chalicelib.adapters.aws.vault import KmsVault, vault_key
 from chalicelib.domain.report import Status
 from infra import actions
+from infra.template import function_properties, template
 from tests.corpus import hostile
 
 LEVERANCIER = "vivare"
@@ -156,3 +163,75 @@ def test_zero_byte_upload_is_refused_at_upload_or_rejected_with_a_report(platfor
     assert platform.keys(platform.settings.upload_bucket, f"incoming/{LEVERANCIER}/{item.levering}/") == []
     assert _signals(platform, item.levering) == []
     assert platform.dead_letters() == 0
+
+
+# ------------------------------------------------------------------ heavy files, memory measured
+
+INGEST_MEMORY_MB = int(function_properties(template(), "IngestFunction")["MemorySize"])
+EVENTS = Path(__file__).resolve().parent.parent / "events"
+
+
+@cache
+def _heavy() -> dict[str, hostile.Heavy]:
+    return {case.name: case for case in hostile.heavy()}
+
+
+def _take_event(platform, levering: str) -> dict:
+    """The upload's S3 event, taken off the queue by hand (it stays in flight until deleted)."""
+    url = platform.stack.ref("IngestQueue")
+    for _ in range(50):
+        for message in platform.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get(
+            "Messages", []
+        ):
+            if levering in message["Body"]:
+                return message
+            platform.sqs.change_message_visibility(
+                QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+            )
+    raise AssertionError("the upload's S3 event never reached the queue")
+
+
+def _ingest_in_a_child(platform, message: dict) -> dict:
+    """The ingest function's handler on the event in a fresh interpreter with the function's
+    environment, as Lambda runs it: its peak RSS is the ingest's own."""
+    template_event = (EVENTS / "sqs_s3_object_created.json").read_text()
+    event = template_event.replace('"{{S3_EVENT_BODY}}"', json.dumps(message["Body"]))
+    run = subprocess.run(
+        [sys.executable, "-m", "tests.corpus.peak", "handler"],
+        input=event,
+        env=os.environ | platform.stack.env("IngestFunction"),
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=hostile.ROOT,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    return json.loads(run.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("name", hostile.HEAVY)
+def test_a_heavy_upload_gets_its_bounded_report_from_the_function_within_its_memory(platform, tmp_path, name):
+    case = _heavy()[name]
+    path = tmp_path / f"{name}.csv"
+    path.write_bytes(case.data)
+    item = actions.upload(platform.target, LEVERANCIER, path)
+    message = _take_event(platform, item.levering)
+    measured = _ingest_in_a_child(platform, message)
+    platform.sqs.delete_message(QueueUrl=platform.stack.ref("IngestQueue"), ReceiptHandle=message["ReceiptHandle"])
+
+    assert measured["response"] == {"batchItemFailures": []}
+    report = actions.read_report(platform.target, item)
+    hostile.check_heavy_report(case, report)
+    assert platform.keys(platform.settings.upload_bucket, f"incoming/{LEVERANCIER}/{item.levering}/") == []
+    if case.status is Status.REJECTED:
+        assert _signals(platform, item.levering) == []
+        assert platform.keys(platform.settings.upload_bucket, _quarantined(item)) == [_quarantined(item)]
+    else:
+        assert _signals(platform, item.levering) == [signals_key(report.peildatum, LEVERANCIER, item.levering)]
+        assert (
+            pq.ParquetFile(
+                io.BytesIO(platform.read(platform.settings.lake_bucket, _signals(platform, item.levering)[0]))
+            ).metadata.num_rows
+            == report.counts.accepted
+        )
+    assert measured["peak_rss_mb"] < INGEST_MEMORY_MB, measured["peak_rss_mb"]

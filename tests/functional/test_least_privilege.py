@@ -18,20 +18,22 @@ from infra.template import LOCAL_STACK_NAME
 AS_OF = date(2026, 11, 1)  # the demo's month
 
 
-def api_event(method: str, path: str, resource: str, token: str, **path_parameters: str) -> dict:
+def api_event(
+    method: str, path: str, resource: str, token: str, body: dict | None = None, **path_parameters: str
+) -> dict:
     """An API Gateway proxy event as the REST API hands it to the function."""
     return {
         "resource": resource,
         "path": path,
         "httpMethod": method,
-        "headers": {"Authorization": f"Bearer {token}", "Host": "local"},
+        "headers": {"Authorization": f"Bearer {token}", "Host": "local", "Content-Type": "application/json"},
         "multiValueHeaders": {},
         "queryStringParameters": None,
         "multiValueQueryStringParameters": None,
         "pathParameters": path_parameters or None,
         "stageVariables": None,
         "requestContext": {"resourcePath": resource, "httpMethod": method, "stage": "dev", "requestId": "r-1"},
-        "body": None,
+        "body": None if body is None else json.dumps(body),
         "isBase64Encoded": False,
     }
 
@@ -39,7 +41,8 @@ def api_event(method: str, path: str, resource: str, token: str, **path_paramete
 @pytest.fixture(scope="module")
 def month(platform):
     """The calls of a whole month: the demo's deliveries ingested, the workflow run, a coordinator
-    reading the case list and one case's contacts through the API function."""
+    reading the case list and one case's contacts and approaching it through the API function,
+    and the notify function mailing the run and telling the suppliers."""
     with Recorder(RUNNING.get).installed() as recorder:
         # Uploaded in the demo's month, as `vindplaats up --demo` replays it.
         platform.stack.environment[REPLAY_DATE] = AS_OF.isoformat()
@@ -60,6 +63,13 @@ def month(platform):
             "ApiFunction",
             api_event("GET", f"/api/cases/{case_id}/contact", "/api/cases/{id}/contact", token, id=case_id),
         )
+        approached = platform.runtime.invoke(
+            "ApiFunction",
+            api_event("POST", "/api/cases/approach", "/api/cases/approach", token, {"case_ids": [case_id]}),
+        )
+        assert approached["statusCode"] == 200, approached["body"]
+        # The run's mail and the suppliers' news, through the notify queue to the notify function.
+        platform.runtime.run_until_idle()
     return recorder.calls, listed, contact
 
 

@@ -187,13 +187,13 @@ def test_local_workflow_runs_the_template_asl_on_the_local_stack(stack, lake):
     output = workflow.run({"as_of": AS_OF.isoformat()}, name="may-2026")
 
     assert workflow.visited == steps_in_order(workflow.asl)
-    assert [f for f, _ in functions.invoked] == [
-        "PrepareFunction",
-        "PublishFunction",
-        "NotifyFunction",
-        "RetentionFunction",
-    ]
+    assert [f for f, _ in functions.invoked] == ["PrepareFunction", "PublishFunction", "RetentionFunction"]
     assert output["publish"] == {"summary": {"cases": 1}}
+    # Notify hands the run-published event to the notify queue, where the local runtime finds it.
+    sqs = stack.client("sqs")
+    (message,) = sqs.receive_message(QueueUrl=stack.ref("NotifyQueue"))["Messages"]
+    assert json.loads(message["Body"]) == {"soort": "run_gepubliceerd", "publish": {"cases": 1}}
+    assert output["notify"] == {"message_id": message["MessageId"]}
     assert output["athena"]["data_scanned_bytes"] > 0
 
 

@@ -16,7 +16,6 @@ from cryptography.exceptions import InvalidTag
 
 from chalicelib.adapters.aws.cases import S3CaseStore
 from chalicelib.adapters.aws.envelope import open_index, seal
-from chalicelib.adapters.aws.outbox import S3GemeenteOutbox
 from chalicelib.adapters.aws.reference import S3ReferenceSource
 from chalicelib.adapters.aws.registry import DynamoRegistrySource
 from chalicelib.adapters.aws.reports import S3Reports
@@ -24,12 +23,15 @@ from chalicelib.adapters.aws.runs import DynamoRunRegistry, S3RunLake
 from chalicelib.adapters.aws.vault import KmsVault, S3VaultIndex
 from chalicelib.domain.cases import RunStatus, case_id
 from chalicelib.domain.matching import MATCH_SCHEMA, VORIGE_MATCHES_SCHEMA
+from chalicelib.domain.registry import parse_registry_toml
 from chalicelib.domain.report import Report, Status
 from chalicelib.domain.retention import RetentionPeriods
 from chalicelib.domain.signals import VAULT_COLUMNS
-from chalicelib.services.notify import notify_run
 from chalicelib.services.publish import PublishDeps, publish_run
 from chalicelib.services.retention import RetentionDeps, apply_retention
+from infra.local import mailbox
+from infra.local.driver import sqs_send_task
+from infra.local.users import create_demo_users
 from tests.fakes import MemorySignalPartitions
 
 AS_OF = date(2026, 11, 1)
@@ -161,8 +163,9 @@ class World:
             )
         return levering
 
-    def matches(self, run_id: str, households: list[dict]) -> None:
-        """Write the run's match output in two Parquet files, as a query engine would."""
+    def matches(self, run_id: str, households: list[dict], types: dict[str, str] | None = None) -> None:
+        """Write the run's match output in two Parquet files, as a query engine would; every
+        signal is Huur unless `types` names its supplier's signaaltype."""
         rows = []
         for h in households:
             for leverancier, levering, regel, bedrag, crisis in h["signals"]:
@@ -176,7 +179,7 @@ class World:
                         "leverancier": leverancier,
                         "levering": levering,
                         "regel": regel,
-                        "signaaltype": "Huur",
+                        "signaaltype": (types or {}).get(leverancier, "Huur"),
                         "bedrag_cent": bedrag,
                         "achterstand_sinds": PEIL - timedelta(days=40),
                         "peildatum": PEIL,
@@ -367,11 +370,11 @@ def test_a_crash_while_writing_gemeenten_leaves_the_previous_run_visible_and_a_r
     write = S3CaseStore.write
     calls = []
 
-    def crash_after_first(self, run_id, gemeente, cases, contacts):
+    def crash_after_first(self, run_id, gemeente, cases, contacts, bsns=None):
         if calls:
             raise ConnectionError("injected crash")
         calls.append(gemeente)
-        write(self, run_id, gemeente, cases, contacts)
+        write(self, run_id, gemeente, cases, contacts, bsns)
 
     monkeypatch.setattr(S3CaseStore, "write", crash_after_first)
     with pytest.raises(ConnectionError):
@@ -399,6 +402,24 @@ def test_a_crash_while_writing_gemeenten_leaves_the_previous_run_visible_and_a_r
     assert [r.run_id for r in world.runs.runs_for("GM0202")] == [second.run_id, first.run_id]
 
 
+def test_publish_keeps_bsns_sealed_per_signal_only_for_a_type_that_may_deliver_one(world):
+    s = scenario(world)
+    world.matches(s.run_id, s.households, types={"vitens": "Zorg"})  # vivare (Huur), eneco: never
+    publish_run(s.run_id, AS_OF, world.deps, s.read)
+
+    def bsn(who: str) -> str:
+        return f"9{int(hashlib.sha256(who.encode()).hexdigest(), 16) % 10**8:08d}"
+
+    arnhem = [_id(s, 0), _id(s, 1)]
+    assert world.store.bsns(s.run_id, "GM0202", arnhem) == {_id(s, 0): {0: bsn(f"A{s.tag}w")}}
+    assert world.store.bsns(s.run_id, "GM0268", [_id(s, 2)]) == {_id(s, 2): {1: bsn(f"C{s.tag}")}}  # after eneco
+    case = world.store.cases(s.run_id, "GM0202")[1]
+    assert (case.id, case.signalen[0].leverancier) == (_id(s, 0), "vitens")  # place 0 is vitens's signal
+    for gemeente, one, who in (("GM0202", _id(s, 0), f"A{s.tag}w"), ("GM0268", _id(s, 2), f"C{s.tag}")):
+        people = world.store.contacts(s.run_id, gemeente, one)
+        assert people and bsn(who) not in json.dumps([p.model_dump(mode="json") for p in people])
+
+
 def test_a_rerun_of_an_earlier_month_is_published_without_becoming_the_latest(world):
     november = scenario(world)
     publish_run(november.run_id, AS_OF, world.deps, november.read)
@@ -408,42 +429,44 @@ def test_a_rerun_of_an_earlier_month_is_published_without_becoming_the_latest(wo
     assert [r.run_id for r in world.runs.published(date(2026, 9, 1))] == [november.run_id, october.run_id]
 
 
-def test_notify_writes_counts_only_messages_and_no_personal_data_reaches_logs(world, caplog, capfd):
+def test_a_published_run_mails_each_gemeentes_coordinators_once_counts_only(world, caplog, capfd):
     caplog.set_level("DEBUG")
     s = scenario(world)
     published = publish_run(s.run_id, AS_OF, world.deps, s.read)
-    outbox = S3GemeenteOutbox(world.platform.s3, world.settings.lake_bucket)
-    assert notify_run(published, outbox) == 3
+    stack = world.platform.stack
+    registry = parse_registry_toml((world.platform.demo / "registry.toml").read_text())
+    users = create_demo_users(stack, registry)
+    before = len(mailbox.sent(stack))
+    # The workflow's Notify step, twice: a redelivered or replayed event mails nobody again.
+    send = sqs_send_task(stack.client("sqs"))
+    event = {"soort": "run_gepubliceerd", "publish": published.model_dump(mode="json")}
+    for _ in range(2):
+        send({"QueueUrl": stack.ref("NotifyQueue"), "MessageBody": event})
+    world.platform.runtime.run_until_idle(timeout=60)
 
-    messages = {
-        code: json.loads(world.platform.read(world.settings.lake_bucket, f"outbox/gemeente/{code}/{s.run_id}.json"))
-        for code in ("GM0202", "GM0268", "GM0796")
-    }
-    assert messages["GM0202"] == {
-        "soort": "run_gepubliceerd",
-        "run": s.run_id,
-        "as_of": "2026-11-01",
-        "gemeente": "GM0202",
-        "aantal_cases": 2,
-        "nieuw": 1,
-        "herhaald": 1,
-        "crisis": 1,
-    }
-    assert (messages["GM0268"]["aantal_cases"], messages["GM0796"]["aantal_cases"]) == (1, 0)
+    mails = mailbox.sent(stack)[before:]
+    coordinators = {u.gemeente: u for u in users if u.role == "coordinator"}
+    counted = sorted(code for code in published.gemeenten if code in coordinators)
+    assert len(mails) == len(counted) == 3
+    by_gemeente = {code: next(m for m in mails if m.to == [coordinators[code].attributes["email"]]) for code in counted}
+    utrecht = by_gemeente["GM0202"]
+    assert utrecht.sender == stack.ref("MailSender")
+    assert "Huishoudens: 2" in utrecht.body and "waarvan herhaald: 1" in utrecht.body
+    assert "waarvan crisis: 1" in utrecht.body and "https://" in utrecht.body
+    assert "Huishoudens: 0" in by_gemeente["GM0796"].body
+    record = json.loads(world.platform.read(world.settings.lake_bucket, f"outbox/gemeente/GM0202/{s.run_id}.json"))
+    assert (record["cases"], record["ontvangers"]) == (2, 1)
 
-    outboxes = "\n".join(
-        world.platform.read(world.settings.lake_bucket, key).decode()
-        for key in world.keys(world.settings.lake_bucket, "outbox/")
-    )
+    mail_text = "\n".join(f"{m.subject}\n{m.body}" for m in mails)
     captured = capfd.readouterr()
     logs = caplog.text + captured.out + captured.err
-    assert "run published" in caplog.text
     personal = {value for value in world.personal if len(value) >= 5}
     addresses = {f"{h['address']['postcode']}" for h in s.households}
     pseudonyms = {h["huishouden"] for h in s.households}
-    assert len(personal) > 50
-    for value in personal | addresses | pseudonyms:
-        assert value not in outboxes
+    case_ids = {case.id for code in published.gemeenten for case in world.store.cases(s.run_id, code)}
+    assert len(personal) > 50 and case_ids
+    for value in personal | addresses | pseudonyms | case_ids:
+        assert value not in mail_text
         assert value not in logs
 
 

@@ -64,7 +64,6 @@ class Stack:
             vault_index=self.vault_index,
             signal_files=unused,
             signals=S3Lake(s3, LAKE),
-            notifier=unused,
             outcomes=self.states,
             lock=DynamoRunLock(self.table),
         )

@@ -67,7 +67,6 @@ def _deps(lock, *, registry_fails: bool = False) -> workflow.MatchDeps:
         vault_index=unused,
         signal_files=unused,
         signals=unused,
-        notifier=unused,
         outcomes=unused,
         lock=lock,
     )

@@ -14,6 +14,7 @@ from chalicelib.domain.cases import (
     Case,
     Person,
     add_months,
+    build_bsns,
     build_cases,
     build_contacts,
     case_id,
@@ -332,3 +333,23 @@ def test_the_api_can_read_cases_without_pyarrow():
         "sys.exit('pyarrow' in sys.modules)"
     )
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+def test_build_bsns_keeps_a_bsn_per_signal_only_from_a_type_that_may_deliver_one():
+    # The same BSN on a Huur row (vivare) and on a Zorg row: only the Zorg signal's is kept.
+    zorg = [(A, "cz", "L9", 1, "Zorg", 1_000, date(2026, 9, 1), False), *SIGNALS]
+    vault = {
+        **VAULT,
+        ("cz", "L9"): _vault(_record(1, "Z-1", "6811AB", 12, "Jansen", huisletter="A", bsn=" 123456782 ")),
+    }
+    matches = _matches(zorg)
+    cases = {case.id: case for case in build_cases(matches, vault, REGISTRY, REFERENCE, RUN, AS_OF)}
+    bsns = build_bsns(matches, vault, RUN)
+    assert list(bsns) == [case_id(RUN, "GM0202", A[1])]
+    ((case, places),) = bsns.items()
+    assert places == {0: "123456782"}
+    assert cases[case].signalen[0].signaaltype == "Zorg"  # the place is the signal's in the case
+    assert build_bsns(_matches(), VAULT, RUN) == {}  # vivare (Huur) delivered BSNs: none kept
+    # A vault object written before BSNs were kept has no column: no BSN, no error.
+    old = {key: table.drop_columns(["bsn"]) for key, table in vault.items()}
+    assert build_bsns(matches, old, RUN) == {}

@@ -10,13 +10,16 @@ from chalicelib.domain.casework import EINDRESULTATEN
 from infra.local.casework import LATEST, OLDER, Casework, DemoClock, Share, plan
 from tests.fakes import (
     RUN,
+    ImmediateNotify,
     MemoryAuditLog,
     MemoryCaseStates,
     MemoryCaseStore,
+    MemoryDeliveries,
     MemoryGemeenten,
     MemoryOutbox,
     MemoryPresigner,
     MemoryRefusalCounter,
+    MemoryRegistry,
     MemoryReports,
     MemoryRuns,
     authenticate,
@@ -100,10 +103,13 @@ def world():
         clock=clock,
         states=states,
         outbox=outbox,
+        events=ImmediateNotify(outbox),
         presigner=MemoryPresigner(),
         reports=MemoryReports(),
         gemeenten=MemoryGemeenten(),
         refusals=MemoryRefusalCounter(),
+        registry=MemoryRegistry(),
+        deliveries=MemoryDeliveries(),
     )
     tokens = {"coordinator-gm0202": "coord-utrecht", "wijkteam-gm0202-noord": "team-noord"}
     tokens["wijkteam-gm0202-zuid"] = "team-zuid"

@@ -1,13 +1,17 @@
 """Every hostile or malformed delivery of the corpus gets a report; nothing crashes or is half-used."""
 
+import json
+import subprocess
+import sys
 from functools import cache
 
 import pytest
 
 from chalicelib.domain import parsing
-from chalicelib.domain.delivery import KNOWN, ReadResult, read_delivery
+from chalicelib.domain.delivery import KNOWN, Limits, ReadResult, read_delivery
 from chalicelib.domain.registry import Leverancier
-from chalicelib.domain.report import FILE_MESSAGES, Finding, Status
+from chalicelib.domain.report import FILE_MESSAGES, Finding, Report, Status
+from infra.template import function_properties, template
 from tests.corpus import hostile
 
 CASES = {case.name: case for case in hostile.cases()}
@@ -20,6 +24,7 @@ DUTCH_PREFIXES = {
     "column_unknown": "Onbekende kolommen genegeerd: ",
     "quote_unclosed": "Het aanhalingsteken op regel ",
     "quote_spans_lines": "De waarde tussen aanhalingstekens die op regel ",
+    "line_too_long": "Regel ",
 }
 COLUMNLESS_ROW_ERRORS = {"column_count"}
 REJECTIONS_WITH_COLUMN = {"column_missing", "column_duplicate", "peildatum_mismatch", "peildatum_invalid"}
@@ -137,3 +142,62 @@ def test_corpus_is_built_the_same_every_time(tmp_path):
     assert [(c.name, c.data) for c in first] == [(c.name, c.data) for c in second]
     for case in first:
         assert hostile.path_of(tmp_path / "a", case).read_bytes() == case.data
+
+
+SMALL = [case.name for case in hostile.cases(large=False)]
+
+
+@pytest.mark.parametrize("name", SMALL)
+def test_reading_in_small_batches_gives_the_same_report_and_rows(name):
+    """Batches end at record boundaries and carry what spans them (the peildatum, the klantnummers
+    seen, counts, findings): a file read 300 bytes at a time reads as one read whole."""
+    expect = CASES[name].expect
+    supplier = Leverancier(
+        id="hostile", naam="hostile", signaaltype=expect.signaaltype, max_fout_percentage=expect.max_fout_percentage
+    )
+    small = read_delivery(
+        CASES[name].data, supplier, upload_date=hostile.UPLOAD_DATE, today=hostile.TODAY, limits=Limits(batch_bytes=300)
+    )
+    whole = _read(name)
+    assert (small.status, small.rejection) == (whole.status, whole.rejection)
+    if whole.rejection is None or whole.rejection.code == "too_many_errors":
+        assert small.counts == whole.counts  # a file refused on the way counts the rows read until then
+    assert small.errors == whole.errors
+    assert small.warnings == whole.warnings
+    if whole.rows is not None:
+        assert small.rows.to_pylist() == whole.rows.to_pylist()
+
+
+def test_a_klantnummer_repeated_in_a_later_batch_is_a_duplicate_there():
+    rows = "".join(f"K{i % 700:05d};6811AB;{i + 1};10;2026-10-01;2026-11-01\n" for i in range(1000))
+    data = ("klantnummer;postcode;huisnummer;bedrag;achterstand_sinds;peildatum\n" + rows).encode()
+    supplier = Leverancier(id="hostile", naam="hostile", signaaltype="Huur", max_fout_percentage=100)
+    result = read_delivery(
+        data, supplier, upload_date=hostile.UPLOAD_DATE, today=hostile.TODAY, limits=Limits(batch_bytes=4096)
+    )
+    assert [(e.line, e.code) for e in result.errors] == [(i + 2, "klantnummer_duplicate") for i in range(700, 1000)]
+    assert result.counts.accepted == 700
+
+
+# The ingest function's memory: a hostile file must be ingested within it.
+INGEST_MEMORY_MB = int(function_properties(template(), "IngestFunction")["MemorySize"])
+
+
+@cache
+def _heavy() -> dict[str, hostile.Heavy]:
+    return {case.name: case for case in hostile.heavy()}
+
+
+@pytest.mark.parametrize("name", hostile.HEAVY)
+def test_a_heavy_delivery_gets_its_bounded_report_within_the_functions_memory(name, tmp_path):
+    """Each runs through the ingest service in a fresh interpreter, whose peak RSS is its own."""
+    case = _heavy()[name]
+    path = tmp_path / f"{name}.csv"
+    path.write_bytes(case.data)
+    command = [sys.executable, "-m", "tests.corpus.peak", "service", str(path), "Huur", "10"]
+    output = subprocess.run(command, check=True, capture_output=True, text=True, cwd=hostile.ROOT).stdout
+    measured = json.loads(output.strip().splitlines()[-1])
+    hostile.check_heavy_report(case, Report.model_validate(measured["report"]))
+    stored = [key.split("/")[0] for key in measured["stored"]]
+    assert stored == ([] if case.status is Status.REJECTED else ["signals", "vault"])
+    assert measured["peak_rss_mb"] < INGEST_MEMORY_MB, measured["peak_rss_mb"]

@@ -36,14 +36,41 @@ def test_ingest_seals_the_vault_but_may_not_open_it_or_seal_contacts(roles):
     assert roles.denied("IngestFunction", [kms("GenerateDataKey", "vault-key-id", purpose="contacts")])
 
 
-def test_the_api_opens_contacts_only(roles):
+def test_the_api_opens_contacts_and_bsns_only(roles):
     assert (
         roles.denied("ApiFunction", [kms("Decrypt", "vault-key-id", purpose="contacts", run="r", gemeente="g")]) == []
     )
+    # The coordinator's DDAS export opens the run's BSN records (cases.py: purpose bsn).
+    assert roles.denied("ApiFunction", [kms("Decrypt", "vault-key-id", purpose="bsn", run="r", gemeente="g")]) == []
     denied = roles.denied("ApiFunction", [kms("Decrypt", "vault-key-id", purpose="vault", leverancier="x")])
     assert any("not in its role" in d for d in denied) and any("not in the key policy" in d for d in denied)
     # DataKey only through S3 or DynamoDB: a direct Decrypt has no kms:ViaService.
     assert roles.denied("ApiFunction", [kms("Decrypt", "data-key-id")])
+
+
+def test_publish_seals_bsns_ingest_may_not(roles):
+    seal = kms("GenerateDataKey", "vault-key-id", purpose="bsn", run="r", gemeente="g")
+    assert roles.denied("PublishFunction", [seal]) == []
+    assert roles.denied("IngestFunction", [seal])
+
+
+def test_sqs_batches_are_authorised_by_their_single_action(roles):
+    url = f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/vindplaats-NotifyQueue"
+    (request,) = roles.requests.of(Call("sqs", "SendMessageBatch", {"QueueUrl": url, "Entries": []}))
+    assert request.action == "sqs:SendMessage"
+    assert request.resource == f"arn:aws:sqs:{REGION}:{ACCOUNT}:vindplaats-NotifyQueue"
+
+
+def test_a_mail_is_sent_as_the_sender_identity_in_its_configuration_set(roles):
+    call = Call("ses", "SendEmail", {"FromEmailAddress": "noreply@example.org", "ConfigurationSetName": "mail"})
+    assert [r.resource.rsplit(":", 1)[-1] for r in roles.requests.of(call)] == [
+        "identity/noreply@example.org",
+        "configuration-set/mail",
+    ]
+    pool = Call("cognito-idp", "ListUsersInGroup", {"UserPoolId": "eu-west-1_abc", "GroupName": "coordinator"})
+    assert [r.resource for r in roles.requests.of(pool)] == [
+        f"arn:aws:cognito-idp:{REGION}:{ACCOUNT}:userpool/eu-west-1_abc"
+    ]
 
 
 def test_the_vault_key_policy_gives_no_role_it_does_not_name(roles):

@@ -7,6 +7,7 @@ import pytest
 from infra.local.driver import (
     ATHENA_QUERY_SYNC,
     SNS_PUBLISH,
+    SQS_SEND,
     ExecutionFailed,
     LocalDriver,
     TaskFailed,
@@ -35,7 +36,7 @@ QUERY_EXECUTION = {
 SUBSTITUTIONS = {
     "PrepareFunctionArn": "arn:prepare",
     "PublishFunctionArn": "arn:publish",
-    "NotifyFunctionArn": "arn:notify",
+    "NotifyQueueUrl": "https://sqs.local/notify",
     "RetentionFunctionArn": "arn:retention",
     "AthenaWorkGroup": "wg",
     "GlueDatabase": "db",
@@ -66,7 +67,7 @@ class Fakes:
             "arn:prepare": lambda p: self._record("prepare", p, dict(RUN)),
             ATHENA_QUERY_SYNC: lambda p: self._record("query", p, QUERY_EXECUTION),
             "arn:publish": lambda p: self._record("publish", p, {"cases": 3}),
-            "arn:notify": lambda p: self._record("notify", p, {"gemeenten": 1}),
+            SQS_SEND: lambda p: self._record("notify", p, {"MessageId": "n-1", "MD5OfMessageBody": "x"}),
             "arn:retention": lambda p: self._record("retention", p, {"deleted": 7}),
             SNS_PUBLISH: lambda p: self._record("sns", p, {"MessageId": "m"}),
         }
@@ -104,12 +105,14 @@ def test_state_plumbing_carries_run_id_and_as_of_and_selects_results(asl):
             "query_execution_id": "q-1",
         }
     ]
-    assert fakes.calls["notify"] == [{"run_id": RUN["run_id"], "as_of": "2026-05-01", "publish": {"cases": 3}}]
+    assert fakes.calls["notify"] == [
+        {"QueueUrl": "https://sqs.local/notify", "MessageBody": {"soort": "run_gepubliceerd", "publish": {"cases": 3}}}
+    ]
     assert fakes.calls["retention"] == [{"run_id": RUN["run_id"], "as_of": "2026-05-01"}]
     assert output == RUN | {
         "athena": {"query_execution_id": "q-1", "data_scanned_bytes": 1234},
         "publish": {"summary": {"cases": 3}},
-        "notify": {"summary": {"gemeenten": 1}},
+        "notify": {"message_id": "n-1"},
         "retention": {"summary": {"deleted": 7}},
     }
 
@@ -198,6 +201,7 @@ def test_template_substitutions_resolve_to_local_arns_the_local_wiring_knows(bod
         "AthenaWorkGroup": "vindplaats-match",
         "GlueDatabase": "vindplaats_dev",
         "AlarmTopic": "arn:aws:sns:eu-west-1:123456789012:vindplaats-AlarmTopic",
+        "NotifyQueue": "https://sqs.eu-west-1.amazonaws.com/123456789012/vindplaats-NotifyQueue",
     }
     substitutions = definition_substitutions(body, Resolver(body, refs=refs))
     assert substitutions["PrepareFunctionArn"] == (
@@ -205,8 +209,9 @@ def test_template_substitutions_resolve_to_local_arns_the_local_wiring_knows(bod
     )
     assert substitutions["GlueDatabase"] == "vindplaats_dev"
     asl = load_asl(definition_path(body), substitutions)
-    # What local_workflow provides: one callable per invoked function, Athena and SNS.
-    provided = {substitutions[name] for name in state_machine_functions(body)} | {ATHENA_QUERY_SYNC, SNS_PUBLISH}
+    # What local_workflow provides: one callable per invoked function, Athena, SNS and SQS.
+    provided = {substitutions[name] for name in state_machine_functions(body)}
+    provided |= {ATHENA_QUERY_SYNC, SNS_PUBLISH, SQS_SEND}
     assert set(task_keys(asl).values()) == provided
 
 

@@ -69,3 +69,23 @@ def test_an_artifact_gets_what_the_lock_records_its_packages_need():
     assert {"cffi", "pycparser"} <= closure({"cryptography"}, pins)
     assert closure({"pyarrow"}, pins) == {"pyarrow"}
     assert all(pin.lines[1].strip().startswith("--hash=sha256:") for pin in pins.values())
+
+
+def test_notify_function_imports_neither_pyarrow_nor_numpy():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, importlib.util, os;"
+        "os.environ.setdefault('POWERTOOLS_METRICS_NAMESPACE', 'Vindplaats');"
+        "spec = importlib.util.spec_from_file_location('notify_app', 'functions/notify/app.py');"
+        "module = importlib.util.module_from_spec(spec); spec.loader.exec_module(module);"
+        "import chalicelib.services.notify, chalicelib.adapters.aws.outbox, chalicelib.adapters.aws.mail;"
+        "import chalicelib.adapters.aws.reports, chalicelib.adapters.aws.registry;"
+        "print(sorted(name for name in ('pyarrow', 'numpy', 'duckdb', 'moto') if name in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+    # No packages of its own: SAM builds it without a requirements.txt; the layer brings the rest.
+    assert not (ROOT / "functions/notify/requirements.txt").exists()

@@ -6,7 +6,7 @@ from datetime import date
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chalicelib.domain.csvfile import MAX_VALUE_LINE_BREAKS
+from chalicelib.domain.csvbatch import MAX_VALUE_LINE_BREAKS
 from chalicelib.domain.delivery import read_delivery
 from chalicelib.domain.registry import Leverancier
 from chalicelib.domain.report import Status

@@ -93,8 +93,9 @@ def test_api_5xx_rate_and_p95_latency_raise_alarms(body):
 def test_missing_deliveries_alarm_reads_the_notify_steps_metric(body):
     props = body["Resources"]["MissingDeliveriesAlarm"]["Properties"]
     assert props["Namespace"] == "Vindplaats"
-    assert (props["MetricName"], props["Statistic"]) == ("MissingDeliveries", "Maximum")
-    assert "Dimensions" not in props
+    assert (props["MetricName"], props["Statistic"]) == ("SuppliersWithoutDelivery", "Maximum")
+    # Powertools adds the service as a dimension to every metric the notify function emits.
+    assert props["Dimensions"] == [{"Name": "service", "Value": "vindplaats-notify"}]
     assert (props["ComparisonOperator"], props["Threshold"]) == ("GreaterThanThreshold", 0)
 
 

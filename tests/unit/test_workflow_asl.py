@@ -25,7 +25,6 @@ STEPS = ["Prepare", "RunQuery", "Publish", "Notify", "Retention"]
 FUNCTIONS = {
     "PrepareFunction": "app.prepare",
     "PublishFunction": "app.publish",
-    "NotifyFunction": "app.notify",
     "RetentionFunction": "app.retention",
 }
 LAMBDA_SERVICE_ERRORS = {
@@ -91,7 +90,7 @@ def test_a_failed_run_gives_its_lock_back_through_the_retention_function(asl):
 
 
 def test_lambda_steps_retry_lambda_service_errors_and_the_query_retries_throttling(asl):
-    for name in ("Prepare", "Publish", "Notify", "Retention"):
+    for name in ("Prepare", "Publish", "Retention"):
         state = asl["States"][name]
         assert state["Resource"] == LAMBDA_INVOKE
         assert set(state["Retry"][0]["ErrorEquals"]) >= LAMBDA_SERVICE_ERRORS, name
@@ -122,11 +121,34 @@ def test_state_carries_the_run_id_and_as_of_to_every_later_step(asl):
         "query.$": "$.Payload.query",
         "output.$": "$.Payload.output",
     }
-    for name in ("Publish", "Notify", "Retention"):
+    for name in ("Publish", "Retention"):
         payload = asl["States"][name]["Parameters"]["Payload"]
         assert payload["run_id.$"] == "$.run_id" and payload["as_of.$"] == "$.as_of", name
         assert asl["States"][name]["ResultPath"] == f"$.{name.lower()}"
     assert asl["States"]["Publish"]["Parameters"]["Payload"]["output.$"] == "$.output"
+
+
+def test_notify_hands_the_publish_summary_to_the_notify_queue_which_the_notify_function_drains(body, asl):
+    notify = asl["States"]["Notify"]
+    assert notify["Resource"] == "arn:aws:states:::sqs:sendMessage"
+    assert notify["Parameters"] == {
+        "QueueUrl": "${NotifyQueueUrl}",
+        "MessageBody": {"soort": "run_gepubliceerd", "publish.$": "$.publish.summary"},
+    }
+    assert notify["ResultPath"] == "$.notify" and notify["Next"] == "Retention"
+    machine = props(body, "MatchStateMachine", "AWS::Serverless::StateMachine")
+    assert machine["DefinitionSubstitutions"]["NotifyQueueUrl"] == {"Ref": "NotifyQueue"}
+    (document,) = machine["Policies"]
+    statements = {s["Sid"]: s for s in document["Statement"]}
+    assert statements["SendRunPublished"]["Resource"] == {"Fn::GetAtt": ["NotifyQueue", "Arn"]}
+    function = function_properties(body, "NotifyFunction")
+    assert (function["CodeUri"], function["Handler"]) == ("functions/notify/", "app.handler")
+    (event,) = function["Events"].values()
+    assert event["Type"] == "SQS" and event["Properties"]["Queue"] == {"Fn::GetAtt": ["NotifyQueue", "Arn"]}
+    assert event["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    queue = props(body, "NotifyQueue", "AWS::SQS::Queue")
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": ["NotifyDeadLetterQueue", "Arn"]}
+    assert queue["VisibilityTimeout"] >= 6 * function["Timeout"]
 
 
 def test_failure_report_names_the_error_but_never_its_cause(asl):
@@ -270,7 +292,6 @@ def test_lambda_task_timeouts_outlast_their_functions(body, asl):
     names = {
         "Prepare": "PrepareFunction",
         "Publish": "PublishFunction",
-        "Notify": "NotifyFunction",
         "Retention": "RetentionFunction",
     }
     for state, function in names.items():

@@ -6,6 +6,10 @@ vault bucket.
     contacts/<run>/<gemeente>.bin   records envelope (envelope.py): per case id a sealed record of
                                     JSON [person], one data key of VaultKey with KMS
                                     encryption context {purpose: contacts, run, gemeente}
+    bsn/<run>/<gemeente>.bin        records envelope: per case id a sealed record of JSON
+                                    {signal place: BSN} for the signals whose supplier may deliver
+                                    one (ddas.md export only); context {purpose: bsn, run, gemeente}.
+                                    Apart from the contacts, so no contact view ever decrypts one.
 
 Case state lives in the cases table (case_states.py); runs and their lake files in runs.py.
 """
@@ -33,6 +37,10 @@ def cases_key(run_id: str, gemeente: str) -> str:
 
 def contacts_key(run_id: str, gemeente: str) -> str:
     return f"contacts/{run_id}/{gemeente}.bin"
+
+
+def bsns_key(run_id: str, gemeente: str) -> str:
+    return f"bsn/{run_id}/{gemeente}.bin"
 
 
 class _GemeenteCases(BaseModel):
@@ -69,9 +77,15 @@ class S3CaseStore:
         self._indexes: dict[str, tuple[str, RecordIndex]] = {}
 
     def write(
-        self, run_id: str, gemeente: str, cases: Sequence[Case], contacts: Mapping[str, Sequence[Person]]
+        self,
+        run_id: str,
+        gemeente: str,
+        cases: Sequence[Case],
+        contacts: Mapping[str, Sequence[Person]],
+        bsns: Mapping[str, Mapping[int, str]] | None = None,
     ) -> None:
-        """Replace the gemeente's cases (given in rank order) and the contacts of those cases."""
+        """Replace the gemeente's cases (given in rank order), the contacts of those cases and
+        their BSNs (per case id, per signal place); no BSN object when none is given."""
         records = {
             case.id: json.dumps(
                 [person.model_dump(mode="json", exclude_none=True) for person in contacts[case.id]],
@@ -85,6 +99,7 @@ class S3CaseStore:
         key = contacts_key(run_id, gemeente)
         self._indexes.pop(key, None)
         self._s3.put_object(Bucket=self._bucket, Key=key, Body=body, ContentType="application/octet-stream")
+        self._write_bsns(run_id, gemeente, {case.id: bsns[case.id] for case in cases if (bsns or {}).get(case.id)})
         document = _GemeenteCases(run=run_id, gemeente=gemeente, cases=list(cases))
         self._s3.put_object(
             Bucket=self._bucket,
@@ -145,6 +160,20 @@ class S3CaseStore:
         span = index.spans.get(case_id)
         return [] if span is None else _people(open_record(data_key, context, case_id, body[span[0] : span[1]]))
 
+    def bsns(self, run_id: str, gemeente: str, case_ids: Collection[str]) -> dict[str, dict[int, str]]:
+        """Per wanted case id that has any, its signals' BSNs by place. One KMS Decrypt, and
+        only the wanted cases' records are decrypted."""
+        body = self._read(bsns_key(run_id, gemeente)) if case_ids else None
+        if body is None:
+            return {}
+        context = _bsn_context(run_id, gemeente)
+        data_key, index = open_index(self._kms, self._key_id, context, body)
+        found = {}
+        for case_id in sorted(set(case_ids) & set(index.spans)):
+            start, end = index.spans[case_id]
+            found[case_id] = _places(open_record(data_key, context, case_id, body[start:end]))
+        return found
+
     def gemeenten(self, run_id: str) -> list[str]:
         """The gemeenten that have a cases object in the run."""
         prefix = f"cases/{run_id}/"
@@ -159,17 +188,29 @@ class S3CaseStore:
             self.delete(run_id, gemeente)
         elif len(kept) < len(cases):
             body = self._read(contacts_key(run_id, gemeente))
-            self.write(run_id, gemeente, kept, {} if body is None else self._all_contacts(run_id, gemeente, body))
+            contacts = {} if body is None else self._all_contacts(run_id, gemeente, body)
+            self.write(run_id, gemeente, kept, contacts, self.bsns(run_id, gemeente, [case.id for case in kept]))
         return len(cases) - len(kept)
 
     def delete(self, run_id: str, gemeente: str) -> None:
-        delete_keys(self._s3, self._bucket, [cases_key(run_id, gemeente), contacts_key(run_id, gemeente)])
+        keys = [cases_key(run_id, gemeente), contacts_key(run_id, gemeente), bsns_key(run_id, gemeente)]
+        delete_keys(self._s3, self._bucket, keys)
 
     def delete_run(self, run_id: str) -> int:
         """Delete every cases and contacts object of the run; returns how many there were."""
-        return delete_prefix(self._s3, self._bucket, f"cases/{run_id}/") + delete_prefix(
-            self._s3, self._bucket, f"contacts/{run_id}/"
-        )
+        return sum(delete_prefix(self._s3, self._bucket, f"{kind}/{run_id}/") for kind in ("cases", "contacts", "bsn"))
+
+    def _write_bsns(self, run_id: str, gemeente: str, bsns: Mapping[str, Mapping[int, str]]) -> None:
+        key = bsns_key(run_id, gemeente)
+        if not bsns:
+            delete_keys(self._s3, self._bucket, [key])
+            return
+        records = {
+            case_id: json.dumps({str(place): bsn for place, bsn in sorted(places.items())}).encode()
+            for case_id, places in bsns.items()
+        }
+        body = seal_records(self._kms, self._key_id, _bsn_context(run_id, gemeente), records)
+        self._s3.put_object(Bucket=self._bucket, Key=key, Body=body, ContentType="application/octet-stream")
 
     def _all_contacts(self, run_id: str, gemeente: str, body: bytes) -> dict[str, list[Person]]:
         """Every case's people in a contacts object, for rewriting it."""
@@ -212,5 +253,13 @@ def _people(plain: bytes) -> list[Person]:
 
 
 def _context(run_id: str, gemeente: str) -> dict[str, str]:
-    # "purpose" is what VaultKey's policy grants on (template.yaml): the API may open only this.
+    # "purpose" is what VaultKey's policy grants on (template.yaml): the API may open only these.
     return {"purpose": "contacts", "run": run_id, "gemeente": gemeente}
+
+
+def _bsn_context(run_id: str, gemeente: str) -> dict[str, str]:
+    return {"purpose": "bsn", "run": run_id, "gemeente": gemeente}
+
+
+def _places(plain: bytes) -> dict[int, str]:
+    return {int(place): bsn for place, bsn in json.loads(plain).items()}

@@ -1,7 +1,7 @@
 """Envelope encryption with a KMS data key, in two object formats.
 
-`VPV1` (`seal`): the wrapped key's length (2 bytes, big-endian), the KMS-wrapped key, a 12-byte
-nonce, then AES-256-GCM ciphertext. KmsVault (vault.py) seals with it.
+`VPV1` (`seal`, or `Sealing` piece by piece): the wrapped key's length (2 bytes, big-endian), the
+KMS-wrapped key, a 12-byte nonce, then AES-256-GCM ciphertext. KmsVault (vault.py) seals with it.
 
 `VPR1` (`seal_records`): many records under one data key, each opened on its own. The wrapped
 key's length (2 bytes) and the wrapped key, the sealed index's length (4 bytes) and the sealed
@@ -21,7 +21,9 @@ import os
 import struct
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import BinaryIO
 
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 MAGIC = b"VPV1"
@@ -43,6 +45,32 @@ def seal(kms, key_id: str, context: Mapping[str, str], plain: bytes) -> bytes:
     sealed = AESGCM(data_key["Plaintext"]).encrypt(nonce, plain, associated_data(context))
     wrapped = data_key["CiphertextBlob"]
     return MAGIC + struct.pack(">H", len(wrapped)) + wrapped + nonce + sealed
+
+
+class Sealing:
+    """`seal`'s format written as the plaintext comes: the header at once, ciphertext for every
+    `write`, the GCM tag at `close`; so a large body is sealed without holding it. `unseal`
+    opens the result."""
+
+    def __init__(self, kms, key_id: str, context: Mapping[str, str], sink: BinaryIO) -> None:
+        data_key = kms.generate_data_key(KeyId=key_id, KeySpec="AES_256", EncryptionContext=dict(context))
+        nonce = os.urandom(_NONCE_BYTES)
+        self._encryptor = Cipher(algorithms.AES(data_key["Plaintext"]), modes.GCM(nonce)).encryptor()
+        self._encryptor.authenticate_additional_data(associated_data(context))
+        wrapped = data_key["CiphertextBlob"]
+        sink.write(MAGIC + struct.pack(">H", len(wrapped)) + wrapped + nonce)
+        self._sink = sink
+        self.closed = False
+
+    def write(self, plain: bytes) -> int:
+        view = memoryview(plain).cast("B")  # pyarrow hands over its own buffers
+        self._sink.write(self._encryptor.update(view))
+        return len(view)
+
+    def close(self) -> None:
+        if not self.closed:
+            self._sink.write(self._encryptor.finalize() + self._encryptor.tag)
+            self.closed = True
 
 
 def unseal(kms, key_id: str, context: Mapping[str, str], body: bytes) -> bytes:

@@ -3,10 +3,13 @@
     lake bucket   signals/peildatum=<yyyy-mm-dd>/<leverancier>_<levering>.parquet   a delivery's signals
 
 The `peildatum=` partitions are Hive-style so the monthly query prunes by date (lake_scan.py
-plans that read), and retention removes a peildatum's signals as a whole.
+plans that read), and retention removes a peildatum's signals as a whole. Ingest writes a
+delivery's signals batch by batch (a row group each) into a temporary file and puts it only when
+the delivery is accepted.
 """
 
 import io
+import tempfile
 from datetime import date
 
 import pyarrow as pa
@@ -40,6 +43,9 @@ class S3Lake:
         )
         return key
 
+    def stage_signals(self, *, leverancier: str, levering: str) -> "StagedParquet":
+        return StagedParquet(self._s3, self._bucket, leverancier, levering)
+
     def peildatums(self) -> list[date]:
         """The peildatum of every partition of signals in the lake (SignalPartitions)."""
         pages = self._s3.get_paginator("list_objects_v2").paginate(
@@ -56,3 +62,42 @@ class S3Lake:
 
     def delete_peildatum(self, peildatum: date) -> int:
         return delete_prefix(self._s3, self._bucket, f"{SIGNALS}/{PARTITION}={peildatum.isoformat()}/")
+
+
+class StagedParquet:
+    """One delivery's signals as a Parquet file in a temporary file, a row group per batch."""
+
+    def __init__(self, s3, bucket: str, leverancier: str, levering: str) -> None:
+        self._s3 = s3
+        self._bucket = bucket
+        self._leverancier = leverancier
+        self._levering = levering
+        self._file = tempfile.TemporaryFile()  # noqa: SIM115 (closed by commit or discard)
+        self._writer: pq.ParquetWriter | None = None
+
+    def write(self, signals: pa.Table) -> None:
+        table = signals.drop_columns(["peildatum"])
+        if self._writer is None:
+            self._writer = pq.ParquetWriter(
+                self._file, table.schema, compression="zstd", use_dictionary=_LOW_CARDINALITY
+            )
+        self._writer.write_table(table)
+
+    def commit(self, *, peildatum: str) -> str:
+        if self._writer is None:
+            raise ValueError("nothing written: write at least the (empty) signals of the delivery")
+        self._writer.close()
+        self._file.seek(0)
+        key = signals_key(peildatum, self._leverancier, self._levering)
+        try:
+            self._s3.put_object(
+                Bucket=self._bucket, Key=key, Body=self._file, ContentType="application/vnd.apache.parquet"
+            )
+        finally:
+            self._file.close()
+        return key
+
+    def discard(self) -> None:
+        if self._writer is not None:
+            self._writer.close()  # its finaliser would write to the closed file otherwise
+        self._file.close()

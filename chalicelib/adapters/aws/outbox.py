@@ -3,9 +3,10 @@ with a pause; a result), one object per message under the supplier's own prefix;
 counts-only message to a gemeente that a run is ready.
 
     lake bucket   outbox/leverancier/<id>/<yyyy-mm-dd>/<uuid>.json   a SupplierMessage
-                  outbox/gemeente/<code>/<run>.json                  a run's counts for the gemeente
+                  outbox/leverancier/<id>/dag/<yyyy-mm-dd>.csv|.json the day's messages, one file each form
+                  outbox/gemeente/<code>/<run>.json                  the record that a run's mail went out
 
-No pyarrow here: the API writes and reads the supplier outbox.
+No pyarrow here: the notify function writes the supplier outbox and the API reads it.
 """
 
 from __future__ import annotations
@@ -16,9 +17,13 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from chalicelib.domain.casework import SupplierMessage
+from chalicelib.domain.notify import daily_csv, daily_json
 
 _PARALLEL = 16
+DAILY = "dag/"  # sorts after every dated folder ("d" > "2"), which `since` stops at
 
 
 def outbox_prefix(leverancier: str) -> str:
@@ -27,6 +32,10 @@ def outbox_prefix(leverancier: str) -> str:
 
 def outbox_key(leverancier: str, message: SupplierMessage) -> str:
     return f"{outbox_prefix(leverancier)}{message.datum.isoformat()}/{message.id}.json"
+
+
+def daily_key(leverancier: str, datum: date, extension: str) -> str:
+    return f"{outbox_prefix(leverancier)}{DAILY}{datum.isoformat()}.{extension}"
 
 
 def gemeente_outbox_key(gemeente: str, run_id: str) -> str:
@@ -57,6 +66,29 @@ class S3SupplierOutbox:
             list(pool.map(put, range(len(keys))))
         return keys
 
+    def day(self, leverancier: str, datum: date) -> list[SupplierMessage]:
+        """Every message of the supplier dated `datum`, in the order they were sent."""
+        prefix = f"{outbox_prefix(leverancier)}{datum.isoformat()}/"
+        keys = [
+            item["Key"]
+            for page in self._s3.get_paginator("list_objects_v2").paginate(Bucket=self._bucket, Prefix=prefix)
+            for item in page.get("Contents", [])
+        ]
+        with ThreadPoolExecutor(max_workers=_PARALLEL) as pool:
+            bodies = list(pool.map(self._read, keys))
+        found = [SupplierMessage.model_validate_json(body) for body in bodies]
+        return sorted(found, key=lambda m: (m.tijdstip, m.id))
+
+    def write_daily(self, leverancier: str, datum: date, messages: Sequence[SupplierMessage]) -> list[str]:
+        """(Re)write the supplier's CSV and JSON file of `datum`; returns their keys."""
+        files = {
+            daily_key(leverancier, datum, "csv"): (daily_csv(messages), "text/csv; charset=utf-8"),
+            daily_key(leverancier, datum, "json"): (daily_json(messages), "application/json"),
+        }
+        for key, (body, content_type) in files.items():
+            self._s3.put_object(Bucket=self._bucket, Key=key, Body=body, ContentType=content_type)
+        return list(files)
+
     def since(
         self, leverancier: str, since: date, limit: int, after: str | None = None
     ) -> tuple[list[SupplierMessage], bool]:
@@ -67,9 +99,11 @@ class S3SupplierOutbox:
         start = max(f"{prefix}{since.isoformat()}", f"{prefix}{after}.json" if after else "")
         pages = self._s3.get_paginator("list_objects_v2").paginate(Bucket=self._bucket, Prefix=prefix, StartAfter=start)
         keys: list[str] = []
+        daily = f"{prefix}{DAILY}"
         for page in pages:
-            keys += [item["Key"] for item in page.get("Contents", [])]
-            if len(keys) > limit:
+            listed = [item["Key"] for item in page.get("Contents", [])]
+            keys += [key for key in listed if not key.startswith(daily)]
+            if len(keys) > limit or any(key.startswith(daily) for key in listed):
                 break
         more = len(keys) > limit
         with ThreadPoolExecutor(max_workers=_PARALLEL) as pool:
@@ -80,15 +114,30 @@ class S3SupplierOutbox:
         return self._s3.get_object(Bucket=self._bucket, Key=key)["Body"].read()
 
 
-class S3GemeenteOutbox:
-    """The Notifier for gemeenten: one JSON object per gemeente and run in the lake's outbox."""
+class S3RunMailLog:
+    """The RunMailLog: `outbox/gemeente/<code>/<run>.json`, written only if absent
+    (`If-None-Match: *`), so of two deliveries of one run-published event only one mails."""
 
     def __init__(self, s3, lake_bucket: str) -> None:
         self._s3 = s3
         self._bucket = lake_bucket
 
-    def send(self, gemeente: str, run_id: str, message: Mapping[str, Any]) -> str:
-        key = gemeente_outbox_key(gemeente, run_id)
-        body = json.dumps(message, ensure_ascii=False, sort_keys=True, default=str).encode()
-        self._s3.put_object(Bucket=self._bucket, Key=key, Body=body, ContentType="application/json")
-        return key
+    def claim(self, gemeente: str, run_id: str, record: Mapping[str, Any]) -> bool:
+        body = json.dumps(record, ensure_ascii=False, sort_keys=True, default=str).encode()
+        try:
+            self._s3.put_object(
+                Bucket=self._bucket,
+                Key=gemeente_outbox_key(gemeente, run_id),
+                Body=body,
+                ContentType="application/json",
+                IfNoneMatch="*",
+            )
+        except ClientError as exc:
+            # 412: it exists; 409: another writer is putting it right now.
+            if exc.response.get("Error", {}).get("Code") in ("PreconditionFailed", "ConditionalRequestConflict"):
+                return False
+            raise
+        return True
+
+    def release(self, gemeente: str, run_id: str) -> None:
+        self._s3.delete_object(Bucket=self._bucket, Key=gemeente_outbox_key(gemeente, run_id))

@@ -6,10 +6,14 @@
 The key scheme itself is domain.upload.UploadKey's (the presigned POST and ingest share it).
 """
 
+from collections.abc import Iterator
+
 from botocore.exceptions import ClientError
 
 from chalicelib.adapters.aws.objects import is_missing
 from chalicelib.domain.upload import UploadKey
+
+_CHUNK_BYTES = 8 * 1024 * 1024  # what ingest holds of the raw upload at a time
 
 
 class S3Uploads:
@@ -32,6 +36,13 @@ class S3Uploads:
 
     def read(self, key: str) -> bytes:
         return self._s3.get_object(Bucket=self._bucket, Key=key)["Body"].read()
+
+    def chunks(self, key: str) -> Iterator[bytes]:
+        body = self._s3.get_object(Bucket=self._bucket, Key=key)["Body"]
+        try:
+            yield from body.iter_chunks(chunk_size=_CHUNK_BYTES)
+        finally:
+            body.close()
 
     def quarantine(self, key: str, upload: UploadKey, reason: str) -> str:
         target = upload.quarantine_key()

@@ -2,21 +2,23 @@
 
 One object per delivery, `vault/<leverancier>/<levering>.bin`: the records as an Arrow IPC
 stream (zstd; about twice as fast to write as Parquet, and only ever read whole), sealed by
-`envelope.seal` under a fresh data key of VaultKey. The encryption context ({"purpose": "vault",
-leverancier, levering}) binds the key to the delivery, so a copied blob will not open elsewhere,
-and its purpose is what the key policy grants on. S3VaultIndex lists the vault's deliveries for retention,
-with each one's peildatum from its report (reports.py).
+`envelope.seal` under a fresh data key of VaultKey (ingest seals batch by batch into a temporary
+file, so no plaintext touches the disk, and puts it when the delivery is accepted). The encryption
+context ({"purpose": "vault", leverancier, levering}) binds the key to the delivery, so a copied
+blob will not open elsewhere, and its purpose is what the key policy grants on. S3VaultIndex lists
+the vault's deliveries for retention, with each one's peildatum from its report (reports.py).
 
     vault bucket   vault/<leverancier>/<levering>.bin   a delivery's personal fields, sealed
 """
 
 import io
+import tempfile
 from datetime import date
 
 import pyarrow as pa
 import pyarrow.ipc as ipc
 
-from chalicelib.adapters.aws.envelope import seal, unseal
+from chalicelib.adapters.aws.envelope import Sealing, seal, unseal
 from chalicelib.adapters.aws.reports import S3Reports
 
 _PREFIX = "vault/"
@@ -54,6 +56,9 @@ class KmsVault:
             ContentType="application/octet-stream",
         )
 
+    def stage(self, leverancier: str, levering: str) -> "StagedVault":
+        return StagedVault(self._s3, self._kms, self._bucket, self._key_id, leverancier, levering)
+
     def get(self, leverancier: str, levering: str) -> pa.Table:
         body = self._s3.get_object(Bucket=self._bucket, Key=vault_key(leverancier, levering))["Body"].read()
         plain = unseal(self._kms, self._key_id, _context(leverancier, levering), body)
@@ -61,6 +66,42 @@ class KmsVault:
 
     def delete(self, leverancier: str, levering: str) -> None:
         self._s3.delete_object(Bucket=self._bucket, Key=vault_key(leverancier, levering))
+
+
+class StagedVault:
+    """One delivery's records sealed as they are written, into a temporary file."""
+
+    def __init__(self, s3, kms, bucket: str, key_id: str, leverancier: str, levering: str) -> None:
+        self._s3 = s3
+        self._bucket = bucket
+        self._key = vault_key(leverancier, levering)
+        self._file = tempfile.TemporaryFile()  # noqa: SIM115 (closed by commit or discard)
+        self._sealing = Sealing(kms, key_id, _context(leverancier, levering), self._file)
+        self._writer: ipc.RecordBatchStreamWriter | None = None
+
+    def write(self, records: pa.Table) -> None:
+        if self._writer is None:
+            options = ipc.IpcWriteOptions(compression="zstd")
+            self._writer = ipc.new_stream(self._sealing, records.schema, options=options)
+        self._writer.write_table(records)
+
+    def commit(self) -> None:
+        if self._writer is None:
+            raise ValueError("nothing written: write at least the (empty) records of the delivery")
+        self._writer.close()
+        self._sealing.close()
+        self._file.seek(0)
+        try:
+            self._s3.put_object(
+                Bucket=self._bucket, Key=self._key, Body=self._file, ContentType="application/octet-stream"
+            )
+        finally:
+            self._file.close()
+
+    def discard(self) -> None:
+        if self._writer is not None:
+            self._writer.close()  # its finaliser would write to the closed file otherwise
+        self._file.close()
 
 
 def _context(leverancier: str, levering: str) -> dict[str, str]:

@@ -6,6 +6,7 @@ import { resetCase, showCase } from "./case-detail.js";
 import { resetCases, setUpCases, showCases } from "./cases.js";
 import { byId, fill } from "./dom.js";
 import { resetOverview, showOverview } from "./overview.js";
+import { setUpDdasExport } from "./ddas-export.js";
 import { refuse, setUp as setUpSignIn, showSignIn } from "./signin.js";
 import { clearMessages, fail, isCoordinator, onExpired, session } from "./ui.js";
 
@@ -85,6 +86,7 @@ async function start() {
   });
   onExpired((message) => signOut(message));
   setUpCases();
+  setUpDdasExport();
   let config;
   try {
     const response = await fetch(new URL("config.json", document.baseURI), { cache: "no-store", credentials: "omit" });

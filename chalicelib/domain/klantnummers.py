@@ -1,0 +1,104 @@
+"""Which klantnummers a delivery already had in its earlier batches (delivery-format.md: unique
+within the file), in memory that does not depend on their length: two 64-bit hashes a value.
+
+Two different klantnummers are taken for one only when both hashes collide: a chance of about
+10**-26 in a file of 2,000,000 rows. The values themselves are not kept.
+"""
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from numpy.typing import NDArray
+
+_LONGEST = 256  # bytes of a valid klantnummer: 64 characters of at most 4 bytes
+_SEEDS = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F))
+
+
+class SeenKlantnummers:
+    """The (trimmed) klantnummers of the batches seen so far, as sorted runs of hash pairs."""
+
+    def __init__(self) -> None:
+        self._runs: list[tuple[NDArray[np.uint64], NDArray[np.uint64]]] = []
+
+    def __len__(self) -> int:
+        return sum(len(first) for first, _ in self._runs)
+
+    def earlier(self, text: pa.StringArray) -> pa.BooleanArray:
+        """Per value, whether an earlier batch had it; then remembers this batch's values.
+
+        Empty values and values longer than a valid klantnummer are never flagged (they are
+        rejected for what they are)."""
+        lengths = pc.binary_length(text)
+        candidate = pc.and_(pc.greater(lengths, 0), pc.less_equal(lengths, _LONGEST))
+        where = np.flatnonzero(candidate.to_numpy(zero_copy_only=False))
+        first, second = _hashes(text.filter(candidate))
+        # Sorted needles: searchsorted then walks each run once instead of jumping about.
+        order = np.argsort(first, kind="stable")
+        first, second = first[order], second[order]
+        found = np.zeros(len(first), dtype=bool)
+        for run_first, run_second in self._runs:
+            at = np.minimum(np.searchsorted(run_first, first), len(run_first) - 1)
+            found |= (run_first[at] == first) & (run_second[at] == second)
+        flags = np.zeros(len(text), dtype=bool)
+        flags[where[order]] = found
+        self._remember(first, second)
+        return pa.array(flags)
+
+    def _remember(self, first: NDArray[np.uint64], second: NDArray[np.uint64]) -> None:
+        """Add sorted hash pairs as a run; merge runs of similar size, so that there are a few
+        at any time and each pair is merged O(log n) times."""
+        if len(first):
+            self._runs.append(_unique(first, second))
+        while len(self._runs) > 1 and len(self._runs[-2][0]) <= 2 * len(self._runs[-1][0]):
+            (a1, a2), (b1, b2) = self._runs[-2], self._runs[-1]
+            # Where each of b goes among a (both sorted): a scatter, no sort.
+            at = np.searchsorted(a1, b1) + np.arange(len(b1))
+            rest = np.ones(len(a1) + len(b1), dtype=bool)
+            rest[at] = False
+            merged = []
+            for a, b in ((a1, b1), (a2, b2)):
+                both = np.empty(len(a) + len(b), dtype=np.uint64)
+                both[at], both[rest] = b, a
+                merged.append(both)
+            self._runs[-2:] = [_unique(merged[0], merged[1])]
+
+
+def _unique(first: NDArray[np.uint64], second: NDArray[np.uint64]) -> tuple[NDArray[np.uint64], NDArray[np.uint64]]:
+    """Pairs sorted by their first hash without repeats (two pairs with one first hash and
+    different second ones would take two 64-bit collisions at once)."""
+    keep = np.ones(len(first), dtype=bool)
+    keep[1:] = (first[1:] != first[:-1]) | (second[1:] != second[:-1])
+    return first[keep], second[keep]
+
+
+def _hashes(text: pa.StringArray) -> tuple[NDArray[np.uint64], NDArray[np.uint64]]:
+    """Two 64-bit hashes of each value's bytes, folded eight bytes at a time through a bijective
+    mixer (SplitMix64's), seeded differently. The eight-byte words are read straight from the
+    values' buffer at any byte offset (a strided view), the bytes past a value's end masked off."""
+    n = len(text)
+    if n == 0:
+        return np.zeros(0, np.uint64), np.zeros(0, np.uint64)
+    text = pa.concat_arrays([text]) if text.offset else text
+    offsets = np.frombuffer(text.buffers()[1], dtype=np.int32, count=n + 1).astype(np.int64)
+    data = text.buffers()[2]
+    padded = np.zeros(offsets[-1] + 8, dtype=np.uint8)
+    if data is not None:
+        padded[: offsets[-1]] = np.frombuffer(data, dtype=np.uint8, count=offsets[-1])
+    words = np.lib.stride_tricks.as_strided(padded.view(np.uint8), shape=(len(padded) - 7, 8), strides=(1, 1))
+    starts, lengths = offsets[:-1], np.diff(offsets)
+    hashes = [_mix(lengths.astype(np.uint64) ^ seed) for seed in _SEEDS]
+    for k in range(0, int(lengths.max()), 8):
+        at = np.minimum(starts + k, len(words) - 1)  # a value shorter than k has its word masked off
+        word = words[at].copy().view("<u8")[:, 0] & _KEEP[np.clip(lengths - k, 0, 8)]
+        hashes = [_mix(state ^ word) for state in hashes]
+    return hashes[0], hashes[1]
+
+
+_KEEP = np.array([(1 << (8 * n)) - 1 for n in range(9)], dtype=np.uint64)  # the low n bytes of a word
+
+
+def _mix(x: NDArray[np.uint64]) -> NDArray[np.uint64]:
+    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    mixed: NDArray[np.uint64] = x ^ (x >> np.uint64(31))
+    return mixed
