@@ -69,9 +69,13 @@ build-IngestFunction:
 		--source functions/ingest --target "$(ARTIFACTS_DIR)"
 
 # The workflow's steps share functions/match; SAM builds it once, under whichever step comes first.
-build-PrepareFunction build-PublishFunction build-NotifyFunction build-RetentionFunction:
+build-PrepareFunction build-PublishFunction build-RetentionFunction:
 	$(LAMBDA_ARTIFACT) --requirements functions/match/requirements.txt --without layer-requirements.txt \
 		--source functions/match --target "$(ARTIFACTS_DIR)"
+
+# Notify has no requirements.txt: the SharedLayer holds all it imports (no pyarrow, no numpy).
+build-NotifyFunction:
+	$(LAMBDA_ARTIFACT) --source functions/notify --target "$(ARTIFACTS_DIR)"
 
 build-ApiFunction:
 	$(LAMBDA_ARTIFACT) --requirements functions/api/requirements.txt --without layer-requirements.txt \

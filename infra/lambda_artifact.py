@@ -2,6 +2,7 @@
 
     python infra/lambda_artifact.py --requirements functions/ingest/requirements.txt \\
         --source functions/ingest --target "$ARTIFACTS_DIR" [--without layer-requirements.txt]
+    python infra/lambda_artifact.py --source functions/notify --target "$ARTIFACTS_DIR"
 
 The Makefile's `build-*` targets run it for `sam build` (template.yaml: BuildMethod makefile).
 Every package comes from the lock, hash-checked, as a wheel for the Lambda platform (never the
@@ -154,19 +155,20 @@ def copy_sources(source: Path, target: Path) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requirements", type=Path, required=True)
+    parser.add_argument("--requirements", type=Path, help="none: the function's code only (its layers hold the rest)")
     parser.add_argument("--source", type=Path, required=True, help="a function's folder or a package")
     parser.add_argument("--target", type=Path, required=True)
     parser.add_argument("--without", type=Path, help="a layer's requirements: what the function need not hold")
     args = parser.parse_args(argv)
 
     pins = read_lock()
-    names = closure(requested(args.requirements), pins)
+    names = closure(requested(args.requirements), pins) if args.requirements else set()
     if args.without:
         names -= closure(requested(args.without), pins)
     args.target.mkdir(parents=True, exist_ok=True)
-    install(names, pins, args.target)
-    trim(args.target)
+    if names:
+        install(names, pins, args.target)
+        trim(args.target)
     copy_sources(args.source, args.target)
 
 
