@@ -30,6 +30,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from tests.corpus.measured import CountingS3, FileUploads, peak_rss_mb  # noqa: E402
+
 PEILDATUM = date(2026, 11, 1)
 HEADER = (
     "klantnummer;postcode;huisnummer;huisletter;huisnummertoevoeging;bedrag;achterstand_sinds;peildatum;"
@@ -189,43 +191,6 @@ class _FakeKms:
         return {"Plaintext": os.urandom(32), "CiphertextBlob": os.urandom(184)}
 
 
-class _CountingS3:
-    """Takes a put object's body as S3 would, in pieces, and keeps only its size."""
-
-    def __init__(self) -> None:
-        self.sizes: dict[str, int] = {}
-
-    def put_object(self, Bucket: str, Key: str, Body, **_: object) -> None:  # noqa: N803 (boto3's names)
-        if isinstance(Body, bytes):
-            self.sizes[Key] = len(Body)
-            return
-        size = 0
-        while piece := Body.read(8 * 1024 * 1024):
-            size += len(piece)
-        self.sizes[Key] = size
-
-
-class _FileUploads:
-    """The delivery file as the upload bucket would hand it to ingest: in 8 MiB chunks."""
-
-    def __init__(self, path: Path) -> None:
-        self._path = path
-
-    def size(self, key: str) -> int:
-        return self._path.stat().st_size
-
-    def chunks(self, key: str):
-        with self._path.open("rb") as handle:
-            while chunk := handle.read(8 * 1024 * 1024):
-                yield chunk
-
-    def quarantine(self, key: str, upload: object, reason: str) -> str:
-        raise AssertionError(f"the benchmark delivery was rejected: {reason}")
-
-    def delete(self, key: str) -> None:
-        pass
-
-
 class _Timed:
     """Wraps an object so that the time spent in its methods adds up under one stage name."""
 
@@ -260,12 +225,12 @@ def measure_pipeline(delivery: Path, reference_csv: Path, rows: int) -> dict:
 
     reference = parse_reference_csv(reference_csv.read_bytes())
     supplier = Leverancier(id="bench-zorg", naam="bench-zorg", signaaltype="Zorg")
-    s3 = _CountingS3()
+    s3 = CountingS3()
     stages: dict[str, float] = {}
     lake, vault = S3Lake(s3, "lake"), KmsVault(s3, _FakeKms(), "vault", "key")
     reports: list = []
     deps = IngestDeps(
-        uploads=_FileUploads(delivery),
+        uploads=FileUploads(delivery),
         lake=SimpleNamespace(stage_signals=lambda **kw: _Timed(lake.stage_signals(**kw), stages, "parquet")),  # type: ignore[arg-type]
         reports=SimpleNamespace(write=reports.append, read=lambda *_: None),  # type: ignore[arg-type]
         vault=SimpleNamespace(stage=lambda *a: _Timed(vault.stage(*a), stages, "vault")),  # type: ignore[arg-type]
@@ -285,6 +250,8 @@ def measure_pipeline(delivery: Path, reference_csv: Path, rows: int) -> dict:
         limits=limits,
     )
     seconds, cpu_seconds = time.perf_counter() - started, _cpu() - cpu
+    if report.status.value == "rejected":
+        raise AssertionError(f"the benchmark delivery was rejected: {report.rejection}")
     stages["read_validate_lookup"] = seconds - sum(stages.values())
     return {
         "seconds": seconds,
@@ -299,20 +266,8 @@ def measure_pipeline(delivery: Path, reference_csv: Path, rows: int) -> dict:
         "lake_bytes": sum(size for key, size in s3.sizes.items() if key.startswith("signals/")),
         "vault_bytes": sum(size for key, size in s3.sizes.items() if key.startswith("vault/")),
         "limits_lifted": lifted,
-        "peak_rss_mb": _peak_rss_mb(),
+        "peak_rss_mb": peak_rss_mb(),
     }
-
-
-def _peak_rss_mb() -> float:
-    """This interpreter's peak RSS: Linux's VmHWM starts afresh at exec, whereas ru_maxrss keeps
-    the high-water mark of the forked parent (which generated the file)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def measure_floor(delivery: Path) -> dict:

@@ -657,43 +657,6 @@ def id_token(key, kid, **changes):
 # ------------------------------------------------------------------ ingest without AWS
 
 
-class FileUploads:
-    """An upload read from a local file, in the pieces the upload bucket hands ingest."""
-
-    def __init__(self, path: Path) -> None:
-        self._path = path
-
-    def size(self, key: str) -> int:
-        return self._path.stat().st_size
-
-    def chunks(self, key: str) -> Iterator[bytes]:
-        with self._path.open("rb") as handle:
-            while chunk := handle.read(8 * 1024 * 1024):
-                yield chunk
-
-    def quarantine(self, key: str, upload: object, reason: str) -> str:
-        return f"quarantine/{key}"
-
-    def delete(self, key: str) -> None:
-        pass
-
-
-class CountingS3:
-    """put_object as S3 takes a body, in pieces; keeps only each object's size."""
-
-    def __init__(self) -> None:
-        self.sizes: dict[str, int] = {}
-
-    def put_object(self, Bucket: str, Key: str, Body, **_: object) -> None:
-        if isinstance(Body, bytes):
-            self.sizes[Key] = len(Body)
-            return
-        size = 0
-        while piece := Body.read(8 * 1024 * 1024):
-            size += len(piece)
-        self.sizes[Key] = size
-
-
 class FakeKms:
     """A data key without a network."""
 

@@ -11,26 +11,14 @@ so that a test can hold the memory of ingesting a hostile file against the funct
 import importlib.util
 import json
 import os
-import resource
 import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 from types import SimpleNamespace
 
+from tests.corpus.measured import CountingS3, FileUploads, peak_rss_mb
+
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _peak_mb() -> float:
-    """This process image's peak RSS: Linux's VmHWM, which starts afresh at exec, whereas
-    ru_maxrss keeps the high-water mark of the parent that was forked (a test with the corpus in
-    memory) and would measure that instead."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def service(path: Path, signaaltype: str, max_fout: float) -> dict:
@@ -40,7 +28,7 @@ def service(path: Path, signaaltype: str, max_fout: float) -> dict:
     from chalicelib.domain.registry import Leverancier
     from chalicelib.domain.signals import Pseudonymiser
     from chalicelib.services.ingest import IngestDeps, Upload, ingest_upload
-    from tests.fakes import CountingS3, FakeKms, FileUploads
+    from tests.fakes import FakeKms
 
     supplier = Leverancier(id="hostile", naam="hostile", signaaltype=signaaltype, max_fout_percentage=max_fout)
     reference = parse_reference_csv(
@@ -64,7 +52,7 @@ def service(path: Path, signaaltype: str, max_fout: float) -> dict:
         upload_date=date(2026, 11, 3),
         today=date(2026, 11, 3),
     )
-    return {"peak_rss_mb": _peak_mb(), "report": json.loads(report.model_dump_json()), "stored": sorted(s3.sizes)}
+    return {"peak_rss_mb": peak_rss_mb(), "report": json.loads(report.model_dump_json()), "stored": sorted(s3.sizes)}
 
 
 def handler(event: dict) -> dict:
@@ -84,7 +72,7 @@ def handler(event: dict) -> dict:
         timeout_seconds=300,
     )
     response = module.handler(event, context)
-    return {"peak_rss_mb": _peak_mb(), "response": response}
+    return {"peak_rss_mb": peak_rss_mb(), "response": response}
 
 
 def main() -> None:
