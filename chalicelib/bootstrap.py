@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlparse
 
 from chalicelib.api.page import SignInConfig
-from chalicelib.config import ApiSettings, NotifySettings, Settings, SignIn
+from chalicelib.config import ApiSettings, NotifySettings, PageSettings, Settings, SignIn
 from chalicelib.domain.audit import RefusalLimit
 from chalicelib.domain.casework import MAX_CONTACTPOGINGEN
 from chalicelib.domain.retention import RetentionPeriods
@@ -345,8 +345,9 @@ def api() -> ApiDeps:
 
 
 def sign_in() -> SignInConfig:
-    """What the page signs in with: only the API's sign-in settings, so the page needs no store."""
-    return cast(SignInConfig, _once("sign_in", lambda: SignInConfig.of(SignIn())))  # type: ignore[call-arg]
+    """What the page signs in with and where it sends deliveries: the API's sign-in settings and
+    the upload bucket's origin only, so the page needs no store."""
+    return cast(SignInConfig, _once("sign_in", lambda: SignInConfig.of(PageSettings())))  # type: ignore[call-arg]
 
 
 def reset() -> None:

@@ -113,6 +113,32 @@ class SignIn(_Environment):
         return f"{parts.scheme}://{parts.netloc}"
 
 
+class PageUploads(_Environment):
+    """Where the page sends a delivery: the upload bucket, whose origin the page's CSP allows
+    (`connect-src`). boto3's presigned POST names the bucket's virtual-hosted endpoint on AWS
+    (`https://<bucket>.s3.amazonaws.com/`) and the SDK's endpoint itself, path-style, where one is
+    set (`AWS_ENDPOINT_URL_S3` or `AWS_ENDPOINT_URL`: the local stack's moto);
+    tests/functional/test_page.py holds this to what boto3 hands out."""
+
+    upload_bucket: str
+    s3_endpoint_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("s3_endpoint_url", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"),
+    )
+
+    @property
+    def upload_origin(self) -> str:
+        """The origin a presigned POST of the upload bucket goes to."""
+        if self.s3_endpoint_url:
+            parts = urlsplit(self.s3_endpoint_url)
+            return f"{parts.scheme}://{parts.netloc}"
+        return f"https://{self.upload_bucket}.s3.amazonaws.com"
+
+
+class PageSettings(SignIn, PageUploads):
+    """What the page is served with: the sign-in settings and the upload bucket's origin."""
+
+
 class Audit(_Environment):
     """The audit log, the limit on refused requests per user (each refusal is an event), and the
     cap on a case's contact attempts (its state item's size)."""

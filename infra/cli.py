@@ -360,7 +360,13 @@ def _up(args: argparse.Namespace) -> int:
 
     print(f"lokale AWS (moto) start op 127.0.0.1:{args.aws_port or 'vrije poort'} ...", flush=True)
     environment = {"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"}
-    with LocalStack(port=args.aws_port, queue_visibility_timeout=5, environment=environment) as stack:
+    # The page's address is the template's PageUrl here too: the upload bucket's CORS rule lets
+    # only its origin post, and the run mails link to it. So the port is chosen before the stack.
+    port = args.port or _free_port()
+    parameters = {"PageUrl": f"http://127.0.0.1:{port}/"}
+    with LocalStack(
+        port=args.aws_port, queue_visibility_timeout=5, environment=environment, parameters=parameters
+    ) as stack:
         # The API function's environment: every setting, plus the user pool and the audit log.
         env = stack.env("ApiFunction")
         runtime = LocalRuntime(stack, wait_time_seconds=1)
@@ -373,7 +379,7 @@ def _up(args: argparse.Namespace) -> int:
                 _mailbox(stack, args.mailbox_dir)
                 # Uploads from now on are dated by the clock, as on AWS.
                 stack.environment.pop(REPLAY_DATE, None)
-            api = LocalApi(stack, port=args.port).start()
+            api = LocalApi(stack, port=port).start()
             print(f"webpagina: {api.url}/   (meld u aan als een demo-gebruiker hierboven)", flush=True)
             print(f"API: {api.url}/api/health", flush=True)
             if args.once:
@@ -388,6 +394,14 @@ def _up(args: argparse.Namespace) -> int:
             runtime.stop()
             clear_local(os.getpid())
     return 0
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def _load_demo(folder: Path, stack, runtime, today: date, months: int) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from chalicelib.config import SignIn
+from chalicelib.config import PageSettings
 from chalicelib.domain.errors import NotFound
 
 CONTENT_TYPES = {
@@ -39,23 +39,32 @@ class AssetNotFound(NotFound):
 
 
 class SignInConfig(BaseModel):
-    """What the page needs to sign in with Cognito (`GET /config.json`); no secrets: the app
-    client has none."""
+    """What the page needs to sign in with Cognito and to send a supplier's delivery
+    (`GET /config.json`); no secrets: the app client has none."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     region: str = Field(description="AWS region of the user pool")
     client_id: str = Field(description="the user pool's app client id")
     cognito_endpoint: str = Field(description="the origin the page sends Cognito's InitiateAuth to")
+    upload_origin: str = Field(description="the origin of the upload bucket a presigned POST goes to")
 
     @classmethod
-    def of(cls, settings: SignIn) -> SignInConfig:
-        """From the API's sign-in settings; refused when a value could not safely land in the CSP
-        header or in JSON the page trusts."""
+    def of(cls, settings: PageSettings) -> SignInConfig:
+        """From the API's settings; refused when a value could not safely land in the CSP header
+        or in JSON the page trusts."""
         region, client_id, origin = settings.region, settings.user_pool_client_id, settings.cognito_origin
-        if not (_REGION.fullmatch(region) and _CLIENT_ID.fullmatch(client_id) and _ORIGIN.fullmatch(origin)):
-            raise ValueError("the page's sign-in settings (region, app client id, Cognito endpoint) are invalid")
-        return cls(region=region, client_id=client_id, cognito_endpoint=origin)
+        upload = settings.upload_origin
+        if not (
+            _REGION.fullmatch(region)
+            and _CLIENT_ID.fullmatch(client_id)
+            and _ORIGIN.fullmatch(origin)
+            and _ORIGIN.fullmatch(upload)
+        ):
+            raise ValueError(
+                "the page's settings (region, app client id, Cognito endpoint, upload bucket origin) are invalid"
+            )
+        return cls(region=region, client_id=client_id, cognito_endpoint=origin, upload_origin=upload)
 
 
 @dataclass(frozen=True)
@@ -65,10 +74,12 @@ class PageResponse:
     headers: dict[str, str]
 
 
-def content_security_policy(cognito_endpoint: str) -> str:
+def content_security_policy(cognito_endpoint: str, upload_origin: str) -> str:
     """Scripts, styles and fonts from this origin only; no inline code, no eval, no plugins, no
-    framing; fetches to this origin and to the Cognito endpoint the page signs in against.
+    framing; fetches to this origin, to the Cognito endpoint the page signs in against and to the
+    upload bucket a supplier's delivery is posted to (presigned; locally both are moto, named once).
     `img-src data:` is for the small icons the NL Design System CSS embeds."""
+    connect = " ".join(dict.fromkeys(["'self'", cognito_endpoint, upload_origin]))
     return "; ".join(
         [
             "default-src 'none'",
@@ -76,7 +87,7 @@ def content_security_policy(cognito_endpoint: str) -> str:
             "style-src 'self'",
             "img-src 'self' data:",
             "font-src 'self'",
-            f"connect-src 'self' {cognito_endpoint}",
+            f"connect-src {connect}",
             "manifest-src 'self'",
             "base-uri 'self'",
             "form-action 'self'",
@@ -98,7 +109,7 @@ class Page:
         self._assets: dict[str, tuple[str, str]] | None = None  # name -> (text, etag)
         self._index: str | None = None  # index.html with the base placeholder, read once
         self._headers = {
-            "Content-Security-Policy": content_security_policy(config.cognito_endpoint),
+            "Content-Security-Policy": content_security_policy(config.cognito_endpoint, config.upload_origin),
             "X-Content-Type-Options": "nosniff",
             "Referrer-Policy": "no-referrer",
             "X-Frame-Options": "DENY",

@@ -11,7 +11,7 @@ import threading
 from pathlib import Path
 
 from chalice.config import Config
-from chalice.local import ChaliceRequestHandler, LocalDevServer
+from chalice.local import ChaliceRequestHandler, LocalChalice, LocalDevServer
 
 from chalicelib import bootstrap
 from chalicelib.config import ApiSettings
@@ -46,6 +46,10 @@ class LocalApi:
         # Its own dependencies, kept: the local runtime in this process resets what it builds.
         bootstrap.use(api=bootstrap.build_api(ApiSettings(), bootstrap.Aws()))
         self.app = load_app()
+        # The local server answers requests in threads, and a plain Chalice app keeps one
+        # `current_request` for all of them: a route could read another request's query (the page
+        # asks for several things at once). `chalice local` makes it per thread; so does this.
+        self.app.__class__ = type("ThreadLocalChalice", (LocalChalice, type(self.app)), {})
         self._server = LocalDevServer(
             self.app, Config(chalice_stage="local"), "127.0.0.1", port, handler_cls=_RequestHandler
         )

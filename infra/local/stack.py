@@ -335,6 +335,11 @@ class LocalStack:
                 Bucket=name,
                 VersioningConfiguration={"Status": props["VersioningConfiguration"]["Status"]},
             )
+        cors = props.get("CorsConfiguration", {}).get("CorsRules", [])
+        if cors:
+            # moto's server answers a preflight by the bucket's rules (a wrong origin gets 403),
+            # as S3 does; its other responses carry moto's own allow-all CORS headers.
+            s3.put_bucket_cors(Bucket=name, CORSConfiguration={"CORSRules": [_cors_rule(rule) for rule in cors]})
         queues = props.get("NotificationConfiguration", {}).get("QueueConfigurations", [])
         if queues:
             configurations = [_queue_notification(queue) for queue in queues]
@@ -495,6 +500,21 @@ def _queue_notification(configuration: Mapping[str, Any]) -> dict[str, Any]:
     if rules:
         notification["Filter"] = {"Key": {"FilterRules": [{"Name": r["Name"], "Value": r["Value"]} for r in rules]}}
     return notification
+
+
+_CORS_NAMES = {
+    "Id": "ID",
+    "AllowedMethods": "AllowedMethods",
+    "AllowedOrigins": "AllowedOrigins",
+    "AllowedHeaders": "AllowedHeaders",
+    "ExposedHeaders": "ExposeHeaders",
+    "MaxAge": "MaxAgeSeconds",
+}
+
+
+def _cors_rule(rule: Mapping[str, Any]) -> dict[str, Any]:
+    """A CloudFormation CorsRule as S3's PutBucketCors takes it (a few names differ)."""
+    return {_CORS_NAMES[key]: value for key, value in rule.items()}
 
 
 def _attribute_string(value: Any) -> str:

@@ -11,6 +11,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from tests.e2e.browser import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, Stack, Watch
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 240
@@ -105,3 +108,35 @@ def running(request, tmp_path_factory) -> Iterator[tuple[str, Cli]]:
         process.kill()
         log.close()
     assert not (folder / "stack.json").exists()
+
+
+@pytest.fixture(scope="module")
+def stack(running) -> Stack:
+    return Stack(*running)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def watch() -> Watch:
+    return Watch()
+
+
+@pytest.fixture
+def page(browser: Browser, stack: Stack, watch: Watch) -> Iterator[Page]:
+    """A fresh browser context's tab; the test fails on any console error, uncaught exception
+    or CSP violation it did not allow (`watch.allowed`)."""
+    context = browser.new_context(locale="nl-NL", timezone_id="Europe/Amsterdam", accept_downloads=True)
+    context.set_default_timeout(TIMEOUT_MS)
+    tab = context.new_page()
+    tab.on("console", watch.console)
+    tab.on("pageerror", watch.page_error)
+    yield tab
+    context.close()
+    assert watch.problems == []

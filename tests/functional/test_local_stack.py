@@ -3,6 +3,8 @@
 import json
 import textwrap
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 from urllib.parse import unquote_plus
 
@@ -83,6 +85,37 @@ def test_buckets_have_the_template_names_encryption_and_notification(stack):
     (notification,) = s3.get_bucket_notification_configuration(Bucket=UPLOADS)["QueueConfigurations"]
     assert notification["QueueArn"] == stack.attribute("IngestQueue", "Arn")
     assert notification["Filter"]["Key"]["FilterRules"] == [{"Name": "prefix", "Value": "incoming/"}]
+
+
+def preflight(stack, bucket: str, origin: str) -> tuple[int, dict[str, str]]:
+    """A browser's CORS preflight for a POST to `bucket` from `origin`: status and headers."""
+    request = urllib.request.Request(
+        f"{stack.endpoint_url}/{bucket}",
+        method="OPTIONS",
+        headers={"Origin": origin, "Access-Control-Request-Method": "POST"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, dict(response.headers)
+    except urllib.error.HTTPError as refused:
+        return refused.code, dict(refused.headers)
+
+
+def test_the_upload_bucket_has_the_templates_cors_rule_and_moto_answers_preflights_by_it(stack):
+    # The template's default PageUrl here; `vindplaats up` passes the local page's own.
+    (rule,) = stack.client("s3").get_bucket_cors(Bucket=UPLOADS)["CORSRules"]
+    assert rule == {
+        "ID": "page-upload",
+        "AllowedMethods": ["POST"],
+        "AllowedOrigins": ["https://vindplaats.example.org"],
+        "MaxAgeSeconds": 3600,
+    }
+    status, headers = preflight(stack, UPLOADS, "https://vindplaats.example.org")
+    assert status == 200 and headers["Access-Control-Allow-Origin"] == "https://vindplaats.example.org"
+    assert headers["Access-Control-Allow-Methods"] == "POST"
+    # moto's allow-all layer still adds its header, but a browser fails any preflight that is not 2xx.
+    status, _ = preflight(stack, UPLOADS, "https://elders.example.net")
+    assert status == 403
 
 
 def test_ingest_queue_redrives_to_the_dead_letter_queue(stack, sqs):

@@ -1,12 +1,12 @@
 """The settings: the spec's retention periods unless an operator overrides one, and the page's
-sign-in settings from the SDK's own endpoint variables."""
+sign-in settings and upload origin from the SDK's own endpoint variables."""
 
 import json
 from datetime import date
 
 import pytest
 
-from chalicelib.config import Retention, SignIn
+from chalicelib.config import PageUploads, Retention, SignIn
 from chalicelib.domain.retention import RetentionPeriods
 from infra.local.runtime import _replayed
 
@@ -30,6 +30,16 @@ def test_the_cognito_endpoint_prefers_the_services_own_variable(monkeypatch):
     monkeypatch.setenv("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER", "http://127.0.0.1:9229/x")
     settings = SignIn(user_pool_id="eu-west-1_AbC", user_pool_client_id="c")
     assert settings.cognito_origin == "http://127.0.0.1:9229"
+
+
+def test_the_upload_origin_prefers_s3s_own_endpoint_and_is_aws_without_one(monkeypatch):
+    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"):
+        monkeypatch.delenv(name, raising=False)
+    assert PageUploads(upload_bucket="b-1").upload_origin == "https://b-1.s3.amazonaws.com"
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:4566")
+    assert PageUploads(upload_bucket="b-1").upload_origin == "http://127.0.0.1:4566"
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", "http://127.0.0.1:9000/path")
+    assert PageUploads(upload_bucket="b-1").upload_origin == "http://127.0.0.1:9000"
 
 
 def test_a_replayed_upload_is_dated_on_the_replay_day_in_the_netherlands():

@@ -1,5 +1,6 @@
 """template.yaml: lint-clean, and the resources and settings the rest of the code relies on."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -88,7 +89,12 @@ def test_resolver_evaluates_ref_sub_getatt_and_conditions():
 
 
 def test_references_finds_ref_getatt_and_sub_targets(body):
-    assert references(body["Resources"]["UploadBucket"]["Properties"]) == {"DataKey", "IngestQueue", "AccessLogBucket"}
+    assert references(body["Resources"]["UploadBucket"]["Properties"]) == {
+        "DataKey",
+        "IngestQueue",
+        "AccessLogBucket",
+        "PageUrl",
+    }
     assert references({"Fn::Sub": ["${A}-${B.Arn}-${AWS::Region}-${c}", {"c": {"Ref": "C"}}]}) == {"A", "B", "C"}
 
 
@@ -160,6 +166,33 @@ def test_upload_bucket_forgets_raw_uploads_and_notifies_the_ingest_queue(body):
     assert notification["Queue"] == {"Fn::GetAtt": ["IngestQueue", "Arn"]}
     assert notification["Filter"]["S3Key"]["Rules"] == [{"Name": "prefix", "Value": "incoming/"}]
     assert body["Resources"]["UploadBucket"]["DependsOn"] == "IngestQueuePolicy"
+
+
+@pytest.mark.parametrize(
+    ("page_url", "origin"),
+    [
+        ("https://vindplaats.example.org/", "https://vindplaats.example.org"),
+        (
+            "https://abc123.execute-api.eu-west-1.amazonaws.com/prod/",
+            "https://abc123.execute-api.eu-west-1.amazonaws.com",
+        ),
+        ("https://vindplaats.gemeente.nl:8443", "https://vindplaats.gemeente.nl:8443"),
+    ],
+)
+def test_upload_bucket_lets_only_the_pages_origin_post(body, page_url, origin):
+    """One CORS rule, as narrow as the page's presigned POST: that method, that origin, no
+    request headers and nothing exposed (the page reads only the status), a cached preflight."""
+    bucket = resource(body, "UploadBucket", "AWS::S3::Bucket")
+    (rule,) = Resolver(body, parameters={"PageUrl": page_url}).resolve(bucket["CorsConfiguration"]["CorsRules"])
+    assert rule == {"Id": "page-upload", "AllowedMethods": ["POST"], "AllowedOrigins": [origin], "MaxAge": 3600}
+
+
+def test_the_page_url_must_be_https_and_its_default_passes(body):
+    parameter = body["Parameters"]["PageUrl"]
+    pattern = re.compile(parameter["AllowedPattern"])
+    assert pattern.fullmatch(parameter["Default"])
+    for refused in ("http://vindplaats.example.org/", "https://*.example.org/", "https://a b/", "vindplaats.nl"):
+        assert not pattern.fullmatch(refused), refused
 
 
 def test_lake_is_versioned_with_short_lived_old_versions_and_signal_retention(body):

@@ -1,18 +1,46 @@
 // The page's entry: reads the sign-in settings, signs in, and routes between the views by the
-// URL's fragment (#/signalen, #/signaal/<id>, #/overzicht), so the back button works.
+// URL's fragment, so the back button works. Each role has its own views and menu items:
+// gemeente staff #/signalen, #/signaal/<id>, #/overzicht (coordinator); a supplier #/aanleveren,
+// #/leveringen, #/levering/<id>, #/terugkoppeling; an operator #/beheer. Another role's view is
+// refused in the page before any of its data is asked for.
 
 import * as api from "./api.js";
+import { showBeheer } from "./beheer.js";
 import { resetCase, showCase } from "./case-detail.js";
 import { resetCases, setUpCases, showCases } from "./cases.js";
+import { resetDeliveries, showDeliveries, showDelivery } from "./deliveries.js";
 import { byId, fill } from "./dom.js";
+import { resetFeedback, setUpFeedback, showFeedback } from "./feedback.js";
 import { resetOverview, showOverview } from "./overview.js";
 import { setUpDdasExport } from "./ddas-export.js";
 import { refuse, setUp as setUpSignIn, showSignIn } from "./signin.js";
-import { clearMessages, fail, isCoordinator, onExpired, session } from "./ui.js";
+import { clearMessages, fail, onExpired, session, showView } from "./ui.js";
+import { resetUpload, setUpUpload, showUpload } from "./upload.js";
 
-const GEMEENTE_ROLES = ["coordinator", "wijkteam"];
-const ROLE_NAMES = { coordinator: "coördinator", wijkteam: "wijkteam" };
-const CASE_ROUTE = /^#\/signaal\/([0-9a-f]{16})$/;
+const GEMEENTE = ["coordinator", "wijkteam"];
+const ROLE_NAMES = { coordinator: "coördinator", wijkteam: "wijkteam", leverancier: "leverancier", operator: "beheerder" };
+// Per view: who may open it, and what opens it (with the id from the fragment, if any).
+const ROUTES = {
+  signalen: { roles: GEMEENTE, show: () => showCases() },
+  signaal: { roles: GEMEENTE, show: (id) => showCase(id), id: /^[0-9a-f]{16}$/ },
+  overzicht: { roles: ["coordinator"], show: () => showOverview() },
+  aanleveren: { roles: ["leverancier"], show: () => showUpload() },
+  leveringen: { roles: ["leverancier"], show: () => showDeliveries() },
+  levering: { roles: ["leverancier"], show: (id) => showDelivery(id), id: /^[A-Za-z0-9_-]{1,64}$/ },
+  terugkoppeling: { roles: ["leverancier"], show: () => showFeedback() },
+  beheer: { roles: ["operator"], show: () => showBeheer() },
+};
+const HOME = { coordinator: "signalen", wijkteam: "signalen", leverancier: "aanleveren", operator: "beheer" };
+
+/** The view and id a fragment names ("#/levering/<id>"); null for anything else. */
+function parse(hash) {
+  const found = /^#\/([a-z]+)(?:\/([^/]+))?$/.exec(hash);
+  if (!found || !Object.hasOwn(ROUTES, found[1])) return null;
+  const [, name, id] = found;
+  const route = ROUTES[name];
+  if (Boolean(route.id) !== (id !== undefined) || (route.id && !route.id.test(id))) return null;
+  return { name, id };
+}
 
 function route() {
   if (!api.signedIn()) {
@@ -20,18 +48,25 @@ function route() {
     return;
   }
   clearMessages();
-  const found = CASE_ROUTE.exec(location.hash);
-  if (found) showCase(found[1]);
-  else if (location.hash === "#/overzicht" && isCoordinator()) showOverview();
-  else showCases();
+  const role = session.me.role;
+  const wanted = parse(location.hash) || { name: HOME[role] };
+  const target = ROUTES[wanted.name];
+  if (!target.roles.includes(role)) {
+    byId("geweigerd-terug").setAttribute("href", `#/${HOME[role]}`);
+    showView("geweigerd", "Geen toegang");
+    return;
+  }
+  target.show(wanted.id);
 }
 
 function showUser(me) {
-  const team = me.team ? `, team ${me.team}` : "";
-  byId("gebruiker-naam").textContent = `${me.display_name} (${ROLE_NAMES[me.role]}${team})`;
+  const who = me.team ? `, team ${me.team}` : "";
+  byId("gebruiker-naam").textContent = `${me.display_name} (${ROLE_NAMES[me.role]}${who})`;
   byId("gebruiker").hidden = false;
   byId("hoofdmenu").hidden = false;
-  byId("menu-overzicht").hidden = me.role !== "coordinator";
+  for (const item of document.querySelectorAll("[data-rollen]")) {
+    item.hidden = !item.dataset.rollen.split(" ").includes(me.role);
+  }
   for (const element of document.querySelectorAll('[data-rol="coordinator"]')) element.hidden = me.role !== "coordinator";
 }
 
@@ -45,9 +80,9 @@ async function signedIn(token) {
     fail(error);
     return;
   }
-  if (!GEMEENTE_ROLES.includes(me.role)) {
+  if (!Object.hasOwn(HOME, me.role)) {
     signOut();
-    refuse("Deze pagina is voor medewerkers van de gemeente en de wijkteams. Uw account heeft hier geen toegang.");
+    refuse("Uw account heeft geen rol in Vindplaats. Neem contact op met de beheerder.");
     return;
   }
   session.me = me;
@@ -55,7 +90,7 @@ async function signedIn(token) {
   route();
 }
 
-/** Forget the token and everything shown with it (contact data included). */
+/** Forget the token and everything shown with it (contact data, klantnummers, reports included). */
 function signOut(message) {
   api.setToken(null);
   session.me = null;
@@ -65,6 +100,9 @@ function signOut(message) {
   resetCases();
   resetCase();
   resetOverview();
+  resetUpload();
+  resetDeliveries();
+  resetFeedback();
   clearMessages();
   if (location.hash) history.replaceState(null, "", location.pathname + location.search);
   showSignIn(message);
@@ -87,6 +125,7 @@ async function start() {
   onExpired((message) => signOut(message));
   setUpCases();
   setUpDdasExport();
+  setUpFeedback();
   let config;
   try {
     const response = await fetch(new URL("config.json", document.baseURI), { cache: "no-store", credentials: "omit" });
@@ -98,6 +137,7 @@ async function start() {
     return;
   }
   setUpSignIn(config, signedIn);
+  setUpUpload(config);
   window.addEventListener("hashchange", route);
   route();
 }

@@ -2,7 +2,7 @@
 // assign to a wijkteam, mark approached, record contact attempts and the outcome.
 
 import * as api from "./api.js";
-import { byId, fill, h, options, table } from "./dom.js";
+import { byId, dataList, fill, h, options, table } from "./dom.js";
 import { address, day, euro, number, today, yesNo } from "./format.js";
 import { announce, busy, clearMessages, enums, fail, isCoordinator, names, remember, showView } from "./ui.js";
 
@@ -29,13 +29,6 @@ export function resetCase() {
 function section(id, title, ...content) {
   return h("section", { class: "vp-section", "aria-labelledby": `${id}-titel` },
     h("h2", { class: "utrecht-heading-2", id: `${id}-titel`, tabindex: "-1" }, title), ...content);
-}
-
-function dataList(pairs) {
-  return h("dl", { class: "utrecht-data-list utrecht-data-list--rows vp-data-list" },
-    pairs.filter(Boolean).map(([key, value]) => h("div", { class: "utrecht-data-list__item" },
-      h("dt", { class: "utrecht-data-list__item-key" }, key),
-      h("dd", { class: "utrecht-data-list__item-value utrecht-data-list__item-value--html-dd" }, value))));
 }
 
 function field(id, label, control, description) {

@@ -66,3 +66,11 @@ export function table({ caption, columns, rows, id }) {
     h("table", { class: "utrecht-table utrecht-table--html-table", id },
       h("caption", { class: "utrecht-table__caption" }, caption), head, body));
 }
+
+/** A list of terms and values in the NL Design System's data list. */
+export function dataList(pairs) {
+  return h("dl", { class: "utrecht-data-list utrecht-data-list--rows vp-data-list" },
+    pairs.filter(Boolean).map(([key, value]) => h("div", { class: "utrecht-data-list__item" },
+      h("dt", { class: "utrecht-data-list__item-key" }, key),
+      h("dd", { class: "utrecht-data-list__item-value utrecht-data-list__item-value--html-dd" }, value))));
+}

@@ -39,3 +39,20 @@ export function today() {
   const pad = (value) => String(value).padStart(2, "0");
   return `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}`;
 }
+
+const DECIMAL = new Intl.NumberFormat("nl-NL", { maximumFractionDigits: 1 });
+
+/** A file size in bytes, KiB or MiB ("3,4 MiB"), as the delivery format states its limit. */
+export function bytes(size) {
+  if (size < 1024) return `${NUMBER.format(size)} bytes`;
+  if (size < 1024 * 1024) return `${DECIMAL.format(size / 1024)} KiB`;
+  return `${DECIMAL.format(size / (1024 * 1024))} MiB`;
+}
+
+/** An ISO day `days` before today (browser time), e.g. for a "since" field. */
+export function daysAgo(days) {
+  const then = new Date();
+  then.setDate(then.getDate() - days);
+  const pad = (value) => String(value).padStart(2, "0");
+  return `${then.getFullYear()}-${pad(then.getMonth() + 1)}-${pad(then.getDate())}`;
+}

@@ -4,7 +4,10 @@
 import { ApiError, get } from "./api.js";
 import { byId, fill, h } from "./dom.js";
 
-export const VIEWS = ["aanmelden", "signalen", "signaal", "overzicht"];
+export const VIEWS = [
+  "aanmelden", "signalen", "signaal", "overzicht",
+  "aanleveren", "leveringen", "levering", "terugkoppeling", "beheer", "geweigerd",
+];
 export const session = { me: null };
 export const names = { wijk: new Map(), leverancier: new Map() };
 
@@ -71,16 +74,27 @@ export function wijkLabel(code) {
   return naam ? `${naam} (${code})` : code;
 }
 
+/** The API's own OpenAPI document, read once: its value lists and limits are the page's. */
+async function schemas() {
+  if (!openapi) openapi = await get("api/openapi.json");
+  return openapi.components.schemas;
+}
+
 /** The DDAS value lists (contact kinds, day parts, outcomes) from the API's own OpenAPI document. */
 export async function enums() {
-  if (!openapi) openapi = await get("api/openapi.json");
-  const schemas = openapi.components.schemas;
-  const contact = schemas.ContactpogingRequest.properties;
+  const found = await schemas();
+  const contact = found.ContactpogingRequest.properties;
   return {
     soort: contact.soort.enum,
     dagdeel: contact.dagdeel.enum,
-    resultaat: schemas.ResultaatRequest.properties.resultaat.enum,
+    resultaat: found.ResultaatRequest.properties.resultaat.enum,
   };
+}
+
+/** What `POST /api/uploads` accepts: the largest file in bytes and the longest file name. */
+export async function uploadLimits() {
+  const request = (await schemas()).UploadRequest.properties;
+  return { maxBytes: request.size.maximum, maxName: request.filename.maxLength };
 }
 
 /** Run `work` once at a time per button, so a double click sends nothing twice. The button keeps

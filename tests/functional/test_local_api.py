@@ -1,0 +1,48 @@
+"""The local API serves requests in threads; each route reads its own request."""
+
+import json
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date, timedelta
+
+import pytest
+
+from chalicelib.domain.identity import Role
+from infra.local.api import LocalApi
+from infra.local.stack import LocalStack
+from infra.local.users import DEMO_PASSWORD, DemoUser, sign_in
+
+
+@pytest.fixture(scope="module")
+def api():
+    with LocalStack() as stack:
+        user = DemoUser("leverancier-draden", Role.LEVERANCIER, "Draden", leverancier="draden")
+        cognito, pool = stack.client("cognito-idp"), stack.ref("UserPool")
+        cognito.admin_create_user(
+            UserPoolId=pool,
+            Username=user.username,
+            UserAttributes=[{"Name": k, "Value": v} for k, v in user.attributes.items()],
+            MessageAction="SUPPRESS",
+        )
+        cognito.admin_set_user_password(UserPoolId=pool, Username=user.username, Password=DEMO_PASSWORD, Permanent=True)
+        cognito.admin_add_user_to_group(UserPoolId=pool, Username=user.username, GroupName=user.role.value)
+        served = LocalApi(stack, port=0).start()
+        yield served, sign_in(stack, user.username)
+        served.stop()
+
+
+def test_requests_answered_at_once_each_read_their_own_query(api):
+    # The outbox answers with the `since` it was asked for: a route that read another thread's
+    # request (its token checked in between) would answer with another request's day.
+    served, token = api
+    days = [(date(2026, 1, 1) + timedelta(days=n)).isoformat() for n in range(8)] * 25
+
+    def since(day: str) -> str:
+        request = urllib.request.Request(
+            f"{served.url}/api/outbox?since={day}", headers={"Authorization": f"Bearer {token}"}
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.loads(response.read())["since"]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        assert list(pool.map(since, days)) == days
