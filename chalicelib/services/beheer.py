@@ -17,7 +17,6 @@ from chalicelib.domain.errors import Forbidden
 from chalicelib.domain.identity import Identity, Role
 from chalicelib.domain.leveringen import maand_prefix, newest_first
 from chalicelib.domain.notify import MISSING_AFTER_DAYS, missing_deliveries
-from chalicelib.domain.report import ReportSummary
 from chalicelib.domain.upload import levering_date
 from chalicelib.domain.views import (
     BeheerRun,
@@ -34,6 +33,7 @@ from chalicelib.domain.views import (
 )
 from chalicelib.ports import Deliveries, Quarantine, RegistrySource, RunRegistry
 from chalicelib.services.audit import Auditor
+from chalicelib.services.leveranciers import summaries
 from chalicelib.services.rules import rule_of
 
 MAX_RUNS = 36  # three years of monthly runs
@@ -98,7 +98,7 @@ class BeheerDesk:
                     ontbreekt=leverancier.id in missing,
                     leveringen=[
                         Levering.of(summary, day)
-                        for summary, day in self._summaries(leverancier.id, received[:MAX_MAAND_LEVERINGEN])
+                        for summary, day in summaries(self._deliveries, leverancier.id, received[:MAX_MAAND_LEVERINGEN])
                     ],
                     truncated=len(received) > MAX_MAAND_LEVERINGEN,
                 )
@@ -167,11 +167,6 @@ class BeheerDesk:
 
     def _today(self) -> date:
         return self._clock().astimezone(_AMSTERDAM).date()
-
-    def _summaries(self, leverancier: str, received: list[tuple[str, date]]) -> list[tuple[ReportSummary, date]]:
-        """Each delivery's summary with its day; one without a report is left out."""
-        found = ((self._deliveries.summary(leverancier, levering), day) for levering, day in received)
-        return [(summary, day) for summary, day in found if summary is not None]
 
 
 def _operator(viewer: Identity) -> None:

@@ -15,7 +15,7 @@ from chalicelib.domain.audit import Outcome, Route
 from chalicelib.domain.errors import Forbidden, NotFound
 from chalicelib.domain.identity import Identity, Role
 from chalicelib.domain.leveringen import newest_first, next_run_as_of, read_by_run
-from chalicelib.domain.report import Report, bound_report
+from chalicelib.domain.report import Report, ReportSummary, bound_report
 from chalicelib.domain.views import LeveringList, OutboxPage, OwnLevering, UploadTicket
 from chalicelib.ports import Deliveries, Presigner, Reports, SupplierOutbox
 from chalicelib.services.audit import Auditor
@@ -58,8 +58,7 @@ class LeverancierDesk:
         run would read it as things stand (domain.leveringen.read_by_run)."""
         leverancier = _leverancier(viewer)
         received = newest_first(self._deliveries.leveringen(leverancier))
-        found = [(self._deliveries.summary(leverancier, levering), day) for levering, day in received[:MAX_LEVERINGEN]]
-        shown = [(summary, day) for summary, day in found if summary is not None]
+        shown = summaries(self._deliveries, leverancier, received[:MAX_LEVERINGEN])
         as_of = next_run_as_of(self._clock().astimezone(_AMSTERDAM).date())
         read = read_by_run((summary for summary, _ in shown), as_of)
         self._auditor.allowed(viewer, Route.UPLOADS, count=len(shown))
@@ -84,6 +83,14 @@ class LeverancierDesk:
         last = entries[-1] if more and entries else None
         following = f"{last.datum.isoformat()}/{last.id}" if last else None
         return OutboxPage(since=since, entries=entries, truncated=more, next=following)
+
+
+def summaries(
+    deliveries: Deliveries, leverancier: str, received: list[tuple[str, date]]
+) -> list[tuple[ReportSummary, date]]:
+    """Each (levering, day received)'s report summary with the day; one without a report is left out."""
+    found = ((deliveries.summary(leverancier, levering), day) for levering, day in received)
+    return [(summary, day) for summary, day in found if summary is not None]
 
 
 def _leverancier(viewer: Identity) -> str:
