@@ -262,6 +262,7 @@ def build_api(settings: ApiSettings, aws: Aws, clock: Callable[[], datetime] = l
     cases_table = aws.table(settings.cases_table)
     # The API role may not list the vault, and lists the lake and the upload bucket only under a
     # few prefixes: to it a missing object answers 403 (objects.is_missing).
+    reports = S3Reports(s3, settings.lake_bucket, may_list=False)
     return api_deps(
         authenticate=token_verifier(settings).identity,
         store=S3CaseStore(s3, aws.client("kms"), settings.vault_bucket, settings.vault_key_id, may_list=False),
@@ -271,10 +272,10 @@ def build_api(settings: ApiSettings, aws: Aws, clock: Callable[[], datetime] = l
         outbox=S3SupplierOutbox(s3, settings.lake_bucket),
         events=SqsNotifyEvents(aws.client("sqs"), settings.notify_queue_url),
         presigner=S3Presigner(s3, settings.upload_bucket),
-        reports=S3Reports(s3, settings.lake_bucket, may_list=False),
+        reports=reports,
         gemeenten=DynamoGemeenten(aws.table(settings.registry_table)),
         registry=DynamoRegistrySource(aws.table(settings.registry_table)),
-        deliveries=S3Reports(s3, settings.lake_bucket),
+        deliveries=reports,
         quarantine=S3Uploads(s3, settings.upload_bucket),
         clock=clock,
         refusals=DynamoRefusalCounter(cases_table),
