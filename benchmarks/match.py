@@ -37,7 +37,8 @@ sys.path.insert(0, str(ROOT))
 from chalicelib.adapters.aws.lake import S3Lake  # noqa: E402
 from chalicelib.adapters.aws.lake_scan import scan_signals  # noqa: E402
 from chalicelib.adapters.local.duckdb_engine import DuckDbQueryEngine  # noqa: E402
-from chalicelib.domain.matching import VORIGE_MATCHES_SCHEMA, levering_vanaf, match_sql  # noqa: E402
+from chalicelib.domain.leveringen import levering_vanaf  # noqa: E402
+from chalicelib.domain.matching import VORIGE_MATCHES_SCHEMA, match_sql  # noqa: E402
 from chalicelib.domain.registry import Convenant, Gemeente, Leverancier, Registry  # noqa: E402
 from chalicelib.domain.signals import SIGNAL_SCHEMA  # noqa: E402
 from tests.match_reference import Case, reference_cases, run_matching  # noqa: E402

@@ -31,6 +31,7 @@ from chalicelib.ports import (
     Gemeenten,
     NotifyEvents,
     Presigner,
+    Quarantine,
     RefusalCounter,
     RegistrySource,
     Reports,
@@ -38,6 +39,7 @@ from chalicelib.ports import (
     SupplierOutbox,
 )
 from chalicelib.services.audit import Auditor
+from chalicelib.services.beheer import BeheerDesk
 from chalicelib.services.cases import CaseReader
 from chalicelib.services.casework import CaseWriter
 from chalicelib.services.ddas import DdasExporter
@@ -121,6 +123,7 @@ class ApiDeps:
     leveranciers: LeverancierDesk
     rules: MatchingRules
     deliveries: DeliveryWatch
+    beheer: BeheerDesk
 
 
 def api_deps(
@@ -138,6 +141,7 @@ def api_deps(
     refusals: RefusalCounter,
     registry: RegistrySource,
     deliveries: Deliveries,
+    quarantine: Quarantine,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     retention: RetentionPeriods = RetentionPeriods(),  # noqa: B008 - frozen, so one default is safe
     refusal_limit: RefusalLimit = RefusalLimit(),  # noqa: B008 - frozen too
@@ -152,9 +156,10 @@ def api_deps(
         writer=CaseWriter(reader, states, events, clock, retention, max_contactpogingen),
         overview=CaseOverview(reader),
         ddas=DdasExporter(reader, store, gemeenten, clock),
-        leveranciers=LeverancierDesk(presigner, reports, outbox, auditor, clock),
+        leveranciers=LeverancierDesk(presigner, reports, outbox, auditor, clock, deliveries),
         rules=MatchingRules(gemeenten, auditor),
         deliveries=DeliveryWatch(registry, deliveries, clock),
+        beheer=BeheerDesk(registry, deliveries, runs, quarantine, auditor, clock),
     )
 
 
@@ -251,11 +256,13 @@ def build_api(settings: ApiSettings, aws: Aws, clock: Callable[[], datetime] = l
     from chalicelib.adapters.aws.registry import DynamoGemeenten, DynamoRegistrySource
     from chalicelib.adapters.aws.reports import S3Reports
     from chalicelib.adapters.aws.runs import DynamoRunRegistry
+    from chalicelib.adapters.aws.uploads import S3Uploads
 
     s3 = aws.client("s3")
     cases_table = aws.table(settings.cases_table)
-    # The API role may not list the vault, nor the lake outside the supplier outbox: to it a
-    # missing object answers 403 (objects.is_missing).
+    # The API role may not list the vault, and lists the lake and the upload bucket only under a
+    # few prefixes: to it a missing object answers 403 (objects.is_missing).
+    reports = S3Reports(s3, settings.lake_bucket, may_list=False)
     return api_deps(
         authenticate=token_verifier(settings).identity,
         store=S3CaseStore(s3, aws.client("kms"), settings.vault_bucket, settings.vault_key_id, may_list=False),
@@ -265,10 +272,11 @@ def build_api(settings: ApiSettings, aws: Aws, clock: Callable[[], datetime] = l
         outbox=S3SupplierOutbox(s3, settings.lake_bucket),
         events=SqsNotifyEvents(aws.client("sqs"), settings.notify_queue_url),
         presigner=S3Presigner(s3, settings.upload_bucket),
-        reports=S3Reports(s3, settings.lake_bucket, may_list=False),
+        reports=reports,
         gemeenten=DynamoGemeenten(aws.table(settings.registry_table)),
         registry=DynamoRegistrySource(aws.table(settings.registry_table)),
-        deliveries=S3Reports(s3, settings.lake_bucket),
+        deliveries=reports,
+        quarantine=S3Uploads(s3, settings.upload_bucket),
         clock=clock,
         refusals=DynamoRefusalCounter(cases_table),
         retention=settings.retention(),

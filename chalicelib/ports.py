@@ -14,8 +14,8 @@ from chalicelib.domain.cases import Case, Contactpoging, Person, RunInfo
 from chalicelib.domain.casework import CaseState, SupplierMessage
 from chalicelib.domain.identity import Identity
 from chalicelib.domain.registry import Gemeente, Registry
-from chalicelib.domain.report import Report
-from chalicelib.domain.upload import PresignedUpload, UploadKey
+from chalicelib.domain.report import Report, ReportSummary
+from chalicelib.domain.upload import PresignedUpload, QuarantinedUpload, UploadKey
 
 if TYPE_CHECKING:  # the API loads the ports without pyarrow
     import pyarrow as pa
@@ -246,8 +246,25 @@ class Mailer(Protocol):
 
 
 class Deliveries(Protocol):
+    """What suppliers delivered, as their reports record it."""
+
     def last_delivered(self) -> dict[str, date]:
         """Per supplier, the day of its latest accepted delivery."""
+        ...
+
+    def leveringen(self, leverancier: str, prefix: str = "") -> list[str]:
+        """The supplier's levering ids that have a report and start with `prefix`, oldest first
+        (they sort by time: `YYYYMM` selects a month)."""
+        ...
+
+    def summary(self, leverancier: str, levering: str) -> ReportSummary | None:
+        """The delivery's report without its findings; None when there is none."""
+        ...
+
+
+class Quarantine(Protocol):
+    def quarantined(self) -> list[QuarantinedUpload]:
+        """Every upload held in quarantine (a refused one, kept 30 days), in no set order."""
         ...
 
 

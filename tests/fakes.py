@@ -31,7 +31,9 @@ from chalicelib.domain.cases import Case, Person, RunInfo, RunStatus
 from chalicelib.domain.casework import CaseState, SupplierMessage
 from chalicelib.domain.errors import LimitReached, Unauthorized
 from chalicelib.domain.identity import Identity
+from chalicelib.domain.report import ReportSummary
 from chalicelib.domain.retention import picked_up
+from chalicelib.domain.upload import QuarantinedUpload
 
 ROOT = Path(__file__).resolve().parents[1]
 API_APP = ROOT / "functions" / "api" / "app.py"
@@ -158,6 +160,9 @@ class MemoryRuns:
     def runs_for(self, gemeente):
         return [run for run in self._runs if gemeente in run.gemeenten]
 
+    def runs(self):
+        return list(self._runs)
+
 
 class MemoryCaseStates:
     """What gemeenten recorded about their cases, per (gemeente, run, case id), as DynamoCaseStates keeps it."""
@@ -253,13 +258,32 @@ class MemoryRegistry:
 
 
 class MemoryDeliveries:
-    """Deliveries: supplier → the day of its latest accepted delivery."""
+    """Deliveries from their reports; `last` (supplier → the day of its latest accepted delivery)
+    stands in for what the reports would say."""
 
-    def __init__(self, last=None) -> None:
+    def __init__(self, last=None, reports=()) -> None:
         self.last = dict(last or {})
+        self.reports = {(report.leverancier, report.levering): report for report in reports}
 
     def last_delivered(self):
         return dict(self.last)
+
+    def leveringen(self, leverancier, prefix=""):
+        return sorted(lv for lev, lv in self.reports if lev == leverancier and lv.startswith(prefix))
+
+    def summary(self, leverancier, levering):
+        report = self.reports.get((leverancier, levering))
+        return None if report is None else ReportSummary.of(report)
+
+
+class MemoryQuarantine:
+    """Quarantined uploads: (UploadKey, bytes) pairs."""
+
+    def __init__(self, held=()) -> None:
+        self.held = [QuarantinedUpload(upload=upload, bytes=size) for upload, size in held]
+
+    def quarantined(self):
+        return list(self.held)
 
 
 class MemoryReports:
@@ -496,6 +520,7 @@ def api_client(
     refusals=None,
     registry=None,
     deliveries=None,
+    quarantine=None,
     **options,
 ) -> Iterator[Client]:
     """Chalice's test client on the API with these ports, the one place the tests build the API.
@@ -517,6 +542,7 @@ def api_client(
         refusals=MemoryRefusalCounter() if refusals is None else refusals,
         registry=MemoryRegistry() if registry is None else registry,
         deliveries=MemoryDeliveries() if deliveries is None else deliveries,
+        quarantine=MemoryQuarantine() if quarantine is None else quarantine,
         **options,
     )
     bootstrap.use(api=deps)
@@ -525,6 +551,32 @@ def api_client(
             yield client
     finally:
         bootstrap.use()
+
+
+def api_event(
+    method: str,
+    path: str,
+    resource: str,
+    token: str,
+    body: dict | None = None,
+    query: dict[str, str] | None = None,
+    **path_parameters: str,
+) -> dict:
+    """An API Gateway proxy event as the REST API hands it to the function."""
+    return {
+        "resource": resource,
+        "path": path,
+        "httpMethod": method,
+        "headers": {"Authorization": f"Bearer {token}", "Host": "local", "Content-Type": "application/json"},
+        "multiValueHeaders": {},
+        "queryStringParameters": query,
+        "multiValueQueryStringParameters": None if query is None else {k: [v] for k, v in query.items()},
+        "pathParameters": path_parameters or None,
+        "stageVariables": None,
+        "requestContext": {"resourcePath": resource, "httpMethod": method, "stage": "dev", "requestId": "r-1"},
+        "body": None if body is None else json.dumps(body),
+        "isBase64Encoded": False,
+    }
 
 
 def get(client, path, token=None):

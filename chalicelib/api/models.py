@@ -88,6 +88,8 @@ RuleBedrag = Annotated[
     ),
 ]
 LeveringId = Annotated[str, Field(pattern=f"^{LEVERING_ID_PATTERN}$")]
+# A month of this century: a wider one could only ask for months without deliveries.
+Maand = Annotated[str, Field(pattern=r"^20[0-9]{2}-(0[1-9]|1[0-2])$")]
 MAX_APPROACH = MAX_IDS  # more is refused (too_many_ids) before any case is looked up
 MAX_SIGNAALTYPEN = 20  # far more than DDAS's EnumSignaalpartner has
 KnownSignaaltype = Literal[SIGNAALTYPEN]  # type: ignore[valid-type]  # spelled exactly, unlike the registry file
@@ -242,3 +244,9 @@ class StatsQuery(_Request):
     """`GET /api/stats`: the run (latest when absent)."""
 
     run: RunId | None = Field(None, description="run id; the latest published run when absent")
+
+
+class LeveringenQuery(_Request):
+    """`GET /api/beheer/leveringen`: the month (this month when absent)."""
+
+    maand: Maand | None = Field(None, description="YYYY-MM (2000-01 to 2099-12); this month when absent")

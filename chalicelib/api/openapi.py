@@ -24,6 +24,7 @@ from chalicelib.api.models import (
     ErrorResponse,
     ExportQuery,
     Health,
+    LeveringenQuery,
     MatchingRuleRequest,
     NoQuery,
     OutboxQuery,
@@ -39,12 +40,17 @@ from chalicelib.domain.ids import LEVERING_ID_PATTERN
 from chalicelib.domain.report import Report
 from chalicelib.domain.views import (
     Approached,
+    BeheerRuns,
     CaseList,
     Contact,
+    LeveringenMaand,
+    LeveringList,
     MatchingRule,
     Me,
     MissingDeliveries,
     OutboxPage,
+    Quarantaine,
+    Register,
     RunList,
     Stats,
     UploadTicket,
@@ -55,6 +61,7 @@ _REF = "#/components/schemas/{model}"
 _GEMEENTE = tuple(sorted(GEMEENTE_ROLES))
 _COORDINATOR = (Role.COORDINATOR,)
 _SUPPLIER = (Role.LEVERANCIER,)
+_OPERATOR = (Role.OPERATOR,)
 _EVERYONE_SIGNED_IN = tuple(Role)
 _ERROR_TEXT = {
     400: "Ongeldig verzoek (onbekende of ongeldige parameter)",
@@ -212,15 +219,61 @@ OPERATIONS: dict[Route, Operation] = {
         UploadTicket,
         body=UploadRequest,
     ),
+    Route.UPLOADS: Operation(
+        "The supplier's own deliveries, newest first (at most 100), with status, counts and whether the next run "
+        "reads each; audited",
+        _SUPPLIER,
+        LeveringList,
+        NoQuery,
+        audited=True,
+        notes=" Without the findings (GET /api/uploads/{id} has them). volgende_run marks the delivery the next "
+        "monthly run (as-of volgende_run_as_of, the 1st of next month) reads as things stand: the latest accepted "
+        "one with peildatum in the 45 days up to that date (matching.md).",
+    ),
     Route.UPLOAD_REPORT: Operation("Status and validation report of an own delivery", _SUPPLIER, Report, NoQuery),
     Route.OUTBOX: Operation(
         "Approaches and outcomes for the supplier's own customers since a date", _SUPPLIER, OutboxPage, OutboxQuery
     ),
     Route.MISSING_DELIVERIES: Operation(
         "Suppliers with an active convenant and no accepted delivery in 35 days (operators)",
-        (Role.OPERATOR,),
+        _OPERATOR,
         MissingDeliveries,
         NoQuery,
+    ),
+    Route.BEHEER_RUNS: Operation(
+        "Every run of any status, newest first (at most 36), with its case counts per gemeente (operators); audited",
+        _OPERATOR,
+        BeheerRuns,
+        NoQuery,
+        audited=True,
+        notes=" failure is 'niet gepubliceerd' for a run still publishing a day after it began; a run that failed "
+        "before it began publishing is not in the run registry (the alarm topic reports it).",
+    ),
+    Route.BEHEER_LEVERINGEN: Operation(
+        "Every registered supplier with its deliveries received in a month and whether it is missing (operators); "
+        "audited",
+        _OPERATOR,
+        LeveringenMaand,
+        LeveringenQuery,
+        audited=True,
+        notes=" ontbreekt is the rule of GET /api/leveringen/ontbrekend: an active convenant and no accepted "
+        "delivery in 35 days, judged on peildatum (today), whatever the month. At most 100 deliveries per supplier.",
+    ),
+    Route.BEHEER_QUARANTAINE: Operation(
+        "Refused uploads held in quarantine, newest first (at most 200), with the reason from their report "
+        "(operators); audited",
+        _OPERATOR,
+        Quarantaine,
+        NoQuery,
+        audited=True,
+        notes=" Names, sizes and reasons only, never a file's contents. Quarantine keeps a file 30 days.",
+    ),
+    Route.BEHEER_REGISTER: Operation(
+        "The registry: gemeenten with their matching rules, suppliers and convenanten (operators); audited",
+        _OPERATOR,
+        Register,
+        NoQuery,
+        audited=True,
     ),
     Route.OPENAPI: Operation("This document", (), None),
     Route.PAGE: Operation(

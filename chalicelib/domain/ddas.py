@@ -32,13 +32,12 @@ from typing import Any
 
 from chalicelib.domain.cases import Adres, Case, Contactpoging
 from chalicelib.domain.errors import InvalidRequest
+from chalicelib.domain.leveringen import LEVERING_DAGEN
 from chalicelib.domain.signaaltype import BSN_SIGNAALTYPEN, ddas_export_value
 
 GEGEVENSLEVERANCIER = "vindplaats"  # the software that delivers (codeGegevensleverancier)
 MAX_PERIOD_DAYS = 366  # at most a year in one export
 BSN_LENGTH = 9
-# matching.LEVERING_DAGEN, which the API cannot import (that module loads pyarrow); a test keeps them equal.
-LEVERING_DAGEN = 45
 
 
 @dataclass(frozen=True)

@@ -16,10 +16,10 @@ from importlib.resources import files
 
 import pyarrow as pa
 
+from chalicelib.domain.leveringen import LEVERING_DAGEN, levering_vanaf
 from chalicelib.domain.registry import Registry
 from chalicelib.domain.signals import SIGNAL_SCHEMA
 
-LEVERING_DAGEN = 45  # a delivery counts when its peildatum is in [D − 45, D]
 HERHAALD_DAGEN = 183  # herhaald: matched in a run with as-of in (D − 183, D)
 
 RUN_SCHEMA = pa.schema(
@@ -110,11 +110,6 @@ TABLE_SCHEMAS: dict[str, pa.Schema] = {
 def match_sql() -> str:
     """The text of `chalicelib/sql/match.sql`, shipped with the package."""
     return (files("chalicelib") / "sql" / "match.sql").read_text(encoding="utf-8")
-
-
-def levering_vanaf(as_of: date) -> date:
-    """The earliest peildatum of a delivery that counts in the run for `as_of` (inclusive)."""
-    return as_of - timedelta(days=LEVERING_DAGEN)
 
 
 def herhaald_vanaf(as_of: date) -> date:

@@ -105,6 +105,24 @@ class Report(BaseModel):
     note: str | None = None
 
 
+class ReportSummary(BaseModel):
+    """A report without its findings: what a list of deliveries shows of each."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    leverancier: str
+    levering: str
+    bestand: str
+    status: Status
+    peildatum: str | None = None
+    rejection: Finding | None = None
+    counts: Counts = Field(default_factory=Counts)
+
+    @classmethod
+    def of(cls, report: Report) -> "ReportSummary":
+        return cls.model_validate(report.model_dump(include=set(cls.model_fields)))
+
+
 TRUNCATED_NOTE = (
     f"Dit rapport noemt per code hoogstens {MAX_FINDINGS_PER_CODE:,} regels en samen hoogstens "
     f"{MAX_FINDINGS:,} (steeds de eerste); errors_per_code en warnings_per_code tellen alle regels "

@@ -1,5 +1,6 @@
-"""Where an upload lives: `incoming/<leverancier>/<levering>/<bestand>` (the presigned key), and
-the presigned POST a supplier gets for one."""
+"""Where an upload lives: `incoming/<leverancier>/<levering>/<bestand>` (the presigned key), or
+`quarantine/<leverancier>/<levering>/<bestand>` once refused; and the presigned POST a supplier
+gets for one."""
 
 import re
 import secrets
@@ -27,10 +28,11 @@ class UploadKey:
     bestand: str
 
     @classmethod
-    def parse(cls, key: str) -> "UploadKey":
-        if not key.startswith(INCOMING):
+    def parse(cls, key: str, folder: str = INCOMING) -> "UploadKey":
+        """The upload of a key under `folder` (INCOMING or QUARANTINE)."""
+        if not key.startswith(folder):
             raise UploadKeyError(key)
-        parts = key[len(INCOMING) :].split("/", 2)
+        parts = key[len(folder) :].split("/", 2)
         if (
             len(parts) != 3
             or not LEVERANCIER_ID.fullmatch(parts[0])
@@ -45,6 +47,12 @@ class UploadKey:
 
     def quarantine_key(self) -> str:
         return f"{QUARANTINE}{self.leverancier}/{self.levering}/{self.bestand}"
+
+
+@dataclass(frozen=True)
+class QuarantinedUpload:
+    upload: UploadKey
+    bytes: int
 
 
 @dataclass(frozen=True)

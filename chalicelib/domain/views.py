@@ -6,13 +6,15 @@ of cases (`ListedCase`) holds no klantnummer either: those belong to one case, w
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from chalicelib.domain.cases import Adres, Case, Contactpoging, Euro, Gebied
+from chalicelib.domain.cases import Adres, Case, Contactpoging, Euro, Gebied, RunStatus
 from chalicelib.domain.casework import SupplierMessage
 from chalicelib.domain.identity import Role
 from chalicelib.domain.notify import MissingDelivery
+from chalicelib.domain.report import Counts, ReportSummary, Status
 
 
 class _Shown(BaseModel):
@@ -194,3 +196,124 @@ class MatchingRule(_Shown):
     min_bedrag: Euro
     signaaltypen: list[str]
     venster: dict[str, tuple[int, int]]
+
+
+# A supplier's deliveries, and what operators see. Ids, dates, codes and counts: no personal data.
+
+
+class Levering(_Shown):
+    """A delivery as its report summarises it (without the findings: GET /api/uploads/{id} has them)."""
+
+    levering: str
+    bestand: str
+    ontvangen: date = Field(description="the day its upload was handed out (from the levering id)")
+    status: Status
+    peildatum: date | None
+    counts: Counts
+
+    @classmethod
+    def of(cls, summary: ReportSummary, ontvangen: date, **extra: Any) -> Self:
+        """The delivery of a report's summary, received on `ontvangen`; `extra`: a subclass's fields."""
+        peildatum = None if summary.peildatum is None else date.fromisoformat(summary.peildatum)
+        return cls(
+            levering=summary.levering,
+            bestand=summary.bestand,
+            ontvangen=ontvangen,
+            status=summary.status,
+            peildatum=peildatum,
+            counts=summary.counts,
+            **extra,
+        )
+
+
+class OwnLevering(Levering):
+    """One of the supplier's own deliveries."""
+
+    volgende_run: bool = Field(description="the next monthly run reads this delivery, as things stand now")
+
+
+class LeveringList(_Shown):
+    leveringen: list[OwnLevering] = Field(description="newest first")
+    truncated: bool = Field(description="the supplier has more deliveries than this answer holds")
+    volgende_run_as_of: date = Field(description="the as-of date of the next monthly run that volgende_run is for")
+
+
+class BeheerRun(_Shown):
+    """A run of any status, with its counts per gemeente (numbers only)."""
+
+    run_id: str
+    as_of: date
+    status: RunStatus
+    begun_at: datetime | None
+    published_at: datetime | None
+    gemeenten: dict[str, int] = Field(description="cases per gemeente code")
+    cases: int = Field(description="cases in all gemeenten")
+    failure: str | None = Field(description="why the run is not published, once it has stopped (Dutch)")
+
+
+class BeheerRuns(_Shown):
+    runs: list[BeheerRun] = Field(description="newest first (by as-of, then publication)")
+    truncated: bool
+
+
+class LeverancierMaand(_Shown):
+    leverancier: str
+    naam: str
+    convenant_actief: bool = Field(description="a convenant of the supplier is active on `peildatum`")
+    laatste_levering: date | None = Field(description="the day of its latest delivery that was not rejected")
+    ontbreekt: bool = Field(description="active convenant and no accepted delivery in `dagen` days (as of `peildatum`)")
+    leveringen: list[Levering] = Field(description="received in the month, newest first")
+    truncated: bool = Field(description="it received more in the month than this answer holds")
+
+
+class LeveringenMaand(_Shown):
+    maand: str = Field(description="YYYY-MM")
+    peildatum: date = Field(description="the day convenant_actief, laatste_levering and ontbreekt are judged on")
+    dagen: int = Field(description="the days without an accepted delivery after which a supplier ontbreekt")
+    leveranciers: list[LeverancierMaand] = Field(description="every registered supplier, by id")
+
+
+class Reden(_Shown):
+    code: str = Field(description="stable English code (the report's rejection)")
+    message: str = Field(description="Dutch, for people")
+
+
+class QuarantinedFile(_Shown):
+    """A refused upload kept in quarantine (never its contents)."""
+
+    leverancier: str
+    levering: str
+    bestand: str
+    ontvangen: date
+    reden: Reden
+    bytes: int
+
+
+class Quarantaine(_Shown):
+    bestanden: list[QuarantinedFile] = Field(description="newest first")
+    truncated: bool
+
+
+class RegisterLeverancier(_Shown):
+    id: str
+    naam: str
+    signaaltype: str
+    max_fout_percentage: float
+
+
+class RegisterConvenant(_Shown):
+    gemeente: str
+    leverancier: str
+    van: date = Field(description="the registry's vanaf: first day, inclusive")
+    vanaf: date = Field(description="as the registry names it (the same day as van)")
+    tot: date | None = Field(description="last day, inclusive; none: open-ended")
+    actief: bool = Field(description="active on `peildatum`")
+
+
+class Register(_Shown):
+    """The registry as the matching reads it; it holds no people, so no contact data."""
+
+    peildatum: date = Field(description="the day `actief` is judged on")
+    gemeenten: list[MatchingRule]
+    leveranciers: list[RegisterLeverancier]
+    convenanten: list[RegisterConvenant]

@@ -1,5 +1,5 @@
-"""The supplier's side: a presigned upload for a new delivery, a delivery's report, and the
-outbox of news about its own customers.
+"""The supplier's side: a presigned upload for a new delivery, its deliveries and each one's
+report, and the outbox of news about its own customers.
 
 The supplier is always the caller's own, from the token: every key is built under its prefix,
 so another supplier's delivery id is simply not found (404, audited).
@@ -9,16 +9,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from chalicelib.domain.audit import Outcome, Route
 from chalicelib.domain.errors import Forbidden, NotFound
 from chalicelib.domain.identity import Identity, Role
-from chalicelib.domain.report import Report, bound_report
-from chalicelib.domain.views import OutboxPage, UploadTicket
-from chalicelib.ports import Presigner, Reports, SupplierOutbox
+from chalicelib.domain.leveringen import newest_first, next_run_as_of, read_by_run
+from chalicelib.domain.report import Report, ReportSummary, bound_report
+from chalicelib.domain.views import LeveringList, OutboxPage, OwnLevering, UploadTicket
+from chalicelib.ports import Deliveries, Presigner, Reports, SupplierOutbox
 from chalicelib.services.audit import Auditor
 
 MAX_OUTBOX = 1000  # entries per answer
+MAX_LEVERINGEN = 100  # deliveries per answer
+_AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
 
 class LeverancierDesk:
@@ -29,9 +33,11 @@ class LeverancierDesk:
         outbox: SupplierOutbox,
         auditor: Auditor,
         clock: Callable[[], datetime],
+        deliveries: Deliveries,
     ) -> None:
         self._presigner = presigner
         self._reports = reports
+        self._deliveries = deliveries
         self._outbox = outbox
         self._auditor = auditor
         self._clock = clock
@@ -45,6 +51,21 @@ class LeverancierDesk:
             fields=ticket.fields,
             expires_in=ticket.expires_in,
             max_bytes=ticket.max_bytes,
+        )
+
+    def leveringen(self, viewer: Identity) -> LeveringList:
+        """The supplier's own newest MAX_LEVERINGEN deliveries, each marked when the next monthly
+        run would read it as things stand (domain.leveringen.read_by_run)."""
+        leverancier = _leverancier(viewer)
+        received = newest_first(self._deliveries.leveringen(leverancier))
+        shown = summaries(self._deliveries, leverancier, received[:MAX_LEVERINGEN])
+        as_of = next_run_as_of(self._clock().astimezone(_AMSTERDAM).date())
+        read = read_by_run((summary for summary, _ in shown), as_of)
+        self._auditor.allowed(viewer, Route.UPLOADS, count=len(shown))
+        return LeveringList(
+            leveringen=[OwnLevering.of(summary, day, volgende_run=summary.levering == read) for summary, day in shown],
+            truncated=len(received) > MAX_LEVERINGEN,
+            volgende_run_as_of=as_of,
         )
 
     def report(self, viewer: Identity, levering: str) -> Report:
@@ -62,6 +83,14 @@ class LeverancierDesk:
         last = entries[-1] if more and entries else None
         following = f"{last.datum.isoformat()}/{last.id}" if last else None
         return OutboxPage(since=since, entries=entries, truncated=more, next=following)
+
+
+def summaries(
+    deliveries: Deliveries, leverancier: str, received: list[tuple[str, date]]
+) -> list[tuple[ReportSummary, date]]:
+    """Each (levering, day received)'s report summary with the day; one without a report is left out."""
+    found = ((deliveries.summary(leverancier, levering), day) for levering, day in received)
+    return [(summary, day) for summary, day in found if summary is not None]
 
 
 def _leverancier(viewer: Identity) -> str:

@@ -11,7 +11,8 @@ from datetime import date, datetime
 
 import pyarrow as pa
 
-from chalicelib.domain.matching import VORIGE_MATCHES_SCHEMA, levering_vanaf, match_sql, parameter_tables
+from chalicelib.domain.leveringen import levering_vanaf
+from chalicelib.domain.matching import VORIGE_MATCHES_SCHEMA, match_sql, parameter_tables
 from chalicelib.domain.registry import Registry
 from chalicelib.ports import ParameterStore
 

@@ -26,7 +26,7 @@ from datetime import date, timedelta
 from pydantic import BaseModel, ConfigDict
 
 from chalicelib.domain.cases import RunStatus
-from chalicelib.domain.matching import LEVERING_DAGEN
+from chalicelib.domain.leveringen import LEVERING_DAGEN
 from chalicelib.domain.retention import RetentionPeriods, case_expires_on, is_due, signals_expire_on
 from chalicelib.ports import CaseOutcomes, CaseStore, RunLake, RunRegistry, SignalPartitions, Vault, VaultIndex
 

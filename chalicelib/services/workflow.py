@@ -12,7 +12,8 @@ from datetime import date, datetime, timedelta
 
 import pyarrow as pa
 
-from chalicelib.domain.matching import VORIGE_MATCHES_SCHEMA, herhaald_vanaf, levering_vanaf, no_later_run_reads
+from chalicelib.domain.leveringen import levering_vanaf
+from chalicelib.domain.matching import VORIGE_MATCHES_SCHEMA, herhaald_vanaf, no_later_run_reads
 from chalicelib.domain.retention import RetentionPeriods
 from chalicelib.ports import (
     CaseOutcomes,

@@ -22,6 +22,7 @@ from chalicelib.api.models import (
     DdasQuery,
     ExportQuery,
     Health,
+    LeveringenQuery,
     MatchingRuleRequest,
     NoQuery,
     OutboxQuery,
@@ -157,6 +158,13 @@ def upload():
     return deps().leveranciers.upload(viewer, request.filename, request.size)
 
 
+@http.route(Route.UPLOADS)
+def uploads():
+    viewer = http.caller(LEVERANCIER)
+    http.query(NoQuery)
+    return deps().leveranciers.leveringen(viewer)
+
+
 @http.route(Route.UPLOAD_REPORT)
 def upload_report(id):
     viewer = http.caller(LEVERANCIER)
@@ -177,6 +185,33 @@ def missing_deliveries():
     http.caller(OPERATOR)
     http.query(NoQuery)
     return deps().deliveries.missing()
+
+
+@http.route(Route.BEHEER_RUNS)
+def beheer_runs():
+    viewer = http.caller(OPERATOR)
+    http.query(NoQuery)
+    return deps().beheer.runs(viewer)
+
+
+@http.route(Route.BEHEER_LEVERINGEN)
+def beheer_leveringen():
+    viewer = http.caller(OPERATOR)
+    return deps().beheer.leveringen(viewer, http.query(LeveringenQuery).maand)
+
+
+@http.route(Route.BEHEER_QUARANTAINE)
+def beheer_quarantaine():
+    viewer = http.caller(OPERATOR)
+    http.query(NoQuery)
+    return deps().beheer.quarantaine(viewer)
+
+
+@http.route(Route.BEHEER_REGISTER)
+def beheer_register():
+    viewer = http.caller(OPERATOR)
+    http.query(NoQuery)
+    return deps().beheer.register(viewer)
 
 
 @http.route(Route.PAGE)

@@ -1,7 +1,7 @@
 """schemathesis against the running local stack (quality.md): every operation of the server's own
-`/api/openapi.json`, as a coordinator, a wijkteam member, a supplier and without a token, answers
-without a 5xx and only as its document says (status, content type, headers, body), rejects what
-the document forbids and accepts what it allows.
+`/api/openapi.json`, as a coordinator, a wijkteam member, a supplier, an operator and without a
+token, answers without a 5xx and only as its document says (status, content type, headers, body),
+rejects what the document forbids and accepts what it allows.
 
 Generation is seeded and derandomized, so a run is reproducible. Positive cases get ids that
 exist on the stack for most path ids and case lists, so the calls reach found cases and
@@ -34,6 +34,7 @@ CALLERS = {  # caller: (demo user, role)
     "coordinator": ("coordinator-gm0202", "coordinator"),
     "wijkteam": ("wijkteam-gm0202-noord", "wijkteam"),
     "leverancier": ("leverancier-vivare", "leverancier"),
+    "operator": ("operator", "operator"),
     "anonymous": (None, None),
 }
 CHECKS = [

@@ -27,6 +27,7 @@ from chalicelib.domain.errors import NotFound
 from chalicelib.domain.identity import Identity
 from chalicelib.domain.reference import AddressReferenceError
 from chalicelib.domain.report import Report, Status
+from chalicelib.domain.upload import UploadKey
 from chalicelib.services.ingest import Upload, ingest_upload
 from infra.template import function_properties, load_template
 from tests.fakes import (
@@ -150,8 +151,8 @@ def test_a_403_on_a_report_to_a_role_that_may_list_is_not_pending(aws):
         assert_error(get(client, "/api/uploads/L-vitens-1", "supplier"), 500, "internal")
 
 
-def test_the_api_the_composition_root_builds_reads_a_403_as_missing(aws, denied):
-    """The API role may not list the vault or the lake's reports: bootstrap says so."""
+def _api(aws) -> bootstrap.ApiDeps:
+    """The API's services as the composition root builds them on these buckets."""
     settings = ApiSettings(
         **aws.settings,
         audit_bucket=AUDIT,
@@ -159,15 +160,30 @@ def test_the_api_the_composition_root_builds_reads_a_403_as_missing(aws, denied)
         user_pool_client_id="client",
         notify_queue_url="https://sqs.eu-west-1.amazonaws.com/123456789012/notify",
     )
-    # The refusal below is counted per user in the cases table (the refusal limit).
+    # A refusal is counted per user in the cases table (the refusal limit).
     pk_sk_table(aws.root.resource("dynamodb"), settings.cases_table)
-    deps = bootstrap.build_api(settings, aws.root)
+    return bootstrap.build_api(settings, aws.root)
+
+
+def test_the_api_the_composition_root_builds_reads_a_403_as_missing(aws, denied):
+    """The API role may not list the vault or the lake's reports: bootstrap says so."""
+    deps = _api(aws)
 
     assert deps.reader.worked_cases(RUN, "GM0202") == []
     supplier = Identity(subject="s-5", role="leverancier", leverancier="vitens")
     with pytest.raises(NotFound):
         deps.leveranciers.report(supplier, "L-vitens-1")
     assert _refused(denied, cases_key(RUN, "GM0202")) and _refused(denied, report_key("vitens", "L-vitens-1"))
+
+
+def test_a_quarantined_upload_whose_report_is_gone_is_listed_without_a_reason(aws, denied):
+    """The operators' quarantine view reads each file's report; the API role lists reports/ only
+    under a prefix, so to it a missing report answers 403."""
+    upload = UploadKey("vitens", "20261102T080000000000-aaaa", "levering.csv")
+    aws.s3.put_object(Bucket=UPLOADS, Key=upload.quarantine_key(), Body=b"klantnummer\n")
+    (held,) = _api(aws).beheer.quarantaine(Identity(subject="s-6", role="operator")).bestanden
+    assert (held.levering, held.bytes, held.reden.code) == (upload.levering, 12, "reason_unknown")
+    assert _refused(denied, report_key("vitens", upload.levering))
 
 
 def _listable(function: str) -> set[str]:

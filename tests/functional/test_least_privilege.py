@@ -1,6 +1,7 @@
 """Least privilege on the local stack: a month through every function (ingest, the workflow's
-steps, the API reading a case's contacts) with each AWS call recorded, and every call inside the
-role template.yaml gives that function; the vault key opened only for its purpose."""
+steps, the API reading a case's contacts, a supplier's and the operators' views) with each AWS call
+recorded, and every call inside the role template.yaml gives that function; the vault key opened
+only for its purpose."""
 
 import json
 from datetime import date
@@ -14,35 +15,17 @@ from infra.local.driver import local_workflow
 from infra.local.runtime import REPLAY_DATE, RUNNING
 from infra.local.users import create_demo_users, sign_in
 from infra.template import LOCAL_STACK_NAME
+from tests.fakes import api_event
 
 AS_OF = date(2026, 11, 1)  # the demo's month
-
-
-def api_event(
-    method: str, path: str, resource: str, token: str, body: dict | None = None, **path_parameters: str
-) -> dict:
-    """An API Gateway proxy event as the REST API hands it to the function."""
-    return {
-        "resource": resource,
-        "path": path,
-        "httpMethod": method,
-        "headers": {"Authorization": f"Bearer {token}", "Host": "local", "Content-Type": "application/json"},
-        "multiValueHeaders": {},
-        "queryStringParameters": None,
-        "multiValueQueryStringParameters": None,
-        "pathParameters": path_parameters or None,
-        "stageVariables": None,
-        "requestContext": {"resourcePath": resource, "httpMethod": method, "stage": "dev", "requestId": "r-1"},
-        "body": None if body is None else json.dumps(body),
-        "isBase64Encoded": False,
-    }
 
 
 @pytest.fixture(scope="module")
 def month(platform):
     """The calls of a whole month: the demo's deliveries ingested, the workflow run, a coordinator
     reading the case list and one case's contacts and approaching it through the API function,
-    and the notify function mailing the run and telling the suppliers."""
+    the notify function mailing the run and telling the suppliers, and a supplier and an operator
+    reading their views of the deliveries, runs, quarantine and registry."""
     with Recorder(RUNNING.get).installed() as recorder:
         # Uploaded in the demo's month, as `vindplaats up --demo` replays it.
         platform.stack.environment[REPLAY_DATE] = AS_OF.isoformat()
@@ -70,26 +53,41 @@ def month(platform):
         assert approached["statusCode"] == 200, approached["body"]
         # The run's mail and the suppliers' news, through the notify queue to the notify function.
         platform.runtime.run_until_idle()
-    return recorder.calls, listed, contact
+        # A supplier's list of its deliveries and the operators' views, which list the lake's
+        # reports and the upload bucket's quarantine.
+        supplier = sign_in(platform.stack, f"leverancier-{registry.leveranciers[0].id}")
+        operator = sign_in(platform.stack, "operator")
+        views = {
+            path: platform.runtime.invoke("ApiFunction", api_event("GET", path, path, token))
+            for path, token in [
+                ("/api/uploads", supplier),
+                ("/api/beheer/runs", operator),
+                ("/api/beheer/leveringen", operator),
+                ("/api/beheer/quarantaine", operator),
+                ("/api/beheer/register", operator),
+            ]
+        }
+    return recorder.calls, listed, contact, views
 
 
 def test_the_month_went_through_every_function(month):
-    calls, listed, contact = month
+    calls, listed, contact, views = month
     assert listed["statusCode"] == 200
     assert contact["statusCode"] == 200
+    assert {path: view["statusCode"] for path, view in views.items()} == dict.fromkeys(views, 200)
     functions = {invocation.function for invocation, _ in calls}
     assert {"PrepareFunction", "PublishFunction", "NotifyFunction", "RetentionFunction", "ApiFunction"} <= functions
 
 
 def test_every_call_of_the_month_is_inside_its_functions_role(month, platform):
-    calls, _, _ = month
+    calls, *_ = month
     roles = Roles(platform.stack.body, platform.stack.resolver)
     denied = [d for invocation, call in calls for d in roles.denied(invocation.function, [call])]
     assert denied == []
 
 
 def test_the_api_opens_contacts_with_the_vault_key_and_their_purpose_only(month, platform):
-    calls, _, _ = month
+    calls, *_ = month
     api_kms = [(c.operation, c.params) for i, c in calls if i.function == "ApiFunction" and c.service == "kms"]
     assert api_kms, "the contact view opens an envelope"
     vault_key = platform.stack.ref("VaultKey")

@@ -1,10 +1,11 @@
 """Tenant isolation as properties, and api.md's role matrix for every route of the app.
 
 Hypothesis draws a world (gemeenten with random CBS codes, teams, suppliers, published runs,
-cases with klantnummers and contact data, delivery reports, outbox entries), stores it through
-the real adapters on moto (S3CaseStore with KMS, DynamoRunRegistry, DynamoCaseStates,
-S3SupplierOutbox, S3Reports, DynamoGemeenten), and then sends requests on every route as random
-users of random tenants with real RS256 ID tokens, using ids of their own and of other tenants.
+cases with klantnummers and contact data, delivery reports, a quarantined upload, outbox entries),
+stores it through the real adapters on moto (S3CaseStore with KMS, DynamoRunRegistry,
+DynamoCaseStates, S3SupplierOutbox, S3Reports, S3Uploads, DynamoGemeenten), and then sends
+requests on every route as random users of random tenants with real RS256 ID tokens, using ids of
+their own and of other tenants.
 Every recognisable string of the world (case id, klantnummer, pseudonym, levering id, gemeente
 and wijk code, name, phone, e-mail, street) is unique, so a leak shows up by scanning a response.
 A model of the world (`World.expected`) says what each request must answer.
@@ -40,11 +41,13 @@ from chalicelib.adapters.aws.presign import S3Presigner
 from chalicelib.adapters.aws.registry import DynamoGemeenten, DynamoRegistrySource, registry_to_items
 from chalicelib.adapters.aws.reports import S3Reports, report_key
 from chalicelib.adapters.aws.runs import DynamoRunRegistry
+from chalicelib.adapters.aws.uploads import S3Uploads
 from chalicelib.domain.audit import AuditEvent, Outcome
 from chalicelib.domain.cases import Case, Person, case_id
 from chalicelib.domain.casework import EINDRESULTATEN, event_id, messages
 from chalicelib.domain.registry import Gemeente, Leverancier, Registry
-from chalicelib.domain.report import Counts, Report, Status
+from chalicelib.domain.report import Counts, Report, Status, finding
+from chalicelib.domain.upload import UploadKey
 from tests.fakes import MemoryAuditLog, api_client, chalice_api, id_token, new_signing_key, pk_sk_table
 
 NOW = datetime(2026, 11, 3, 9, 30, tzinfo=UTC)
@@ -83,9 +86,14 @@ MATRIX: dict[tuple[str, str], frozenset[str] | None] = {
     ("GET", "/api/settings"): frozenset({COORDINATOR}),
     ("PUT", "/api/settings"): frozenset({COORDINATOR}),
     ("POST", "/api/uploads"): frozenset({LEVERANCIER}),
+    ("GET", "/api/uploads"): frozenset({LEVERANCIER}),
     ("GET", "/api/uploads/{id}"): frozenset({LEVERANCIER}),
     ("GET", "/api/outbox"): frozenset({LEVERANCIER}),
     ("GET", "/api/leveringen/ontbrekend"): frozenset({OPERATOR}),
+    ("GET", "/api/beheer/runs"): frozenset({OPERATOR}),
+    ("GET", "/api/beheer/leveringen"): frozenset({OPERATOR}),
+    ("GET", "/api/beheer/quarantaine"): frozenset({OPERATOR}),
+    ("GET", "/api/beheer/register"): frozenset({OPERATOR}),
 }
 WRITES = {
     ("POST", "/api/cases/{id}/assign"),
@@ -94,8 +102,14 @@ WRITES = {
     ("POST", "/api/cases/{id}/resultaat"),
     ("PUT", "/api/settings"),
 }
-# Every view of a case's data (the list's pages too) and every change: one event a request.
+# Every view of a case's data (the list's pages too), every change, and the lists of deliveries,
+# runs, quarantine and the registry: one event a request.
 AUDITED_WHEN_ALLOWED = {
+    ("GET", "/api/uploads"),
+    ("GET", "/api/beheer/runs"),
+    ("GET", "/api/beheer/leveringen"),
+    ("GET", "/api/beheer/quarantaine"),
+    ("GET", "/api/beheer/register"),
     ("GET", "/api/cases"),
     ("GET", "/api/cases/{id}"),
     ("GET", "/api/cases/{id}/contact"),
@@ -190,6 +204,11 @@ class Plan:
     told: tuple[str, ...]  # cases whose suppliers already have a "benaderd" entry
 
 
+def levering_id(n: int, leverancier: str) -> str:
+    """A delivery of November 2026, as new_levering_id spells them (it carries the day received)."""
+    return f"202611{n % 28 + 1:02d}T080000{n:06d}-{leverancier}"
+
+
 def wijk_code(gemeente: str, n: int) -> str:
     return f"WK{gemeente[2:]}{40 + n}"
 
@@ -275,7 +294,7 @@ def plans(draw) -> Plan:
                 pseudonyms[case.id] = pseudonym
                 people[case.id] = (person(n, suppliers[0]),)
     leveringen = tuple(
-        (lev, f"lv{next(serial):04d}-{lev}") for lev in leveranciers for _ in range(draw(st.integers(1, 2)))
+        (lev, levering_id(next(serial), lev)) for lev in leveranciers for _ in range(draw(st.integers(1, 2)))
     )
     told = tuple(case.id for case in cases if draw(st.booleans()))
     return Plan(gemeenten, teams, leveranciers, runs, tuple(cases), people, pseudonyms, leveringen, told)
@@ -341,17 +360,25 @@ class World:
         )
         for item in registry_to_items(registry):
             self.registry_table.put_item(Item=item)
-        for leverancier, levering in plan.leveringen:
+        quarantine = S3Uploads(aws.s3, uploads)
+        for n, (leverancier, levering) in enumerate(plan.leveringen):
+            rejected = n == 0  # the first delivery was refused and is held in quarantine
             report = Report(
                 leverancier=leverancier,
                 levering=levering,
                 bestand="levering.csv",
-                status=Status.ACCEPTED,
-                counts=Counts(read=3, accepted=3),
+                status=Status.REJECTED if rejected else Status.ACCEPTED,
+                peildatum=None if rejected else "2026-11-01",
+                rejection=finding("no_data_rows") if rejected else None,
+                counts=Counts(read=3, accepted=0 if rejected else 3),
             )
             aws.s3.put_object(
                 Bucket=self.lake, Key=report_key(leverancier, levering), Body=report.model_dump_json().encode()
             )
+            if rejected:
+                key = UploadKey(leverancier, levering, "levering.csv")
+                aws.s3.put_object(Bucket=uploads, Key=key.incoming_key(), Body=b"klantnummer\n")
+                quarantine.quarantine(key.incoming_key(), key, "no_data_rows")
         outbox = S3SupplierOutbox(aws.s3, self.lake)
         outbox.send(
             [
@@ -376,6 +403,7 @@ class World:
             "gemeenten": DynamoGemeenten(self.registry_table),
             "registry": DynamoRegistrySource(self.registry_table),
             "deliveries": S3Reports(aws.s3, self.lake),
+            "quarantine": quarantine,
         }
         self.team = {(c.run, c.id): c.team for c in plan.cases}
         self.by_key = {(c.run, c.id): c for c in plan.cases}
@@ -452,10 +480,13 @@ class World:
             (own if mine else foreign).update({gemeente, wijk_code(gemeente, 1), wijk_code(gemeente, 2)})
         for leverancier, levering in self.plan.leveringen:
             mine = role == LEVERANCIER and leverancier == user.leverancier
-            (own if mine else foreign).update({levering})
+            (own if mine or role == OPERATOR else foreign).update({levering})
         if role not in GEMEENTE_ROLES:  # a gemeente sees every supplier of its cases
             for leverancier in self.plan.leveranciers:
-                (own if role == LEVERANCIER and leverancier == user.leverancier else foreign).add(leverancier)
+                mine = role == LEVERANCIER and leverancier == user.leverancier
+                (own if mine or role == OPERATOR else foreign).add(leverancier)
+        if role == OPERATOR:  # its views name gemeenten, suppliers and deliveries; never a wijk or a case
+            own.update(self.plan.gemeenten)
         return own, foreign
 
     def leaks(self, sent: Sent) -> list[str]:
@@ -606,8 +637,11 @@ def calls(draw, world: World, user: User | None, route: tuple[str, str], foreign
         others = [lv for lev, lv in plan.leveringen if user is None or lev != user.leverancier] + [MISSING_LEVERING]
         levering = draw(st.sampled_from(others if foreign else [lv for _, lv in plan.leveringen] + others))
         return Call(method, pattern, pattern.replace("{id}", levering), levering=levering)
-    if pattern == "/api/uploads":
+    if (method, pattern) == ("POST", "/api/uploads"):
         return Call(method, pattern, pattern, body={"filename": "levering.csv", "size": 1000})
+    if pattern == "/api/beheer/leveringen":
+        maand = draw(st.sampled_from([None, "2026-10", "2026-11"]))
+        return Call(method, pattern, pattern, query={"maand": maand} if maand else {})
     if pattern == "/api/export/ddas":
         van = draw(st.sampled_from(["2026-01-01", "2026-10-01", "2026-11-01"]))
         return Call(method, pattern, pattern, query={"van": van, "tot": "2026-12-31"})
@@ -944,7 +978,7 @@ def fixed_plan() -> Plan:
         tuple(cases),
         people,
         pseudonyms,
-        (("zqvitens", "lv0001-zqvitens"), ("zqeneco", "lv0002-zqeneco")),
+        (("zqvitens", levering_id(1, "zqvitens")), ("zqeneco", levering_id(2, "zqeneco"))),
         (cases[0].id,),
     )
 
@@ -959,8 +993,9 @@ def fixed_call(world: World, route: tuple[str, str]) -> Call:
         call = own_run_call(pattern, case, **({"team": "noord"} if pattern.endswith("assign") else {}))
         return call
     if pattern == "/api/uploads/{id}":
-        return Call(method, pattern, pattern.replace("{id}", "lv0001-zqvitens"), levering="lv0001-zqvitens")
-    if pattern == "/api/uploads":
+        levering = world.plan.leveringen[0][1]  # zqvitens's
+        return Call(method, pattern, pattern.replace("{id}", levering), levering=levering)
+    if (method, pattern) == ("POST", "/api/uploads"):
         return Call(method, pattern, pattern, body={"filename": "levering.csv", "size": 1000})
     if pattern == "/api/outbox":
         return Call(method, pattern, pattern, query={"since": "2026-11-01"})

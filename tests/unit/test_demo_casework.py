@@ -18,6 +18,7 @@ from tests.fakes import (
     MemoryGemeenten,
     MemoryOutbox,
     MemoryPresigner,
+    MemoryQuarantine,
     MemoryRefusalCounter,
     MemoryRegistry,
     MemoryReports,
@@ -110,6 +111,7 @@ def world():
         refusals=MemoryRefusalCounter(),
         registry=MemoryRegistry(),
         deliveries=MemoryDeliveries(),
+        quarantine=MemoryQuarantine(),
     )
     tokens = {"coordinator-gm0202": "coord-utrecht", "wijkteam-gm0202-noord": "team-noord"}
     tokens["wijkteam-gm0202-zuid"] = "team-zuid"

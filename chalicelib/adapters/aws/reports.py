@@ -3,9 +3,9 @@ delivery), the supplier API, retention (a delivery's peildatum) and the operator
 
     lake bucket   reports/<leverancier>/<levering>.json   a delivery's Report (JSON)
 
-No pyarrow here: the API reads reports. They are also the one record of when a supplier
-delivered (`last_delivered`): a delivery is an upload whose report is not a rejection, dated by
-its levering id (the day its upload was handed out).
+No pyarrow here: the API reads reports. They are also the one record of what a supplier
+delivered (`leveringen`, `summary`) and when (`last_delivered`): a delivery is an upload whose
+report is not a rejection, dated by its levering id (the day its upload was handed out).
 """
 
 from __future__ import annotations
@@ -14,12 +14,18 @@ import json
 from datetime import date
 
 from botocore.exceptions import ClientError
+from pydantic import ValidationError
 
 from chalicelib.adapters.aws.objects import is_missing
-from chalicelib.domain.report import Report, Status
+from chalicelib.domain.report import Report, ReportSummary, Status
 from chalicelib.domain.upload import levering_date
 
 _PREFIX = "reports/"
+# A report is stored as Report.model_dump_json writes it: every field before its finding lists,
+# so a summary is in the first bytes. A bestand is at most 100 characters and a rejection's
+# message a few hundred; the lists of a rejected file can make the whole report a megabyte.
+_HEAD_BYTES = 16 * 1024
+_LISTS = b',"errors":'  # an unescaped quote: only the report's own key, never inside a string
 
 
 def report_key(leverancier: str, levering: str) -> str:
@@ -56,6 +62,38 @@ class S3Reports:
                 return None
             raise
         return Report.model_validate(json.loads(body))
+
+    def leveringen(self, leverancier: str, prefix: str = "") -> list[str]:
+        """The supplier's levering ids with a report that start with `prefix`, oldest first
+        (lists reports/<leverancier>/<prefix>: needs s3:ListBucket there)."""
+        folder = f"{_PREFIX}{leverancier}/"
+        found = []
+        for page in self._s3.get_paginator("list_objects_v2").paginate(Bucket=self._bucket, Prefix=folder + prefix):
+            for item in page.get("Contents", []):
+                name = item["Key"][len(folder) :]
+                if name.endswith(".json") and "/" not in name:
+                    found.append(name[: -len(".json")])
+        return sorted(found)
+
+    def summary(self, leverancier: str, levering: str) -> ReportSummary | None:
+        """The report without its findings, from its first bytes (the whole report when they do
+        not hold it); None when there is none."""
+        try:
+            head = self._s3.get_object(
+                Bucket=self._bucket, Key=report_key(leverancier, levering), Range=f"bytes=0-{_HEAD_BYTES - 1}"
+            )["Body"].read()
+        except ClientError as exc:
+            if is_missing(exc, may_list=self._may_list):
+                return None
+            raise
+        cut = head.find(_LISTS)
+        if cut != -1:
+            try:
+                return ReportSummary.model_validate_json(head[:cut] + b"}")
+            except ValidationError:
+                pass  # not written as Report writes it now: read it whole
+        report = self.read(leverancier, levering)
+        return None if report is None else ReportSummary.of(report)
 
     def last_delivered(self) -> dict[str, date]:
         """Per supplier, the day of its latest delivery that was not rejected. Lists `reports/`

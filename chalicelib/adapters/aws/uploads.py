@@ -4,6 +4,7 @@
                     quarantine/<leverancier>/<levering>/<bestand>   a refused upload, metadata `reden`
 
 The key scheme itself is domain.upload.UploadKey's (the presigned POST and ingest share it).
+Operators see what quarantine holds by listing it (names and sizes, never a file's contents).
 """
 
 from collections.abc import Iterator
@@ -11,7 +12,7 @@ from collections.abc import Iterator
 from botocore.exceptions import ClientError
 
 from chalicelib.adapters.aws.objects import is_missing
-from chalicelib.domain.upload import UploadKey
+from chalicelib.domain.upload import QUARANTINE, QuarantinedUpload, UploadKey, UploadKeyError
 
 _CHUNK_BYTES = 8 * 1024 * 1024  # what ingest holds of the raw upload at a time
 
@@ -55,6 +56,18 @@ class S3Uploads:
         )
         self.delete(key)
         return target
+
+    def quarantined(self) -> list[QuarantinedUpload]:
+        """Every upload under quarantine/ with its size (lists it: needs s3:ListBucket there)."""
+        found = []
+        for page in self._s3.get_paginator("list_objects_v2").paginate(Bucket=self._bucket, Prefix=QUARANTINE):
+            for item in page.get("Contents", []):
+                try:
+                    upload = UploadKey.parse(item["Key"], QUARANTINE)
+                except UploadKeyError:
+                    continue  # not one ingest put there
+                found.append(QuarantinedUpload(upload=upload, bytes=int(item["Size"])))
+        return found
 
     def delete(self, key: str) -> None:
         self._s3.delete_object(Bucket=self._bucket, Key=key)
