@@ -44,7 +44,6 @@ from chalicelib.services.cases import CaseReader
 from chalicelib.services.casework import CaseWriter
 from chalicelib.services.ddas import DdasExporter
 from chalicelib.services.leveranciers import LeverancierDesk
-from chalicelib.services.notify import DeliveryWatch
 from chalicelib.services.overview import CaseOverview
 from chalicelib.services.rules import MatchingRules
 
@@ -122,7 +121,6 @@ class ApiDeps:
     ddas: DdasExporter
     leveranciers: LeverancierDesk
     rules: MatchingRules
-    deliveries: DeliveryWatch
     beheer: BeheerDesk
 
 
@@ -158,7 +156,6 @@ def api_deps(
         ddas=DdasExporter(reader, store, gemeenten, clock),
         leveranciers=LeverancierDesk(presigner, reports, outbox, auditor, clock, deliveries),
         rules=MatchingRules(gemeenten, auditor),
-        deliveries=DeliveryWatch(registry, deliveries, clock),
         beheer=BeheerDesk(registry, deliveries, runs, quarantine, auditor, clock),
     )
 

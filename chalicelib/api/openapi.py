@@ -235,10 +235,11 @@ OPERATIONS: dict[Route, Operation] = {
         "Approaches and outcomes for the supplier's own customers since a date", _SUPPLIER, OutboxPage, OutboxQuery
     ),
     Route.MISSING_DELIVERIES: Operation(
-        "Suppliers with an active convenant and no accepted delivery in 35 days (operators)",
+        "Suppliers with an active convenant and no accepted delivery in 35 days (operators); audited",
         _OPERATOR,
         MissingDeliveries,
         NoQuery,
+        audited=True,
     ),
     Route.BEHEER_RUNS: Operation(
         "Every run of any status, newest first (at most 36), with its case counts per gemeente (operators); audited",

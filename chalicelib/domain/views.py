@@ -304,8 +304,7 @@ class RegisterLeverancier(_Shown):
 class RegisterConvenant(_Shown):
     gemeente: str
     leverancier: str
-    van: date = Field(description="the registry's vanaf: first day, inclusive")
-    vanaf: date = Field(description="as the registry names it (the same day as van)")
+    vanaf: date = Field(description="first day, inclusive")
     tot: date | None = Field(description="last day, inclusive; none: open-ended")
     actief: bool = Field(description="active on `peildatum`")
 

@@ -1,5 +1,5 @@
-"""The operators' views: every run with its counts, the suppliers' deliveries of a month, what
-quarantine holds, and the registry.
+"""The operators' views: the suppliers that stopped delivering, every run with its counts, the
+suppliers' deliveries of a month, what quarantine holds, and the registry.
 
 Ids, dates, codes and counts only: no view shows a name of a person, an address, a klantnummer or
 a file's contents. Each request is one audit event with the count it showed.
@@ -24,6 +24,7 @@ from chalicelib.domain.views import (
     LeverancierMaand,
     Levering,
     LeveringenMaand,
+    MissingDeliveries,
     Quarantaine,
     QuarantinedFile,
     Reden,
@@ -59,6 +60,15 @@ class BeheerDesk:
         self._quarantine = quarantine
         self._auditor = auditor
         self._clock = clock
+
+    def missing(self, viewer: Identity) -> MissingDeliveries:
+        """The suppliers with a convenant active today and no accepted delivery in
+        MISSING_AFTER_DAYS days (the rule `vindplaats status` and the daily alarm use)."""
+        _operator(viewer)
+        today = self._today()
+        missing = missing_deliveries(self._registry.registry(), self._deliveries.last_delivered(), today)
+        self._auditor.allowed(viewer, Route.MISSING_DELIVERIES, count=len(missing))
+        return MissingDeliveries(peildatum=today, dagen=MISSING_AFTER_DAYS, leveranciers=missing)
 
     def runs(self, viewer: Identity) -> BeheerRuns:
         """The newest MAX_RUNS runs of any status; a stopped unpublished run says so."""
@@ -156,7 +166,6 @@ class BeheerDesk:
                 RegisterConvenant(
                     gemeente=convenant.gemeente,
                     leverancier=convenant.leverancier,
-                    van=convenant.vanaf,
                     vanaf=convenant.vanaf,
                     tot=convenant.tot,
                     actief=convenant.active_on(today),

@@ -11,16 +11,15 @@ only after its (gemeente, run) record was newly written.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.domain.casework import SupplierMessage
-from chalicelib.domain.notify import MISSING_AFTER_DAYS, MissingDelivery, RunCounts, missing_deliveries, run_mail
-from chalicelib.domain.views import MissingDeliveries
+from chalicelib.domain.notify import MissingDelivery, RunCounts, missing_deliveries, run_mail
 from chalicelib.ports import (
     Coordinators,
     Deliveries,
@@ -117,23 +116,6 @@ def mail_run(deps: NotifyDeps, published: RunPublished) -> Mailed:
         "run mailed", extra={"run_id": published.run_id, "mailed": mailed, "already": already, "without": nobody}
     )
     return Mailed(mailed=mailed, already=already, without_recipients=nobody)
-
-
-class DeliveryWatch:
-    """The operators' view of suppliers that stopped delivering (the API's route)."""
-
-    def __init__(self, registry: RegistrySource, deliveries: Deliveries, clock: Callable[[], datetime]) -> None:
-        self._registry = registry
-        self._deliveries = deliveries
-        self._clock = clock
-
-    def missing(self) -> MissingDeliveries:
-        today = self._clock().astimezone(_AMSTERDAM).date()
-        return MissingDeliveries(
-            peildatum=today,
-            dagen=MISSING_AFTER_DAYS,
-            leveranciers=suppliers_missing(self._registry, self._deliveries, today),
-        )
 
 
 def suppliers_missing(registry: RegistrySource, deliveries: Deliveries, today: date) -> list[MissingDelivery]:

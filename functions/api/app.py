@@ -182,9 +182,9 @@ def outbox():
 
 @http.route(Route.MISSING_DELIVERIES)
 def missing_deliveries():
-    http.caller(OPERATOR)
+    viewer = http.caller(OPERATOR)
     http.query(NoQuery)
-    return deps().deliveries.missing()
+    return deps().beheer.missing(viewer)
 
 
 @http.route(Route.BEHEER_RUNS)

@@ -246,10 +246,11 @@ def test_operators_read_the_registry_as_imported(stack):
     assert [(e["id"], e["naam"], e["signaaltype"]) for e in body["leveranciers"]] == [
         (e.id, e.naam, e.signaaltype) for e in registry.leveranciers
     ]
-    assert [(c["gemeente"], c["leverancier"], c["van"], c["tot"], c["actief"]) for c in body["convenanten"]] == [
+    assert [(c["gemeente"], c["leverancier"], c["vanaf"], c["tot"], c["actief"]) for c in body["convenanten"]] == [
         (c.gemeente, c.leverancier, c.vanaf.isoformat(), c.tot and c.tot.isoformat(), c.active_on(today()))
         for c in registry.convenanten
     ]
+    assert all(set(c) == {"gemeente", "leverancier", "vanaf", "tot", "actief"} for c in body["convenanten"])
     assert "@" not in json.dumps(body)
 
 

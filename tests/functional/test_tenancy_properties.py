@@ -103,9 +103,10 @@ WRITES = {
     ("PUT", "/api/settings"),
 }
 # Every view of a case's data (the list's pages too), every change, and the lists of deliveries,
-# runs, quarantine and the registry: one event a request.
+# missing deliveries, runs, quarantine and the registry: one event a request.
 AUDITED_WHEN_ALLOWED = {
     ("GET", "/api/uploads"),
+    ("GET", "/api/leveringen/ontbrekend"),
     ("GET", "/api/beheer/runs"),
     ("GET", "/api/beheer/leveringen"),
     ("GET", "/api/beheer/quarantaine"),
@@ -690,10 +691,12 @@ def routes(public: bool = True) -> st.SearchStrategy[tuple[str, str]]:
 
 @pytest.fixture(scope="module", autouse=True)
 def sign_in_settings():
-    """The page's routes read the user pool's settings from the environment (template.yaml sets them)."""
+    """The page's routes read the user pool's settings and the upload bucket (its origin is in the
+    CSP) from the environment (template.yaml sets them)."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("VINDPLAATS_USER_POOL_ID", "eu-west-1_Tenancy")
         patch.setenv("VINDPLAATS_USER_POOL_CLIENT_ID", AUDIENCE)
+        patch.setenv("VINDPLAATS_UPLOAD_BUCKET", "vindplaats-uploads-123456789012")
         api._page.cache_clear()
         yield
     api._page.cache_clear()

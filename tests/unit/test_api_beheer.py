@@ -26,7 +26,13 @@ from tests.fakes import (
 )
 
 NOW = datetime(2026, 11, 20, 9, tzinfo=UTC)  # the next run is for 2026-12-01
-ROUTES = ["/api/beheer/runs", "/api/beheer/leveringen", "/api/beheer/quarantaine", "/api/beheer/register"]
+ROUTES = [
+    "/api/leveringen/ontbrekend",
+    "/api/beheer/runs",
+    "/api/beheer/leveringen",
+    "/api/beheer/quarantaine",
+    "/api/beheer/register",
+]
 
 
 def levering(day: date, minute: int = 0) -> str:
@@ -216,7 +222,6 @@ def test_operators_read_the_registry_with_each_convenant_active_or_not(client, a
     assert eneco == {
         "gemeente": "GM0202",
         "leverancier": "eneco",
-        "van": "2026-01-01",
         "vanaf": "2026-01-01",
         "tot": "2026-10-31",
         "actief": False,

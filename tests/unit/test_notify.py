@@ -5,6 +5,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from chalicelib.domain.audit import Outcome
 from chalicelib.domain.casework import SupplierMessage
 from chalicelib.domain.notify import RunCounts, daily_csv, daily_json, missing_deliveries, run_mail
 from chalicelib.services.notify import Counts, NotifyDeps, RunPublished, mail_run, tell_suppliers
@@ -133,13 +134,14 @@ def test_suppliers_with_an_active_convenant_and_no_delivery_in_35_days_are_missi
     assert [(m.leverancier, m.laatste_levering) for m in never] == [("vitens", None), ("vivare", None)]
 
 
-def test_operators_get_the_missing_deliveries_and_nobody_else_does(registry):
+def test_operators_get_the_missing_deliveries_and_nobody_else_does_each_request_audited(registry):
     from tests.fakes import MemoryAuditLog, MemoryCaseStore, MemoryRuns
 
+    audit = MemoryAuditLog()
     with api_client(
         MemoryCaseStore([]),
         MemoryRuns(),
-        MemoryAuditLog(),
+        audit,
         registry=MemoryRegistry(registry),
         deliveries=MemoryDeliveries({"vitens": date(2026, 11, 1)}),
     ) as client:
@@ -149,3 +151,10 @@ def test_operators_get_the_missing_deliveries_and_nobody_else_does(registry):
         assert [entry["leverancier"] for entry in body["leveranciers"]] == ["vivare"]
         for token in ("coord-utrecht", "supplier", "team-noord"):
             assert_error(get(client, "/api/leveringen/ontbrekend", token), 403)
+    assert [(e.route, e.outcome, e.role, e.count) for e in audit.events] == [
+        ("GET /api/leveringen/ontbrekend", Outcome.ALLOWED, "operator", 1),
+        *[
+            ("GET /api/leveringen/ontbrekend", Outcome.DENIED, role, None)
+            for role in ("coordinator", "leverancier", "wijkteam")
+        ],
+    ]
