@@ -64,6 +64,12 @@ class Stack:
         with urllib.request.urlopen(request, timeout=30) as response:
             return json.loads(response.read())
 
+    @property
+    def demo(self) -> Path:
+        """The demo data `vindplaats up` wrote and loaded (conftest's `running` puts it beside the
+        stack's state file)."""
+        return Path(self.login.env["VINDPLAATS_STATE"]).parent / "demo"
+
     def aws(self, service: str, token: str):
         """A client of the local AWS (moto) the page signs in against; the pool is in the token."""
         config = json.loads(urllib.request.urlopen(f"{self.base}/config.json", timeout=30).read())

@@ -1,11 +1,12 @@
 // The page's entry: reads the sign-in settings, signs in, and routes between the views by the
 // URL's fragment, so the back button works. Each role has its own views and menu items:
 // gemeente staff #/signalen, #/signaal/<id>, #/overzicht (coordinator); a supplier #/aanleveren,
-// #/leveringen, #/levering/<id>, #/terugkoppeling; an operator #/beheer. Another role's view is
-// refused in the page before any of its data is asked for.
+// #/leveringen, #/levering/<id>, #/terugkoppeling; an operator #/beheer (runs, deliveries,
+// quarantine and the registry, read-only). Another role's view is refused in the page before
+// any of its data is asked for.
 
 import * as api from "./api.js";
-import { showBeheer } from "./beheer.js";
+import { resetBeheer, setUpBeheer, showBeheer } from "./beheer.js";
 import { resetCase, showCase } from "./case-detail.js";
 import { resetCases, setUpCases, showCases } from "./cases.js";
 import { resetDeliveries, showDeliveries, showDelivery } from "./deliveries.js";
@@ -103,6 +104,7 @@ function signOut(message) {
   resetUpload();
   resetDeliveries();
   resetFeedback();
+  resetBeheer();
   clearMessages();
   if (location.hash) history.replaceState(null, "", location.pathname + location.search);
   showSignIn(message);
@@ -126,6 +128,7 @@ async function start() {
   setUpCases();
   setUpDdasExport();
   setUpFeedback();
+  setUpBeheer();
   let config;
   try {
     const response = await fetch(new URL("config.json", document.baseURI), { cache: "no-store", credentials: "omit" });

@@ -16,13 +16,6 @@ export async function showDeliveries() {
   try {
     render(await api.get("api/uploads"));
   } catch (error) {
-    if (error instanceof api.ApiError && (error.status === 404 || error.status === 405)) {
-      // A stack whose API does not list deliveries yet: the rest of the page works as it is.
-      fill(place, alertBox("info",
-        "Het overzicht van eerdere leveringen is op deze omgeving nog niet beschikbaar. ",
-        "Het rapport van een nieuwe levering ziet u bij Aanleveren."));
-      return;
-    }
     fill(place);
     fail(error);
   }

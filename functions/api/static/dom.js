@@ -45,8 +45,12 @@ export function options(select, allLabel, pairs, selected) {
   select.replaceChildren(...items);
 }
 
-/** A table in the NL Design System's classes, with a caption and header cells scoped to columns. */
-export function table({ caption, columns, rows, id }) {
+/**
+ * A table in the NL Design System's classes, with a caption and header cells scoped to columns.
+ * `scrollable`: a wide table without links, whose container a keyboard must reach to scroll it
+ * (a focusable region named by the caption); `id` is then required.
+ */
+export function table({ caption, columns, rows, id, scrollable = false }) {
   const head = h("thead", { class: "utrecht-table__header" },
     h("tr", { class: "utrecht-table__row" },
       columns.map((column) => h("th", {
@@ -62,9 +66,10 @@ export function table({ caption, columns, rows, id }) {
         }
         return h("td", { class: `utrecht-table__cell${numeric}` }, cell);
       }))));
-  return h("div", { class: "utrecht-table-container utrecht-table-container--overflow-inline" },
+  const region = scrollable ? { tabindex: 0, role: "region", "aria-labelledby": `${id}-caption` } : {};
+  return h("div", { class: "utrecht-table-container utrecht-table-container--overflow-inline vp-table-container", ...region },
     h("table", { class: "utrecht-table utrecht-table--html-table", id },
-      h("caption", { class: "utrecht-table__caption" }, caption), head, body));
+      h("caption", { class: "utrecht-table__caption", id: scrollable ? `${id}-caption` : null }, caption), head, body));
 }
 
 /** A list of terms and values in the NL Design System's data list. */

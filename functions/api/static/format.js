@@ -5,6 +5,8 @@ const NUMBER = new Intl.NumberFormat("nl-NL");
 // ISO dates are calendar days: format them in UTC so no time zone moves them a day.
 const DAY = new Intl.DateTimeFormat("nl-NL", { dateStyle: "long", timeZone: "UTC" });
 const MONTH = new Intl.DateTimeFormat("nl-NL", { month: "long", year: "numeric", timeZone: "UTC" });
+// A moment (an ISO date-time with its offset) as the clock in the Netherlands showed it.
+const MOMENT = new Intl.DateTimeFormat("nl-NL", { dateStyle: "long", timeStyle: "short", timeZone: "Europe/Amsterdam" });
 
 export function euro(amount) {
   return EURO.format(amount);
@@ -16,6 +18,11 @@ export function number(value) {
 
 export function day(iso) {
   return iso ? DAY.format(new Date(`${iso}T00:00:00Z`)) : "–";
+}
+
+/** "2026-11-03T09:12:00Z" as "3 november 2026 om 10:12" (Dutch time); "–" for none. */
+export function moment(iso) {
+  return iso ? MOMENT.format(new Date(iso)) : "–";
 }
 
 /** "2026-11" as "november 2026". */
