@@ -690,10 +690,12 @@ def routes(public: bool = True) -> st.SearchStrategy[tuple[str, str]]:
 
 @pytest.fixture(scope="module", autouse=True)
 def sign_in_settings():
-    """The page's routes read the user pool's settings from the environment (template.yaml sets them)."""
+    """The page's routes read the user pool's settings and the upload bucket (its origin is in the
+    page's CSP) from the environment (template.yaml sets them)."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("VINDPLAATS_USER_POOL_ID", "eu-west-1_Tenancy")
         patch.setenv("VINDPLAATS_USER_POOL_CLIENT_ID", AUDIENCE)
+        patch.setenv("VINDPLAATS_UPLOAD_BUCKET", "vindplaats-uploads-tenancy")
         api._page.cache_clear()
         yield
     api._page.cache_clear()
