@@ -29,6 +29,7 @@ from chalicelib.ports import (
     CaseStore,
     Deliveries,
     Gemeenten,
+    IncomingUploads,
     NotifyEvents,
     Presigner,
     Quarantine,
@@ -140,6 +141,7 @@ def api_deps(
     registry: RegistrySource,
     deliveries: Deliveries,
     quarantine: Quarantine,
+    incoming: IncomingUploads,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     retention: RetentionPeriods = RetentionPeriods(),  # noqa: B008 - frozen, so one default is safe
     refusal_limit: RefusalLimit = RefusalLimit(),  # noqa: B008 - frozen too
@@ -154,7 +156,7 @@ def api_deps(
         writer=CaseWriter(reader, states, events, clock, retention, max_contactpogingen),
         overview=CaseOverview(reader),
         ddas=DdasExporter(reader, store, gemeenten, clock),
-        leveranciers=LeverancierDesk(presigner, reports, outbox, auditor, clock, deliveries),
+        leveranciers=LeverancierDesk(presigner, reports, outbox, auditor, clock, deliveries, incoming),
         rules=MatchingRules(gemeenten, auditor),
         beheer=BeheerDesk(registry, deliveries, runs, quarantine, auditor, clock),
     )
@@ -260,6 +262,7 @@ def build_api(settings: ApiSettings, aws: Aws, clock: Callable[[], datetime] = l
     # The API role may not list the vault, and lists the lake and the upload bucket only under a
     # few prefixes: to it a missing object answers 403 (objects.is_missing).
     reports = S3Reports(s3, settings.lake_bucket, may_list=False)
+    uploads = S3Uploads(s3, settings.upload_bucket)
     return api_deps(
         authenticate=token_verifier(settings).identity,
         store=S3CaseStore(s3, aws.client("kms"), settings.vault_bucket, settings.vault_key_id, may_list=False),
@@ -273,7 +276,8 @@ def build_api(settings: ApiSettings, aws: Aws, clock: Callable[[], datetime] = l
         gemeenten=DynamoGemeenten(aws.table(settings.registry_table)),
         registry=DynamoRegistrySource(aws.table(settings.registry_table)),
         deliveries=reports,
-        quarantine=S3Uploads(s3, settings.upload_bucket),
+        quarantine=uploads,
+        incoming=uploads,
         clock=clock,
         refusals=DynamoRefusalCounter(cases_table),
         retention=settings.retention(),

@@ -268,6 +268,12 @@ class Quarantine(Protocol):
         ...
 
 
+class IncomingUploads(Protocol):
+    def pending(self, leverancier: str, levering: str) -> bool:
+        """Whether the supplier's upload of that delivery is in the upload bucket, not yet ingested."""
+        ...
+
+
 # Cases
 
 

@@ -286,6 +286,16 @@ class MemoryQuarantine:
         return list(self.held)
 
 
+class MemoryIncoming:
+    """Uploads not yet ingested: (leverancier, levering) pairs."""
+
+    def __init__(self, pending=()) -> None:
+        self.waiting = set(pending)
+
+    def pending(self, leverancier: str, levering: str) -> bool:
+        return (leverancier, levering) in self.waiting
+
+
 class MemoryReports:
     """Delivery reports by (leverancier, levering)."""
 
@@ -521,6 +531,7 @@ def api_client(
     registry=None,
     deliveries=None,
     quarantine=None,
+    incoming=None,
     **options,
 ) -> Iterator[Client]:
     """Chalice's test client on the API with these ports, the one place the tests build the API.
@@ -543,6 +554,7 @@ def api_client(
         registry=MemoryRegistry() if registry is None else registry,
         deliveries=MemoryDeliveries() if deliveries is None else deliveries,
         quarantine=MemoryQuarantine() if quarantine is None else quarantine,
+        incoming=MemoryIncoming() if incoming is None else incoming,
         **options,
     )
     bootstrap.use(api=deps)

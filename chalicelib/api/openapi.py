@@ -230,7 +230,14 @@ OPERATIONS: dict[Route, Operation] = {
         "monthly run (as-of volgende_run_as_of, the 1st of next month) reads as things stand: the latest accepted "
         "one with peildatum in the 45 days up to that date (matching.md).",
     ),
-    Route.UPLOAD_REPORT: Operation("Status and validation report of an own delivery", _SUPPLIER, Report, NoQuery),
+    Route.UPLOAD_REPORT: Operation(
+        "Status and validation report of an own delivery",
+        _SUPPLIER,
+        Report,
+        NoQuery,
+        notes=" 404 `delivery_pending` while the supplier's own upload waits for ingest (not audited, not a "
+        "refusal); 404 `not_found` for any other id without a report (audited).",
+    ),
     Route.OUTBOX: Operation(
         "Approaches and outcomes for the supplier's own customers since a date", _SUPPLIER, OutboxPage, OutboxQuery
     ),

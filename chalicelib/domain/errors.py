@@ -47,6 +47,13 @@ class NotFound(CallerError):
     default_message = "Niet gevonden."
 
 
+class DeliveryPending(NotFound):
+    """The supplier's own upload is in, its report not yet written: not a refusal."""
+
+    code = "delivery_pending"
+    default_message = "Deze levering is ontvangen en wordt nog gecontroleerd; het rapport volgt."
+
+
 class RunNotFound(NotFound):
     code = "run_not_found"
     default_message = "Deze matchingsronde bestaat niet of is niet gepubliceerd voor uw gemeente."

@@ -12,12 +12,12 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from chalicelib.domain.audit import Outcome, Route
-from chalicelib.domain.errors import Forbidden, NotFound
+from chalicelib.domain.errors import DeliveryPending, Forbidden, NotFound
 from chalicelib.domain.identity import Identity, Role
 from chalicelib.domain.leveringen import newest_first, next_run_as_of, read_by_run
 from chalicelib.domain.report import Report, ReportSummary, bound_report
 from chalicelib.domain.views import LeveringList, OutboxPage, OwnLevering, UploadTicket
-from chalicelib.ports import Deliveries, Presigner, Reports, SupplierOutbox
+from chalicelib.ports import Deliveries, IncomingUploads, Presigner, Reports, SupplierOutbox
 from chalicelib.services.audit import Auditor
 
 MAX_OUTBOX = 1000  # entries per answer
@@ -34,8 +34,10 @@ class LeverancierDesk:
         auditor: Auditor,
         clock: Callable[[], datetime],
         deliveries: Deliveries,
+        incoming: IncomingUploads,
     ) -> None:
         self._presigner = presigner
+        self._incoming = incoming
         self._reports = reports
         self._deliveries = deliveries
         self._outbox = outbox
@@ -69,10 +71,13 @@ class LeverancierDesk:
         )
 
     def report(self, viewer: Identity, levering: str) -> Report:
-        """The validation report of the supplier's own delivery; NotFound until ingest wrote it.
-        A miss is audited: it may be another supplier's id (a pending own delivery looks the same)."""
+        """The validation report of the supplier's own delivery. DeliveryPending while its upload
+        waits under the supplier's own prefix (so polling for a report is not a refusal); otherwise
+        NotFound, audited: it may be another supplier's id, or an upload that never arrived."""
         leverancier = _leverancier(viewer)
         report = self._reports.read(leverancier, levering)
+        if report is None and self._incoming.pending(leverancier, levering):
+            raise DeliveryPending()
         if report is None:
             self._auditor.refused(viewer, Route.UPLOAD_REPORT, Outcome.NOT_FOUND, levering=levering)
             raise NotFound("Deze levering bestaat niet of is nog niet verwerkt.")

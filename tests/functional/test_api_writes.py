@@ -13,6 +13,7 @@ from chalicelib.adapters.aws.notify_events import SqsNotifyEvents
 from chalicelib.adapters.aws.outbox import DAILY, S3SupplierOutbox
 from chalicelib.adapters.aws.presign import S3Presigner
 from chalicelib.adapters.aws.reports import S3Reports, report_key
+from chalicelib.adapters.aws.uploads import S3Uploads
 from chalicelib.domain.audit import Outcome
 from chalicelib.domain.parsing import MESSAGES
 from chalicelib.domain.report import MAX_FINDINGS_PER_CODE, Finding, Report, Status
@@ -101,6 +102,7 @@ def world():
             events=SqsNotifyEvents(sqs, queue),
             presign=S3Presigner(s3, UPLOADS),
             reports=S3Reports(s3, LAKE),
+            incoming=S3Uploads(s3, UPLOADS),
         ) as client:
             yield World(client, audit, s3, table, states, sqs, queue)
 
@@ -359,6 +361,33 @@ def test_a_supplier_reads_its_own_delivery_report_and_not_another_suppliers(worl
     assert (status, report["leverancier"], report["status"]) == (200, "vitens", "accepted")
     assert_error(get(world.client, "/api/uploads/L-eneco-1", "supplier"), 404, "not_found")
     assert_error(get(world.client, "/api/uploads/..%2Feneco%2FL-eneco-1", "supplier"), 400, "invalid_request")
+
+
+def test_an_own_upload_waiting_for_ingest_is_pending_not_a_refusal_and_another_suppliers_is(world):
+    status, ticket = post(world.client, "/api/uploads", {"filename": "november.csv", "size": 100}, "supplier")
+    assert status == 200
+    key = ticket["fields"]["key"]
+    world.s3.put_object(Bucket=UPLOADS, Key=key, Body=b"klantnummer;postcode\n")
+    eneco = key.replace("incoming/vitens/", "incoming/eneco/")
+    world.s3.put_object(Bucket=UPLOADS, Key=eneco, Body=b"klantnummer;postcode\n")
+    before = len(world.audit.events)
+
+    pending = get(world.client, f"/api/uploads/{ticket['levering']}", "supplier")
+    assert_error(pending, 404, "delivery_pending")
+    assert "wordt nog gecontroleerd" in pending[1]["error"]["message"]
+    assert len(world.audit.events) == before  # polling for one's own report is not a refusal
+
+    world.s3.delete_object(Bucket=UPLOADS, Key=key)  # ingested, or never sent: no longer pending
+    assert_error(get(world.client, f"/api/uploads/{ticket['levering']}", "supplier"), 404, "not_found")
+    [refused] = world.audit.events[before:]
+    assert (refused.outcome, refused.route) == ("not_found", "GET /api/uploads/{id}")
+
+    put_report(world, "vitens", ticket["levering"])
+    status, report = get(world.client, f"/api/uploads/{ticket['levering']}", "supplier")
+    assert (status, report["status"]) == (200, "accepted")
+    # eneco's upload of the same id waits under eneco's prefix, never under vitens'.
+    world.s3.delete_object(Bucket=LAKE, Key=report_key("vitens", ticket["levering"]))
+    assert_error(get(world.client, f"/api/uploads/{ticket['levering']}", "supplier"), 404, "not_found")
 
 
 LAMBDA_RESPONSE_LIMIT = 6 * 1024 * 1024

@@ -67,6 +67,13 @@ def month(platform):
                 ("/api/beheer/register", operator),
             ]
         }
+        # A report not (yet) written: the API looks whether the upload still waits under the
+        # supplier's own prefix (s3:ListBucket on incoming/*).
+        unknown = "20261101T000000000000-00000000"
+        missing = platform.runtime.invoke(
+            "ApiFunction", api_event("GET", f"/api/uploads/{unknown}", "/api/uploads/{id}", supplier, id=unknown)
+        )
+        assert json.loads(missing["body"])["error"]["code"] == "not_found", missing["body"]
     return recorder.calls, listed, contact, views
 
 

@@ -1,12 +1,14 @@
 """The local API serves requests in threads; each route reads its own request."""
 
 import json
+import os
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 
 import pytest
 
+from chalicelib import bootstrap
 from chalicelib.domain.identity import Role
 from infra.local.api import LocalApi
 from infra.local.stack import LocalStack
@@ -15,6 +17,19 @@ from infra.local.users import DEMO_PASSWORD, DemoUser, sign_in
 
 @pytest.fixture(scope="module")
 def api():
+    # LocalApi sets the function's environment in this process for good (as a Lambda's cold start
+    # would): put the test process's back afterwards, or later modules' moto mocks would be sent to
+    # this stack's stopped endpoint (AWS_ENDPOINT_URL).
+    saved = dict(os.environ)
+    try:
+        yield from _served()
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+        bootstrap.use()
+
+
+def _served():
     with LocalStack() as stack:
         user = DemoUser("leverancier-draden", Role.LEVERANCIER, "Draden", leverancier="draden")
         cognito, pool = stack.client("cognito-idp"), stack.ref("UserPool")

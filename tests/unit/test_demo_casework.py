@@ -16,6 +16,7 @@ from tests.fakes import (
     MemoryCaseStore,
     MemoryDeliveries,
     MemoryGemeenten,
+    MemoryIncoming,
     MemoryOutbox,
     MemoryPresigner,
     MemoryQuarantine,
@@ -112,6 +113,7 @@ def world():
         registry=MemoryRegistry(),
         deliveries=MemoryDeliveries(),
         quarantine=MemoryQuarantine(),
+        incoming=MemoryIncoming(),
     )
     tokens = {"coordinator-gm0202": "coord-utrecht", "wijkteam-gm0202-noord": "team-noord"}
     tokens["wijkteam-gm0202-zuid"] = "team-zuid"

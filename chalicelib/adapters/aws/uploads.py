@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from botocore.exceptions import ClientError
 
 from chalicelib.adapters.aws.objects import is_missing
-from chalicelib.domain.upload import QUARANTINE, QuarantinedUpload, UploadKey, UploadKeyError
+from chalicelib.domain.upload import INCOMING, QUARANTINE, QuarantinedUpload, UploadKey, UploadKeyError
 
 _CHUNK_BYTES = 8 * 1024 * 1024  # what ingest holds of the raw upload at a time
 
@@ -56,6 +56,12 @@ class S3Uploads:
         )
         self.delete(key)
         return target
+
+    def pending(self, leverancier: str, levering: str) -> bool:
+        """Whether incoming/<leverancier>/<levering>/ holds the upload (lists that prefix only:
+        needs s3:ListBucket for incoming/*)."""
+        prefix = f"{INCOMING}{leverancier}/{levering}/"
+        return self._s3.list_objects_v2(Bucket=self._bucket, Prefix=prefix, MaxKeys=1).get("KeyCount", 0) > 0
 
     def quarantined(self) -> list[QuarantinedUpload]:
         """Every upload under quarantine/ with its size (lists it: needs s3:ListBucket there)."""

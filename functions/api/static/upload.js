@@ -10,8 +10,8 @@ import { announce, busy, clearMessages, fail, showView, uploadLimits } from "./u
 
 // What the API accepts unless its OpenAPI document says otherwise (chalicelib/domain/upload.py).
 const DEFAULT_LIMITS = { maxBytes: 512 * 1024 * 1024, maxName: 200 };
-// Polling for the report: 404 means "not processed yet"; each miss is a refusal the API counts
-// (30 in 15 minutes), so the waits grow and the page gives up after ten minutes.
+// Polling for the report: 404 `delivery_pending` means "not processed yet" (not a refusal); the
+// waits grow all the same, and the page gives up after ten minutes.
 const FIRST_WAIT_MS = 2_000;
 const LONGEST_WAIT_MS = 60_000;
 const GIVE_UP_MS = 10 * 60_000;
