@@ -28,6 +28,23 @@ CHROMIUM_ARGS = [
 ]
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+# The page writes dates in Dutch: "5 december 2026".
+MAANDEN = [
+    "januari",
+    "februari",
+    "maart",
+    "april",
+    "mei",
+    "juni",
+    "juli",
+    "augustus",
+    "september",
+    "oktober",
+    "november",
+    "december",
+]
+# What the page says on a view of another role.
+REFUSED = "Deze pagina is niet beschikbaar voor uw rol."
 TIMEOUT_MS = 15_000
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
@@ -107,3 +124,12 @@ def axe(page: Page) -> list[dict]:
     checked = {rule["id"] for rule in result["passes"] + result["incomplete"]}
     assert {"color-contrast", "html-has-lang", "document-title"} <= checked
     return result["violations"]
+
+
+def violations(screens: dict[str, list[dict[str, Any]]]) -> dict[str, list[tuple[str, str, list[Any]]]]:
+    """Per screen with any, axe's violations in short: rule, impact and the first three elements."""
+    return {
+        screen: [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3]) for v in found]
+        for screen, found in screens.items()
+        if found
+    }

@@ -27,32 +27,17 @@ import pytest
 import requests
 from playwright.sync_api import Browser, Page, Request, expect
 
-from tests.e2e.browser import SCREENSHOTS, TIMEOUT_MS, Stack, Watch, axe, sign_in
+from tests.e2e.browser import MAANDEN, REFUSED, SCREENSHOTS, TIMEOUT_MS, Stack, Watch, axe, sign_in, violations
 
 pytestmark = pytest.mark.e2e
 
 OPERATOR = "operator"
 SUPPLIER = "leverancier-vivare"
 LEVERANCIER = "vivare"
-REFUSED = "Deze pagina is niet beschikbaar voor uw rol."
 # The supplier the test adds to the registry: an active convenant, never a delivery.
 SILENT = "waterbedrijf-stil"
 SILENT_NAAM = "Waterbedrijf Stil"
 REPORT_WAIT_S = 60
-MAANDEN = [
-    "januari",
-    "februari",
-    "maart",
-    "april",
-    "mei",
-    "juni",
-    "juli",
-    "augustus",
-    "september",
-    "oktober",
-    "november",
-    "december",
-]
 # The columns of a delivery that name or reach a person (woonplaats and tussenvoegsel are words
 # the page shows for other reasons: gemeente names, "van").
 PERSONAL_COLUMNS = ("klantnummer", "bsn", "achternaam", "straat", "telefoon", "email")
@@ -438,10 +423,5 @@ def test_every_part_of_beheer_meets_wcag_2_1_a_and_aa(browser: Browser, stack: S
         screens["geen toegang"] = axe(page)
     finally:
         context.close()
-    violations = {
-        screen: [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3]) for v in found]
-        for screen, found in screens.items()
-        if found
-    }
-    assert violations == {}
+    assert violations(screens) == {}
     assert watch.problems == []

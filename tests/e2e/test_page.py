@@ -19,7 +19,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from playwright.sync_api import Browser, Page, expect
 
 from infra.local.users import DEMO_PASSWORD
-from tests.e2e.browser import SCREENSHOTS, TIMEOUT_MS, Stack, Watch, axe, sign_in
+from tests.e2e.browser import MAANDEN, SCREENSHOTS, TIMEOUT_MS, Stack, Watch, axe, sign_in, violations
 
 pytestmark = pytest.mark.e2e
 
@@ -29,20 +29,6 @@ DDAS = Draft202012Validator(
     json.loads((SCREENSHOTS.parent / "ddas-uitwisselmodel-v1.2.schema.json").read_text()),
     format_checker=FormatChecker(),
 )
-MAANDEN = [
-    "januari",
-    "februari",
-    "maart",
-    "april",
-    "mei",
-    "juni",
-    "juli",
-    "augustus",
-    "september",
-    "oktober",
-    "november",
-    "december",
-]
 
 
 def case_rows(page: Page):
@@ -378,12 +364,7 @@ def test_every_screen_meets_wcag_2_1_a_and_aa(browser: Browser, stack: Stack, wa
         screens["overzicht"] = axe(page)
     finally:
         context.close()
-    violations = {
-        screen: [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3]) for v in found]
-        for screen, found in screens.items()
-        if found
-    }
-    assert violations == {}
+    assert violations(screens) == {}
     assert watch.problems == []
 
 

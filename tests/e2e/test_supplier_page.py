@@ -23,7 +23,7 @@ import pytest
 from playwright.sync_api import Browser, Page, Request, expect
 
 from infra.template import TEMPLATE_PATH, Resolver, load_template
-from tests.e2e.browser import SCREENSHOTS, TIMEOUT_MS, Stack, Watch, axe, sign_in
+from tests.e2e.browser import MAANDEN, REFUSED, SCREENSHOTS, TIMEOUT_MS, Stack, Watch, axe, sign_in, violations
 
 pytestmark = pytest.mark.e2e
 
@@ -33,24 +33,9 @@ OTHER_SUPPLIER = "leverancier-eneco"
 COORDINATOR = "coordinator-gm0202"
 WIJKTEAM = "wijkteam-gm0202-noord"
 OPERATOR = "operator"
-REFUSED = "Deze pagina is niet beschikbaar voor uw rol."
 NOT_PROCESSED = "the server responded with a status of 404"  # the report is polled until ingest wrote it
 UPLOAD_BYTES_PER_SECOND = 64 * 1024  # the browser's upload, throttled so its progress can be watched
 REPORT_WAIT_MS = 60_000
-MAANDEN = [
-    "januari",
-    "februari",
-    "maart",
-    "april",
-    "mei",
-    "juni",
-    "juli",
-    "augustus",
-    "september",
-    "oktober",
-    "november",
-    "december",
-]
 
 
 def delivery(path: Path, rows: int, bad_postcodes: int = 3, bad_amounts: int = 2) -> Path:
@@ -492,10 +477,5 @@ def test_every_supplier_and_operator_screen_meets_wcag_2_1_a_and_aa(
         screens["beheer"] = axe(page)
     finally:
         context.close()
-    violations = {
-        screen: [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3]) for v in found]
-        for screen, found in screens.items()
-        if found
-    }
-    assert violations == {}
+    assert violations(screens) == {}
     assert watch.problems == []
