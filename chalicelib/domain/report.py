@@ -80,33 +80,9 @@ class Counts(BaseModel):
     warnings: int = 0
 
 
-class Report(BaseModel):
-    """What the supplier reads back: status, counts, the rejected rows and the warnings.
-
-    `errors` and `warnings` list at most MAX_FINDINGS_PER_CODE findings of one code, and at most
-    MAX_FINDINGS together (the first lines of each code); `errors_per_code` and
-    `warnings_per_code` count every one, and `note` says so when a list is cut.
-    """
-
-    model_config = ConfigDict(frozen=True)
-
-    leverancier: str
-    levering: str
-    bestand: str
-    status: Status
-    peildatum: str | None = None
-    rejection: Finding | None = None
-    counts: Counts = Field(default_factory=Counts)
-    errors: list[Finding] = Field(default_factory=list)
-    warnings: list[Finding] = Field(default_factory=list)
-    errors_per_code: dict[str, int] = Field(default_factory=dict)
-    warnings_per_code: dict[str, int] = Field(default_factory=dict)
-    truncated: bool = False
-    note: str | None = None
-
-
 class ReportSummary(BaseModel):
-    """A report without its findings: what a list of deliveries shows of each."""
+    """A report without its findings: what a list of deliveries shows of each (and the head of
+    every stored report: Report adds the findings after these fields)."""
 
     model_config = ConfigDict(frozen=True, extra="ignore")
 
@@ -119,8 +95,24 @@ class ReportSummary(BaseModel):
     counts: Counts = Field(default_factory=Counts)
 
     @classmethod
-    def of(cls, report: Report) -> "ReportSummary":
+    def of(cls, report: "Report") -> "ReportSummary":
         return cls.model_validate(report.model_dump(include=set(cls.model_fields)))
+
+
+class Report(ReportSummary):
+    """What the supplier reads back: status, counts, the rejected rows and the warnings.
+
+    `errors` and `warnings` list at most MAX_FINDINGS_PER_CODE findings of one code, and at most
+    MAX_FINDINGS together (the first lines of each code); `errors_per_code` and
+    `warnings_per_code` count every one, and `note` says so when a list is cut.
+    """
+
+    errors: list[Finding] = Field(default_factory=list)
+    warnings: list[Finding] = Field(default_factory=list)
+    errors_per_code: dict[str, int] = Field(default_factory=dict)
+    warnings_per_code: dict[str, int] = Field(default_factory=dict)
+    truncated: bool = False
+    note: str | None = None
 
 
 TRUNCATED_NOTE = (

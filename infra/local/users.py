@@ -77,7 +77,19 @@ def create_demo_users(
     password: str = DEMO_PASSWORD,
     user_pool_id: str | None = None,
 ) -> list[DemoUser]:
-    """Create `demo_users(registry)` in the pool with a permanent `password`, each in its group.
+    """Create `demo_users(registry)` in the pool with a permanent `password`, each in its group
+    (`create_users`)."""
+    return create_users(stack, demo_users(registry), password=password, user_pool_id=user_pool_id)
+
+
+def create_users(
+    stack: Any,
+    users: list[DemoUser],
+    *,
+    password: str = DEMO_PASSWORD,
+    user_pool_id: str | None = None,
+) -> list[DemoUser]:
+    """Create `users` in the pool with a permanent `password`, each in its group.
 
     `stack` is a started `LocalStack` (the pool is `stack.ref("UserPool")`) or anything with
     `client(service)` plus `user_pool_id`. Users that exist already keep their (immutable)
@@ -85,7 +97,6 @@ def create_demo_users(
     """
     pool_id = user_pool_id or _setting(stack, "UserPool", "VINDPLAATS_USER_POOL_ID")
     cognito = stack.client("cognito-idp")
-    users = demo_users(registry)
     for user in users:
         with contextlib.suppress(cognito.exceptions.UsernameExistsException):
             cognito.admin_create_user(

@@ -12,7 +12,7 @@ from chalicelib import bootstrap
 from chalicelib.domain.identity import Role
 from infra.local.api import LocalApi
 from infra.local.stack import LocalStack
-from infra.local.users import DEMO_PASSWORD, DemoUser, sign_in
+from infra.local.users import DemoUser, create_users, sign_in
 
 
 @pytest.fixture(scope="module")
@@ -32,15 +32,7 @@ def api():
 def _served():
     with LocalStack() as stack:
         user = DemoUser("leverancier-draden", Role.LEVERANCIER, "Draden", leverancier="draden")
-        cognito, pool = stack.client("cognito-idp"), stack.ref("UserPool")
-        cognito.admin_create_user(
-            UserPoolId=pool,
-            Username=user.username,
-            UserAttributes=[{"Name": k, "Value": v} for k, v in user.attributes.items()],
-            MessageAction="SUPPRESS",
-        )
-        cognito.admin_set_user_password(UserPoolId=pool, Username=user.username, Password=DEMO_PASSWORD, Permanent=True)
-        cognito.admin_add_user_to_group(UserPoolId=pool, Username=user.username, GroupName=user.role.value)
+        create_users(stack, [user])
         served = LocalApi(stack, port=0).start()
         yield served, sign_in(stack, user.username)
         served.stop()

@@ -11,6 +11,7 @@ report is not a rejection, dated by its levering id (the day its upload was hand
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import date
 
 from botocore.exceptions import ClientError
@@ -66,14 +67,7 @@ class S3Reports:
     def leveringen(self, leverancier: str, prefix: str = "") -> list[str]:
         """The supplier's levering ids with a report that start with `prefix`, oldest first
         (lists reports/<leverancier>/<prefix>: needs s3:ListBucket there)."""
-        folder = f"{_PREFIX}{leverancier}/"
-        found = []
-        for page in self._s3.get_paginator("list_objects_v2").paginate(Bucket=self._bucket, Prefix=folder + prefix):
-            for item in page.get("Contents", []):
-                name = item["Key"][len(folder) :]
-                if name.endswith(".json") and "/" not in name:
-                    found.append(name[: -len(".json")])
-        return sorted(found)
+        return sorted(levering for _, levering in self._listed(f"{leverancier}/{prefix}"))
 
     def summary(self, leverancier: str, levering: str) -> ReportSummary | None:
         """The report without its findings, from its first bytes (the whole report when they do
@@ -97,19 +91,24 @@ class S3Reports:
 
     def last_delivered(self) -> dict[str, date]:
         """Per supplier, the day of its latest delivery that was not rejected. Lists `reports/`
-        (needs s3:ListBucket there) and reads reports newest first until one was accepted."""
+        (needs s3:ListBucket there) and reads summaries newest first until one was accepted."""
         by_supplier: dict[str, list[str]] = {}
-        for page in self._s3.get_paginator("list_objects_v2").paginate(Bucket=self._bucket, Prefix=_PREFIX):
-            for item in page.get("Contents", []):
-                leverancier, _, name = item["Key"][len(_PREFIX) :].partition("/")
-                if name.endswith(".json") and "/" not in name:
-                    by_supplier.setdefault(leverancier, []).append(name[: -len(".json")])
+        for leverancier, levering in self._listed(""):
+            by_supplier.setdefault(leverancier, []).append(levering)
         latest = {}
         for leverancier, leveringen in by_supplier.items():
             for levering in sorted(leveringen, reverse=True):  # the ids sort by time
                 day = levering_date(levering)
-                report = self.read(leverancier, levering) if day is not None else None
-                if day is not None and report is not None and report.status is not Status.REJECTED:
+                summary = self.summary(leverancier, levering) if day is not None else None
+                if day is not None and summary is not None and summary.status is not Status.REJECTED:
                     latest[leverancier] = day
                     break
         return latest
+
+    def _listed(self, prefix: str) -> Iterator[tuple[str, str]]:
+        """(leverancier, levering) of every report under reports/<prefix>."""
+        for page in self._s3.get_paginator("list_objects_v2").paginate(Bucket=self._bucket, Prefix=_PREFIX + prefix):
+            for item in page.get("Contents", []):
+                leverancier, _, name = item["Key"][len(_PREFIX) :].partition("/")
+                if name.endswith(".json") and "/" not in name:
+                    yield leverancier, name[: -len(".json")]

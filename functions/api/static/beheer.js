@@ -6,7 +6,7 @@
 import * as api from "./api.js";
 import { byId, fill, h, options, table } from "./dom.js";
 import { bytes, day, euro, moment, month, number, yesNo } from "./format.js";
-import { STATUS } from "./report.js";
+import { COUNT_COLUMNS, countCells, STATUS } from "./report.js";
 import { alertBox, announce, busy, clearMessages, fail, showView } from "./ui.js";
 
 const MONTH = /^(\d{4})-(0[1-9]|1[0-2])$/;
@@ -193,10 +193,7 @@ function renderLeveringen(answer) {
         { label: "Ontvangen" },
         { label: "Status" },
         { label: "Peildatum" },
-        { label: "Regels gelezen", numeric: true },
-        { label: "Geaccepteerd", numeric: true },
-        { label: "Afgekeurd", numeric: true },
-        { label: "Waarschuwingen", numeric: true },
+        ...COUNT_COLUMNS,
       ],
       rows: received.map(([item, levering]) => [
         item.naam,
@@ -204,10 +201,7 @@ function renderLeveringen(answer) {
         oneLine(levering.ontvangen),
         STATUS[levering.status] || levering.status,
         oneLine(levering.peildatum),
-        number(levering.counts.read),
-        number(levering.counts.accepted),
-        number(levering.counts.rejected),
-        number(levering.counts.warnings),
+        ...countCells(levering.counts),
       ]),
       id: "beheer-leveringen-tabel",
       scrollable: true,

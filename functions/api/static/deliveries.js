@@ -3,8 +3,8 @@
 
 import * as api from "./api.js";
 import { byId, fill, h, table } from "./dom.js";
-import { day, number } from "./format.js";
-import { renderReport, STATUS } from "./report.js";
+import { day } from "./format.js";
+import { COUNT_COLUMNS, countCells, renderReport, STATUS } from "./report.js";
 import { alertBox, fail, showView } from "./ui.js";
 
 const NEXT_RUN = "Gebruikt in de volgende matching";
@@ -32,10 +32,7 @@ function render(answer) {
     { label: "Ontvangen" },
     { label: "Status" },
     { label: "Peildatum" },
-    { label: "Regels gelezen", numeric: true },
-    { label: "Geaccepteerd", numeric: true },
-    { label: "Afgekeurd", numeric: true },
-    { label: "Waarschuwingen", numeric: true },
+    ...COUNT_COLUMNS,
     { label: "Volgende matching" },
   ];
   const rows = answer.leveringen.map((item) => [
@@ -43,10 +40,7 @@ function render(answer) {
     day(item.ontvangen),
     STATUS[item.status] || item.status,
     day(item.peildatum),
-    number(item.counts?.read ?? 0),
-    number(item.counts?.accepted ?? 0),
-    number(item.counts?.rejected ?? 0),
-    number(item.counts?.warnings ?? 0),
+    ...countCells(item.counts),
     item.volgende_run
       ? h("span", { class: "utrecht-status-badge utrecht-status-badge--success" }, NEXT_RUN)
       : "–",

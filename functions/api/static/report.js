@@ -13,6 +13,15 @@ export const STATUS = {
   accepted_with_errors: "Geaccepteerd, met afgekeurde regels",
   rejected: "Afgekeurd",
 };
+// A delivery's counts as a list of deliveries shows them: the columns and one row's cells.
+export const COUNT_COLUMNS = [
+  { label: "Regels gelezen", numeric: true },
+  { label: "Geaccepteerd", numeric: true },
+  { label: "Afgekeurd", numeric: true },
+  { label: "Waarschuwingen", numeric: true },
+];
+export const countCells = (counts) =>
+  [counts?.read, counts?.accepted, counts?.rejected, counts?.warnings].map((value) => number(value ?? 0));
 const KIND = { error: "Afgekeurde regel", warning: "Waarschuwing" };
 const CSV_KIND = { error: "fout", warning: "waarschuwing" };
 
