@@ -105,7 +105,10 @@ def _hashes(text: pa.StringArray) -> tuple[NDArray[np.uint64], NDArray[np.uint64
     for k in range(0, int(lengths.max()), 8):
         at = np.minimum(starts + k, len(words) - 1)  # a value shorter than k has its word masked off
         word = words[at].copy().view("<u8")[:, 0] & _KEEP[np.clip(lengths - k, 0, 8)]
-        hashes = [_mix(state ^ word) for state in hashes]
+        # Only values that reach this word are mixed again: a value's hash may not depend on the
+        # longest value beside it in its batch.
+        within = lengths > k
+        hashes = [np.where(within, _mix(state ^ word), state) for state in hashes]
     return hashes[0], hashes[1]
 
 

@@ -39,7 +39,7 @@ def test_repeats_of_an_old_batch_are_found_behind_newer_ones():
     assert not any(seen.earlier(pa.array(old)).to_pylist())
     for k in range(5):
         assert not any(seen.earlier(pa.array([f"N{k}-{i}" for i in range(1000)])).to_pylist())
-    again = seen.earlier(pa.array(old[::7] + ["new"])).to_pylist()
+    again = seen.earlier(pa.array([*old[::7], "new"])).to_pylist()
     assert again == [True] * len(old[::7]) + [False]
 
 
@@ -61,3 +61,10 @@ def test_the_filter_stays_its_size_however_many_values():
 def test_a_filter_size_must_be_a_power_of_two(bits):
     with pytest.raises(ValueError, match="power of two"):
         SeenKlantnummers(bits)
+
+
+def test_a_repeat_is_found_whatever_the_longest_value_beside_it():
+    # A value's hash once depended on the longest value in its batch: this repeat went unseen.
+    seen = SeenKlantnummers()
+    seen.earlier(pa.array(["K1"]))
+    assert seen.earlier(pa.array(["K1", "a klantnummer of more than sixteen bytes"])).to_pylist() == [True, False]
