@@ -20,6 +20,7 @@ from chalicelib.domain.csvbatch import (
     Header,
     Records,
     boundary,
+    newlines,
     quotes_in_place,
     read_arrow,
     with_multi_line,
@@ -129,11 +130,14 @@ class RecordStream:
     def _next_batch(self, header: Header, wanted: dict[str, int]) -> Records:
         text, last = self._text, self._eof and len(self._text) <= self._batch_bytes
         end = len(text) if last else boundary(text, self._batch_bytes)
-        records = None
+        records, breaks = None, None
         if end is not None and quotes_in_place(text, end, header.delimiter):
-            records = read_arrow(text[:end], header, wanted, self._line)
+            batch, breaks = text[:end], newlines(text, 0, end)
+            records = read_arrow(batch, header, wanted, self._line, breaks)
             if records is not None:
-                records = with_multi_line(text[:end], records, self._line, last=last and end == len(text))
+                records = with_multi_line(batch, records, self._line, last=last and end == len(text))
+        if records is None:
+            breaks = None  # the fallback decides where the batch ends
         while records is None:
             try:
                 records, end = self._read_python(header, wanted)
@@ -143,7 +147,7 @@ class RecordStream:
                     raise FileError("quote_spans_lines", line=self._line) from None
                 self._more()
         text = self._text
-        self._line += text.count(b"\n", 0, end)
+        self._line += newlines(text, 0, end) if breaks is None else breaks
         self._text = text[end:]
         return records
 
@@ -267,20 +271,23 @@ class _Segments:
         for chunk in self._chunks:
             if not chunk:
                 continue
-            data = self._carry + chunk if self._carry else chunk
             if not self._started:
+                data = self._carry + chunk if self._carry else chunk
                 if len(data) < len(_ZIP):
                     self._carry = data
                     continue
-                data = self._start(data)
+                self._carry, chunk = b"", self._start(data)
             if b"\x00" in chunk:
                 raise FileError("file_binary")
-            end = data.rfind(b"\n")
+            end = chunk.rfind(b"\n")  # the carry never holds a line break
             if end < 0:
-                self._carry = data
+                self._carry += chunk
                 self._check_open_line()
                 continue
-            segment, self._carry = data[: end + 1], data[end + 1 :]
+            # One copy (none for a chunk that is a segment already); slicing and adding made two.
+            whole = not self._carry and end + 1 == len(chunk)
+            segment = chunk if whole else b"".join((self._carry, memoryview(chunk)[: end + 1]))
+            self._carry = chunk[end + 1 :]
             self._check_lines(segment)
             self._check_open_line()
             return segment
@@ -309,7 +316,7 @@ class _Segments:
             self._too_long(self._line, self._carry)
 
     def _check_lines(self, segment: bytes) -> None:
-        newlines = segment.count(b"\n")
+        breaks = newlines(segment)
         header_end = segment.find(b"\n") if self._line == 1 else -1
         if self._line == 1 and (header_end if header_end >= 0 else len(segment)) > MAX_HEADER_BYTES:
             self._too_long(1, segment)
@@ -324,8 +331,8 @@ class _Segments:
             end = len(segment) if end < 0 else end
             if end - begin > MAX_LINE_BYTES:
                 self._too_long(self._line + segment.count(b"\n", 0, begin), segment[begin:end])
-        self._line += newlines
-        self._stream.newlines += newlines
+        self._line += breaks
+        self._stream.newlines += breaks
 
     def _too_long(self, line: int, text: bytes) -> None:
         if line == 1 and b"\r" in text and text.count(b"\r") != text.count(b"\r\n"):

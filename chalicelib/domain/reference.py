@@ -30,6 +30,7 @@ SCHEMA = pa.schema(
 _BOM = b"\xef\xbb\xbf"
 # Keys combine a postcode's number with its huisnummer; huisnummers stay below this.
 _KEY_BASE = 100_000
+_POSTCODE_CODES = 10_000 * 26 * 26  # what _postcode_codes can give: 0000AA .. 9999ZZ
 
 
 class AddressReferenceError(Exception):
@@ -82,7 +83,10 @@ def lookup(reference: pa.Table, postcode: pa.Array, huisnummer: pa.Array) -> pa.
     keys = pc.fill_null(wanted, -1).to_numpy(zero_copy_only=False)
     position = np.full(len(keys), -1, dtype=np.int64)
     if len(index.keys):
-        at = np.minimum(np.searchsorted(index.keys, keys), len(index.keys) - 1)
+        # Sorted needles: each search starts where the last ended (2-4x faster than unsorted).
+        order = np.argsort(keys)
+        at = np.empty(len(keys), dtype=np.intp)
+        at[order] = np.minimum(np.searchsorted(index.keys, keys[order]), len(index.keys) - 1)
         hit = asked & (index.keys[at] == keys)
         position[hit] = index.rows[at[hit]]
     # A huisnummer absent from the reference falls back to its postcode's row, when there is one.
@@ -101,8 +105,10 @@ class _Index:
         postcodes = pc.dictionary_encode(_whole(reference["postcode"], pa.string()))
         self.postcodes = postcodes.dictionary
         codes = _postcode_codes(self.postcodes)
-        self._code_order = np.argsort(codes, kind="stable")
-        self._codes = codes[self._code_order]
+        # Every possible postcode's position (27 MiB): a lookup is one gather, no search.
+        self._position = np.full(_POSTCODE_CODES, -1, dtype=np.int32)
+        valid = codes >= 0
+        self._position[codes[valid]] = np.flatnonzero(valid).astype(np.int32)
         numbers = _whole(reference["huisnummer"], pa.int64())
         keys = _key(postcodes.indices, numbers).to_numpy(zero_copy_only=False).astype(np.int64)
         self.rows = np.argsort(keys, kind="stable")
@@ -118,13 +124,11 @@ class _Index:
 
     def postcode_numbers(self, postcode: pa.StringArray) -> pa.Int32Array:
         """Each postcode's position among the reference's postcodes (null where absent): by
-        their numbers, searched in a sorted array, rather than a hash table built per call."""
+        their numbers, looked up in a table of every possible postcode, rather than a hash
+        table built per call."""
         codes = _postcode_codes(postcode)
-        found = np.full(len(codes), -1, dtype=np.int64)
-        if len(self._codes):
-            at = np.minimum(np.searchsorted(self._codes, codes), len(self._codes) - 1)
-            hit = (codes >= 0) & (self._codes[at] == codes)
-            found[hit] = self._code_order[at[hit]]
+        found = self._position[np.maximum(codes, 0)]
+        found[codes < 0] = -1
         return pa.array(found, type=pa.int32(), mask=found < 0)
 
 
@@ -137,8 +141,14 @@ def _postcode_codes(postcode: pa.StringArray) -> NDArray[np.int64]:
         return codes
     offsets = np.frombuffer(postcode.buffers()[1], dtype=np.int32, count=n + 1).astype(np.int64)
     data = np.frombuffer(postcode.buffers()[2], dtype=np.uint8)
-    six = np.flatnonzero((np.diff(offsets) == 6) & pc.is_valid(postcode).to_numpy(zero_copy_only=False))
-    chars = data[offsets[six][:, None] + np.arange(6)].astype(np.int64)
+    six: NDArray[np.intp]
+    chars: NDArray[np.int64]
+    if offsets[-1] - offsets[0] == 6 * n and not postcode.null_count and np.all(np.diff(offsets) == 6):
+        six = np.arange(n)  # every value six bytes, back to back (as normalised postcodes are): no gather
+        chars = data[offsets[0] : offsets[-1]].reshape(n, 6).astype(np.int64)
+    else:
+        six = np.flatnonzero((np.diff(offsets) == 6) & pc.is_valid(postcode).to_numpy(zero_copy_only=False))
+        chars = data[offsets[six][:, None] + np.arange(6)].astype(np.int64)
     digits, letters = chars[:, :4] - ord("0"), chars[:, 4:] - ord("A")
     shaped = np.all((digits >= 0) & (digits <= 9), axis=1) & np.all((letters >= 0) & (letters <= 25), axis=1)
     number = ((digits[:, 0] * 10 + digits[:, 1]) * 10 + digits[:, 2]) * 10 + digits[:, 3]

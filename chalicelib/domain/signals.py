@@ -55,6 +55,9 @@ VAULT_COLUMNS = (
 )
 
 
+_HEX_DIGITS = np.frombuffer(b"".join(b"%02x" % i for i in range(256)), dtype=np.uint16)  # byte -> its two hex digits
+
+
 class Pseudonymiser:
     """Keyed HMAC-SHA256 of the normalised address, truncated to 128 bits, as hex.
 
@@ -73,8 +76,8 @@ class Pseudonymiser:
         inner_copy, outer_copy = self._inner.copy, self._outer.copy
         digests: list[bytes] = []
         append = digests.append
-        # An object array of bytes: about 20x cheaper to make than `to_pylist()`.
-        for message in messages.cast(pa.binary()).to_numpy(zero_copy_only=False):
+        # Through an object array: about 20x cheaper than `to_pylist()`, and a list iterates faster.
+        for message in messages.cast(pa.binary()).to_numpy(zero_copy_only=False).tolist():
             inner = inner_copy()
             inner.update(message)
             outer = outer_copy()
@@ -82,8 +85,7 @@ class Pseudonymiser:
             append(outer.digest())
         n = len(digests)
         raw = np.frombuffer(b"".join(digests), dtype=np.uint8).reshape(n, 32)
-        half = PSEUDONYM_HEX_CHARS // 2
-        text = raw[:, :half].tobytes().hex().encode("ascii")
+        text = _HEX_DIGITS[raw[:, : PSEUDONYM_HEX_CHARS // 2]].tobytes()
         offsets = np.arange(0, n * PSEUDONYM_HEX_CHARS + 1, PSEUDONYM_HEX_CHARS, dtype=np.int32)
         return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(text))
 
