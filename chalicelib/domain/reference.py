@@ -30,7 +30,6 @@ SCHEMA = pa.schema(
 _BOM = b"\xef\xbb\xbf"
 # Keys combine a postcode's number with its huisnummer; huisnummers stay below this.
 _KEY_BASE = 100_000
-_POSTCODE_CODES = 10_000 * 26 * 26  # what _postcode_codes can give: 0000AA .. 9999ZZ
 
 
 class AddressReferenceError(Exception):
@@ -73,63 +72,52 @@ def lookup(reference: pa.Table, postcode: pa.Array, huisnummer: pa.Array) -> pa.
     in one reference: its index is built once (for the table last asked about).
     """
     index = _index(reference)
-    postcode = _whole(postcode, pa.string())
+    codes = _postcode_codes(_whole(postcode, pa.string()))
     huisnummer = _whole(huisnummer, pa.int64())
-    number = index.postcode_numbers(postcode)
+    given = pc.is_valid(huisnummer).to_numpy(zero_copy_only=False)
+    number = pc.fill_null(huisnummer, 0).to_numpy(zero_copy_only=False)
+    known = codes >= 0
+    whole = codes * _KEY_BASE  # the key of the postcode's row without huisnummer
     # Outside 1..99999 a huisnummer would spill into the next postcode's keys; it has no exact row.
-    impossible = pc.fill_null(pc.or_(pc.less(huisnummer, 1), pc.greater(huisnummer, _KEY_BASE - 1)), False)
-    wanted = pc.if_else(impossible, pa.scalar(None, pa.int64()), _key(number, huisnummer))
-    asked = pc.is_valid(wanted).to_numpy(zero_copy_only=False)
-    keys = pc.fill_null(wanted, -1).to_numpy(zero_copy_only=False)
-    position = np.full(len(keys), -1, dtype=np.int64)
-    if len(index.keys):
-        # Sorted needles: each search starts where the last ended (2-4x faster than unsorted).
-        order = np.argsort(keys)
-        at = np.empty(len(keys), dtype=np.intp)
-        at[order] = np.minimum(np.searchsorted(index.keys, keys[order]), len(index.keys) - 1)
-        hit = asked & (index.keys[at] == keys)
-        position[hit] = index.rows[at[hit]]
+    exact = given & (number >= 1) & (number < _KEY_BASE)
+    position = index.rows_of(np.where(exact, whole + number, whole), known)
     # A huisnummer absent from the reference falls back to its postcode's row, when there is one.
-    fallback = (position < 0) & pc.and_(pc.is_valid(number), pc.is_valid(huisnummer)).to_numpy(zero_copy_only=False)
+    fallback = (position < 0) & known & exact
     if fallback.any():
-        position[fallback] = index.whole_row[pc.fill_null(number, 0).to_numpy(zero_copy_only=False)[fallback]]
+        position[fallback] = index.rows_of(whole[fallback], np.ones(int(fallback.sum()), dtype=bool))
     found = pa.array(position, mask=position < 0)
     return index.areas.take(index.buurt_of_row.take(found))
 
 
 class _Index:
-    """What every lookup in one reference needs: its postcodes, its rows' keys sorted, each
-    postcode's row without huisnummer, and each row's area."""
+    """What every lookup in one reference needs: its rows' keys (postcode number * 100,000 +
+    huisnummer, 0 for none) sorted, and each row's area."""
 
     def __init__(self, reference: pa.Table) -> None:
-        postcodes = pc.dictionary_encode(_whole(reference["postcode"], pa.string()))
-        self.postcodes = postcodes.dictionary
-        codes = _postcode_codes(self.postcodes)
-        # Every possible postcode's position (27 MiB): a lookup is one gather, no search.
-        self._position = np.full(_POSTCODE_CODES, -1, dtype=np.int32)
-        valid = codes >= 0
-        self._position[codes[valid]] = np.flatnonzero(valid).astype(np.int32)
-        numbers = _whole(reference["huisnummer"], pa.int64())
-        keys = _key(postcodes.indices, numbers).to_numpy(zero_copy_only=False).astype(np.int64)
-        self.rows = np.argsort(keys, kind="stable")
-        self.keys = keys[self.rows]
-        whole = np.flatnonzero(pc.is_null(numbers).to_numpy(zero_copy_only=False))
-        self.whole_row = np.full(len(self.postcodes), -1, dtype=np.int64)
-        self.whole_row[postcodes.indices.to_numpy(zero_copy_only=False)[whole]] = whole
+        codes = _postcode_codes(_whole(reference["postcode"], pa.string()))
+        numbers = pc.fill_null(_whole(reference["huisnummer"], pa.int64()), 0).to_numpy(zero_copy_only=False)
+        usable = (codes >= 0) & (numbers >= 0) & (numbers < _KEY_BASE)
+        keys = np.where(usable, codes * _KEY_BASE + numbers, -1)
+        self._rows = np.argsort(keys, kind="stable")
+        self._keys = keys[self._rows]
         # Taking strings from the few distinct buurten is twice as fast as from every reference row.
         buurten = pc.dictionary_encode(_whole(reference["buurt"], pa.string()))
         first_rows = pc.index_in(pa.array(range(len(buurten.dictionary)), pa.int32()), value_set=buurten.indices)
         self.areas = reference.select(list(AREA_COLUMNS)).take(first_rows)
         self.buurt_of_row = buurten.indices
 
-    def postcode_numbers(self, postcode: pa.StringArray) -> pa.Int32Array:
-        """Each postcode's position among the reference's postcodes (null where absent): by
-        their numbers, looked up in a table of every possible postcode, rather than a hash
-        table built per call."""
-        codes = _postcode_codes(postcode)
-        found = self._position[np.maximum(codes, 0)]
-        found[codes < 0] = -1
-        return pa.array(found, type=pa.int32(), mask=found < 0)
+    def rows_of(self, keys: NDArray[np.int64], asked: NDArray[np.bool_]) -> NDArray[np.int64]:
+        """The reference row of each key where asked, -1 where it has none."""
+        position = np.full(len(keys), -1, dtype=np.int64)
+        if not len(self._keys):
+            return position
+        # Sorted needles: each search starts where the last ended (2-4x faster than unsorted).
+        order = np.argsort(keys)
+        at = np.empty(len(keys), dtype=np.intp)
+        at[order] = np.minimum(np.searchsorted(self._keys, keys[order]), len(self._keys) - 1)
+        hit = asked & (self._keys[at] == keys)
+        position[hit] = self._rows[at[hit]]
+        return position
 
 
 def _postcode_codes(postcode: pa.StringArray) -> NDArray[np.int64]:
@@ -172,11 +160,6 @@ def _whole(values: pa.Array | pa.ChunkedArray, kind: pa.DataType) -> pa.Array:
     if pa.types.is_dictionary(values.type):
         values = values.dictionary_decode()
     return values if values.type == kind else values.cast(kind)
-
-
-def _key(number: pa.Array, huisnummer: pa.Array | None) -> pa.Array:
-    base = pc.multiply(number.cast(pa.int64()), _KEY_BASE)
-    return base if huisnummer is None else pc.add(base, pc.fill_null(huisnummer, 0))
 
 
 def _header(body: bytes) -> tuple[list[str], str]:
