@@ -72,6 +72,8 @@ class RecordStream:
         self._segments = _Segments(iter(chunks), self)
         self._batch_bytes = batch_bytes
         self._text = b""  # decoded lines not yet parsed
+        self._pending: list[bytes] = []  # decoded segments read after `_text`, joined when needed
+        self._pending_bytes = 0
         self._line = 1  # the physical line `_text` starts on
         self._eof = False
         self._ascii_so_far = True
@@ -81,7 +83,7 @@ class RecordStream:
 
     def header(self) -> Header:
         while b"\n" not in self._text and self._more():
-            pass
+            self._join()
         end = self._text.find(b"\n")
         self._header = read_header(self._text)
         self._text = b"" if end < 0 else self._text[end + 1 :]
@@ -93,22 +95,33 @@ class RecordStream:
         if self._header is None:
             raise RuntimeError("read the header first")
         while True:
-            while len(self._text) < 2 * self._batch_bytes and self._more():
+            # At least a batch's worth, joined once; the batch then ends at the text's end (or the
+            # last record boundary before it), so nothing of it is copied again.
+            while len(self._text) + self._pending_bytes < self._batch_bytes and self._more():
                 pass
+            self._join()
             if not self._text:
                 return
             yield self._next_batch(self._header, wanted)
 
     def _more(self) -> bool:
-        """Append the next segment to the text; False at the end of the file."""
+        """Read the next segment (`_join` adds it to the text); False at the end of the file."""
         if self._eof:
             return False
         segment = next(self._segments, None)
         if segment is None:
             self._eof = True
             return False
-        self._text = self._text + self._decode(segment) if self._text else self._decode(segment)
+        decoded = self._decode(segment)
+        self._pending.append(decoded)
+        self._pending_bytes += len(decoded)
         return True
+
+    def _join(self) -> None:
+        if self._pending:
+            pieces = [self._text, *self._pending] if self._text else self._pending
+            self._text = pieces[0] if len(pieces) == 1 else b"".join(pieces)
+            self._pending, self._pending_bytes = [], 0
 
     def _decode(self, segment: bytes) -> bytes:
         if not self.windows_1252:
@@ -128,8 +141,8 @@ class RecordStream:
     # ------------------------------------------------------------------ batches
 
     def _next_batch(self, header: Header, wanted: dict[str, int]) -> Records:
-        text, last = self._text, self._eof and len(self._text) <= self._batch_bytes
-        end = len(text) if last else boundary(text, self._batch_bytes)
+        text, last = self._text, self._eof
+        end = len(text) if last else boundary(text, len(text))
         records, breaks = None, None
         if end is not None and quotes_in_place(text, end, header.delimiter):
             batch, breaks = text[:end], newlines(text, 0, end)
@@ -146,6 +159,7 @@ class RecordStream:
                 if len(self._text) > 2 * self._batch_bytes + _RECORD_BYTES:
                     raise FileError("quote_spans_lines", line=self._line) from None
                 self._more()
+                self._join()
         text = self._text
         self._line += newlines(text, 0, end) if breaks is None else breaks
         self._text = text[end:]
@@ -199,6 +213,7 @@ class RecordStream:
             return "quote_spans_lines"
         self._text = b""
         while self._more():
+            self._join()
             if b'"' in self._text:
                 return "quote_spans_lines"
             self._text = b""

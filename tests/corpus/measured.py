@@ -9,7 +9,7 @@ import resource
 from collections.abc import Iterator
 from pathlib import Path
 
-CHUNK_BYTES = 8 * 1024 * 1024  # as chalicelib.adapters.aws.uploads hands ingest an object
+from chalicelib.adapters.aws.uploads import CHUNK_BYTES  # as the upload bucket hands ingest an object
 
 
 class FileUploads:

@@ -14,7 +14,8 @@ from botocore.exceptions import ClientError
 from chalicelib.adapters.aws.objects import is_missing
 from chalicelib.domain.upload import INCOMING, QUARANTINE, QuarantinedUpload, UploadKey, UploadKeyError
 
-_CHUNK_BYTES = 8 * 1024 * 1024  # what ingest holds of the raw upload at a time
+# What ingest takes of the raw upload at a time: a batch is joined from several (csvfile.py).
+CHUNK_BYTES = 1024 * 1024
 
 
 class S3Uploads:
@@ -41,7 +42,7 @@ class S3Uploads:
     def chunks(self, key: str) -> Iterator[bytes]:
         body = self._s3.get_object(Bucket=self._bucket, Key=key)["Body"]
         try:
-            yield from body.iter_chunks(chunk_size=_CHUNK_BYTES)
+            yield from body.iter_chunks(chunk_size=CHUNK_BYTES)
         finally:
             body.close()
 
