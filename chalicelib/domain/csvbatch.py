@@ -15,6 +15,7 @@ from numpy.typing import NDArray
 MAX_VALUE_LINE_BREAKS = 2  # in one record's quoted values: an address or a name never needs more
 _BLOCK_SIZE = 4 * 1024 * 1024  # larger blocks parse slower (cache)
 _LF, _CR, _QUOTE = 10, 13, 34
+_PIECE = 64 * 1024
 
 
 class FileError(Exception):
@@ -44,12 +45,21 @@ class Records:
 
 
 def newlines(text: bytes, start: int = 0, end: int | None = None) -> int:
-    """How many line breaks `text[start:end]` holds: numpy's comparison is about three times as
-    fast as `bytes.count`, which a delivery's every byte goes through."""
+    """How many line breaks `text[start:end]` holds. numpy compares about three times as fast as
+    `bytes.count`; in pieces of 64 KiB into one small buffer, as a whole-text comparison would
+    allocate (and page in) a buffer as large as the text."""
     stop = len(text) if end is None else min(end, len(text))
     if stop <= start:
         return 0
-    return int(np.count_nonzero(np.frombuffer(text, dtype=np.uint8, count=stop - start, offset=start) == _LF))
+    view = np.frombuffer(text, dtype=np.uint8, count=stop - start, offset=start)
+    scratch = np.empty(min(len(view), _PIECE), dtype=bool)
+    count = 0
+    for at in range(0, len(view), _PIECE):
+        piece = view[at : at + _PIECE]
+        found = scratch[: len(piece)]
+        np.equal(piece, _LF, out=found)
+        count += int(np.count_nonzero(found))
+    return count
 
 
 def boundary(text: bytes, limit: int) -> int | None:

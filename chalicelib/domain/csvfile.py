@@ -74,6 +74,8 @@ class RecordStream:
         self._text = b""  # decoded lines not yet parsed
         self._pending: list[bytes] = []  # decoded segments read after `_text`, joined when needed
         self._pending_bytes = 0
+        self._breaks = 0  # line breaks in `_text`, as the segments counted them
+        self._pending_breaks = 0
         self._line = 1  # the physical line `_text` starts on
         self._eof = False
         self._ascii_so_far = True
@@ -87,6 +89,7 @@ class RecordStream:
         end = self._text.find(b"\n")
         self._header = read_header(self._text)
         self._text = b"" if end < 0 else self._text[end + 1 :]
+        self._breaks -= 0 if end < 0 else 1
         self._line = 2
         return self._header
 
@@ -112,16 +115,18 @@ class RecordStream:
         if segment is None:
             self._eof = True
             return False
-        decoded = self._decode(segment)
+        decoded = self._decode(segment)  # as many line breaks as the segment
         self._pending.append(decoded)
         self._pending_bytes += len(decoded)
+        self._pending_breaks += self._segments.breaks
         return True
 
     def _join(self) -> None:
         if self._pending:
             pieces = [self._text, *self._pending] if self._text else self._pending
             self._text = pieces[0] if len(pieces) == 1 else b"".join(pieces)
-            self._pending, self._pending_bytes = [], 0
+            self._breaks += self._pending_breaks
+            self._pending, self._pending_bytes, self._pending_breaks = [], 0, 0
 
     def _decode(self, segment: bytes) -> bytes:
         if not self.windows_1252:
@@ -143,27 +148,29 @@ class RecordStream:
     def _next_batch(self, header: Header, wanted: dict[str, int]) -> Records:
         text, last = self._text, self._eof
         end = len(text) if last else boundary(text, len(text))
-        records, breaks = None, None
+        records, cut, breaks = None, 0, 0
         if end is not None and quotes_in_place(text, end, header.delimiter):
-            batch, breaks = text[:end], newlines(text, 0, end)
+            batch, cut, breaks = text[:end], end, self._breaks_before(end)
             records = read_arrow(batch, header, wanted, self._line, breaks)
             if records is not None:
                 records = with_multi_line(batch, records, self._line, last=last and end == len(text))
-        if records is None:
-            breaks = None  # the fallback decides where the batch ends
         while records is None:
             try:
-                records, end = self._read_python(header, wanted)
+                records, cut = self._read_python(header, wanted)
+                breaks = self._breaks_before(cut)
             except _NeedMore:
                 # A record reaches past the text read: read on, as far as one record may reach.
                 if len(self._text) > 2 * self._batch_bytes + _RECORD_BYTES:
                     raise FileError("quote_spans_lines", line=self._line) from None
                 self._more()
                 self._join()
-        text = self._text
-        self._line += newlines(text, 0, end) if breaks is None else breaks
-        self._text = text[end:]
+        self._line += breaks
+        self._breaks -= breaks
+        self._text = self._text[cut:]
         return records
+
+    def _breaks_before(self, end: int) -> int:
+        return self._breaks if end == len(self._text) else newlines(self._text, 0, end)
 
     def _read_python(self, header: Header, wanted: dict[str, int]) -> tuple[Records, int]:
         """Records from the start of the text until a batch's worth is read; their end."""
@@ -278,6 +285,7 @@ class _Segments:
         self._carry = b""
         self._started = False
         self._line = 1  # the physical line `_carry` starts on
+        self.breaks = 0  # line breaks in the segment last returned
 
     def __iter__(self) -> "_Segments":
         return self
@@ -348,6 +356,7 @@ class _Segments:
                 self._too_long(self._line + segment.count(b"\n", 0, begin), segment[begin:end])
         self._line += breaks
         self._stream.newlines += breaks
+        self.breaks = breaks
 
     def _too_long(self, line: int, text: bytes) -> None:
         if line == 1 and b"\r" in text and text.count(b"\r") != text.count(b"\r\n"):
