@@ -26,8 +26,10 @@ class SeenKlantnummers:
         if filter_bits < 8 or filter_bits & (filter_bits - 1):
             raise ValueError("filter_bits must be a power of two, at least 8")
         self._runs: list[tuple[NDArray[np.uint64], NDArray[np.uint64]]] = []
-        self._filter = np.zeros(filter_bits // 8, dtype=np.uint8)  # bit `second hash mod size` set when seen
-        self._slot_mask = np.uint64(filter_bits - 1)
+        # Bit `top bits of the first hash` set when seen: values sorted by that hash then visit
+        # the filter from start to end, as the cache likes, however large it is.
+        self._filter = np.zeros(filter_bits // 8, dtype=np.uint8)
+        self._slot_shift = np.uint64(64 - (filter_bits.bit_length() - 1))
 
     def __len__(self) -> int:
         return sum(len(first) for first, _ in self._runs)
@@ -41,26 +43,25 @@ class SeenKlantnummers:
         candidate = pc.and_(pc.greater(lengths, 0), pc.less_equal(lengths, _LONGEST))
         where = np.flatnonzero(candidate.to_numpy(zero_copy_only=False))
         first, second = _hashes(text.filter(candidate))
-        slot = second & self._slot_mask
+        order = np.argsort(first)
+        first, second = first[order], second[order]
+        slot = first >> self._slot_shift
         byte, bit = (slot >> np.uint64(3)).astype(np.intp), (np.uint8(1) << (slot & np.uint64(7)).astype(np.uint8))
+        # Sorted needles: searchsorted then walks each run once instead of jumping about.
         maybe = np.flatnonzero(self._filter[byte] & bit)
         found = np.zeros(len(first), dtype=bool)
-        if len(maybe):
-            # Sorted needles: searchsorted then walks each run once instead of jumping about.
-            order = maybe[np.argsort(first[maybe])]
-            for run_first, run_second in reversed(self._runs):  # a repeat is most often of a recent batch
-                needles, partners = first[order], second[order]
-                at = np.minimum(np.searchsorted(run_first, needles), len(run_first) - 1)
-                hit = (run_first[at] == needles) & (run_second[at] == partners)
-                found[order[hit]] = True
-                order = order[~hit]
-                if not len(order):
-                    break
+        for run_first, run_second in reversed(self._runs):  # a repeat is most often of a recent batch
+            if not len(maybe):
+                break
+            needles, partners = first[maybe], second[maybe]
+            at = np.minimum(np.searchsorted(run_first, needles), len(run_first) - 1)
+            hit = (run_first[at] == needles) & (run_second[at] == partners)
+            found[maybe[hit]] = True
+            maybe = maybe[~hit]
         flags = np.zeros(len(text), dtype=bool)
-        flags[where] = found
+        flags[where[order]] = found
         self._set(byte, bit)
-        order = np.argsort(first)
-        self._remember(first[order], second[order])
+        self._remember(first, second)
         return pa.array(flags)
 
     def _set(self, byte: NDArray[np.intp], bit: NDArray[np.uint8]) -> None:
