@@ -3,7 +3,7 @@
     python benchmarks/ingest.py [--rows 1000000] [--repeat 3] [--sample 50000]
 
 The ingest service itself (chalicelib/services/ingest.py, with S3 and KMS faked: the file read in
-8 MiB chunks, the staged objects written to temporary files) streams the file through
+the upload bucket's 1 MiB chunks, the staged objects written to temporary files) streams the file through
 validation, normalisation, reference lookup, pseudonymisation, vault encryption and Parquet
 writing, batch by batch, on one core (pinned, pyarrow single-threaded), as a 1,769 MB Lambda has.
 Above delivery-format.md's 2,000,000 rows (`--rows 5000000`) its limits are lifted, to show that

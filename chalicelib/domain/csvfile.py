@@ -29,7 +29,7 @@ from chalicelib.domain.csvbatch import (
 MAX_HEADER_BYTES = 256 * 1024  # 10,000 columns of 25 characters
 MAX_LINE_BYTES = 256 * 1024  # a delivery's line is a few hundred bytes
 MAX_COLUMNS = 10_000
-BATCH_BYTES = 8 * 1024 * 1024  # text per batch: peak memory is a small multiple of it
+BATCH_BYTES = 8 * 1024 * 1024  # text read before a batch is cut (it may reach one segment further)
 _RECORD_BYTES = (MAX_VALUE_LINE_BREAKS + 2) * MAX_LINE_BYTES  # the longest a record may be, and then some
 _GZIP = b"\x1f\x8b"
 _ZIP = b"PK\x03\x04"
