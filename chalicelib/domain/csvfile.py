@@ -69,7 +69,7 @@ class RecordStream:
     def __init__(self, chunks: Iterable[bytes], *, encoding: str | None = None, batch_bytes: int = BATCH_BYTES) -> None:
         self.windows_1252 = encoding == "cp1252"
         self.newlines = 0  # line breaks read so far
-        self._segments = _Segments(iter(chunks), self)
+        self._segments = _Segments(iter(chunks))
         self._batch_bytes = batch_bytes
         self._text = b""  # decoded lines not yet parsed
         self._pending: list[bytes] = []  # decoded segments read after `_text`, joined when needed
@@ -89,7 +89,8 @@ class RecordStream:
         end = self._text.find(b"\n")
         self._header = read_header(self._text)
         self._text = b"" if end < 0 else self._text[end + 1 :]
-        self._breaks -= 0 if end < 0 else 1
+        if end >= 0:
+            self._breaks -= 1
         self._line = 2
         return self._header
 
@@ -119,6 +120,7 @@ class RecordStream:
         self._pending.append(decoded)
         self._pending_bytes += len(decoded)
         self._pending_breaks += self._segments.breaks
+        self.newlines += self._segments.breaks
         return True
 
     def _join(self) -> None:
@@ -170,7 +172,7 @@ class RecordStream:
         return records
 
     def _breaks_before(self, end: int) -> int:
-        return self._breaks if end == len(self._text) else newlines(self._text, 0, end)
+        return self._breaks if end == len(self._text) else newlines(self._text, end)
 
     def _read_python(self, header: Header, wanted: dict[str, int]) -> tuple[Records, int]:
         """Records from the start of the text until a batch's worth is read; their end."""
@@ -279,9 +281,8 @@ class _Segments:
     """The byte stream in pieces of whole lines (the last may lack its line break), each checked
     before it is decoded: magic numbers, NUL bytes, the header's and every line's length."""
 
-    def __init__(self, chunks: Iterator[bytes], stream: RecordStream) -> None:
+    def __init__(self, chunks: Iterator[bytes]) -> None:
         self._chunks = chunks
-        self._stream = stream
         self._carry = b""
         self._started = False
         self._line = 1  # the physical line `_carry` starts on
@@ -355,7 +356,6 @@ class _Segments:
             if end - begin > MAX_LINE_BYTES:
                 self._too_long(self._line + segment.count(b"\n", 0, begin), segment[begin:end])
         self._line += breaks
-        self._stream.newlines += breaks
         self.breaks = breaks
 
     def _too_long(self, line: int, text: bytes) -> None:

@@ -47,9 +47,9 @@ class SeenKlantnummers:
         first, second = first[order], second[order]
         slot = first >> self._slot_shift
         byte, bit = (slot >> np.uint64(3)).astype(np.intp), (np.uint8(1) << (slot & np.uint64(7)).astype(np.uint8))
-        # Sorted needles: searchsorted then walks each run once instead of jumping about.
         maybe = np.flatnonzero(self._filter[byte] & bit)
         found = np.zeros(len(first), dtype=bool)
+        # Sorted needles (as `first` is): searchsorted then walks each run once instead of jumping about.
         for run_first, run_second in reversed(self._runs):  # a repeat is most often of a recent batch
             if not len(maybe):
                 break

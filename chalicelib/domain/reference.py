@@ -144,7 +144,7 @@ def _postcode_codes(postcode: pa.StringArray) -> NDArray[np.int64]:
     data = np.frombuffer(postcode.buffers()[2], dtype=np.uint8)
     six: NDArray[np.intp]
     chars: NDArray[np.int64]
-    if offsets[-1] - offsets[0] == 6 * n and not postcode.null_count and np.all(np.diff(offsets) == 6):
+    if not postcode.null_count and np.all(np.diff(offsets) == 6):
         six = np.arange(n)  # every value six bytes, back to back (as normalised postcodes are): no gather
         chars = data[offsets[0] : offsets[-1]].reshape(n, 6).astype(np.int64)
     else:
